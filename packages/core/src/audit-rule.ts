@@ -1,0 +1,100 @@
+import { createHmac } from 'node:crypto';
+import type { AuditRule } from './config.schema.js';
+import type { ChangeEvent, RowImage } from './change-event.types.js';
+
+/** The default when no rule is configured: every table, every operation, no masking. */
+export const AUDIT_EVERYTHING: AuditRule = {
+  tables: ['*'],
+  operations: ['insert', 'update', 'delete', 'truncate'],
+  excludeColumns: [],
+  mask: [],
+  critical: false,
+  audit: true,
+};
+
+export interface RuleContext {
+  rules: readonly AuditRule[];
+  defaultRetentionDays: number;
+  hashKey?: string;
+}
+
+export interface AuditedEvent {
+  event: ChangeEvent;
+  retentionDays: number;
+  critical: boolean;
+}
+
+export const REDACTED = '[redacted]';
+
+const patternCache = new Map<string, RegExp>();
+
+function patternRegExp(pattern: string): RegExp {
+  let compiled = patternCache.get(pattern);
+  if (!compiled) {
+    // A bare name means the public schema, except `*`, which means every table in every schema.
+    const qualified = pattern === '*' || pattern.includes('.') ? pattern : `public.${pattern}`;
+    const source = qualified
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*');
+    compiled = new RegExp(`^${source}$`);
+    patternCache.set(pattern, compiled);
+  }
+  return compiled;
+}
+
+export function tableMatches(pattern: string, schema: string, table: string): boolean {
+  return patternRegExp(pattern).test(`${schema}.${table}`);
+}
+
+export function findRule(rules: readonly AuditRule[], schema: string, table: string): AuditRule | undefined {
+  const effective = rules.length > 0 ? rules : [AUDIT_EVERYTHING];
+  return effective.find((rule) => rule.tables.some((pattern) => tableMatches(pattern, schema, table)));
+}
+
+/**
+ * Applies the first matching rule to an event: drops it (null) or returns it with columns
+ * filtered and masked. Runs before hashing and storing, so masked values never reach the store.
+ */
+export function applyAuditRules(event: ChangeEvent, context: RuleContext): AuditedEvent | null {
+  const rule = findRule(context.rules, event.schema, event.table);
+  if (!rule || !rule.audit) return null;
+  if (isRowOp(event.op) && !rule.operations.includes(event.op)) return null;
+  const retentionDays = rule.retentionDays ?? context.defaultRetentionDays;
+  const shaped = shapeColumns(event, rule, context.hashKey);
+  return { event: shaped, retentionDays, critical: rule.critical };
+}
+
+function isRowOp(op: ChangeEvent['op']): op is 'insert' | 'update' | 'delete' | 'truncate' {
+  return op === 'insert' || op === 'update' || op === 'delete' || op === 'truncate';
+}
+
+function shapeColumns(event: ChangeEvent, rule: AuditRule, hashKey: string | undefined): ChangeEvent {
+  const keyColumns = new Set(event.keyKind === 'primary-key' && event.pk ? Object.keys(event.pk) : []);
+  const include = rule.includeColumns ? new Set(rule.includeColumns) : null;
+  const exclude = new Set(rule.excludeColumns);
+  const keep = (name: string) => keyColumns.has(name) || ((!include || include.has(name)) && !exclude.has(name));
+  const masks = new Map(rule.mask.map((mask) => [mask.column, mask.mode]));
+  if (!include && exclude.size === 0 && masks.size === 0) return event;
+
+  const maskValue = (name: string, value: string | null): string | null => {
+    const mode = masks.get(name);
+    if (value === null || !mode) return value;
+    if (mode === 'redact') return REDACTED;
+    return `hmac-sha256:${createHmac('sha256', hashKey ?? '').update(value, 'utf8').digest('hex')}`;
+  };
+  const shapeRow = (row: RowImage | null): RowImage | null => {
+    if (!row) return row;
+    const shaped: RowImage = {};
+    for (const [name, value] of Object.entries(row)) if (keep(name)) shaped[name] = maskValue(name, value);
+    return shaped;
+  };
+  return {
+    ...event,
+    columns: event.columns.filter((column) => keep(column.name)),
+    pk: shapeRow(event.pk),
+    before: shapeRow(event.before),
+    after: shapeRow(event.after),
+    changed: event.changed.filter(keep),
+  };
+}

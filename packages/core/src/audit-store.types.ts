@@ -1,0 +1,42 @@
+import type { StoredChainLink } from './hash-chain.js';
+import type { AuditEntry, ChangeOp, ColumnDef } from './change-event.types.js';
+import type { Lsn } from './lsn.js';
+
+/** The newest stored entry: where the chain continues and below which a replay is a duplicate. */
+export interface ChainHead {
+  id: string;
+  lsn: Lsn;
+  seq: number;
+  hash: string;
+}
+
+export interface LogQuery {
+  /** `schema.table`, or a bare table name in any schema. */
+  table?: string;
+  op?: ChangeOp;
+  /** ISO 8601; entries committed at or after it. */
+  since?: string;
+  /** Only entries of this transaction id. */
+  xid?: number;
+  limit: number;
+}
+
+/**
+ * Where audit entries live (ClickHouse: embedded chDB or a server). Every method maps backend
+ * failures to WalauditError (STORE_UNREACHABLE is retriable).
+ */
+export interface AuditStore {
+  /** Applies the versioned DDL in schemas/clickhouse/ that is not applied yet. Idempotent. */
+  migrate(): Promise<void>;
+  /** Stores entries; `bodies[i]` is the canonical encoding of `entries[i]`. Durable when it resolves. */
+  insertEntries(entries: readonly AuditEntry[], bodies: readonly string[]): Promise<void>;
+  chainHead(): Promise<ChainHead | null>;
+  /** The column list of the newest entry of each `schema.table`. */
+  knownShapes(): Promise<Map<string, ColumnDef[]>>;
+  /** Newest first. */
+  queryLog(query: LogQuery): Promise<AuditEntry[]>;
+  /** Every entry in log order, streamed. */
+  readChain(): AsyncIterable<StoredChainLink>;
+  countEntries(): Promise<number>;
+  close(): Promise<void>;
+}

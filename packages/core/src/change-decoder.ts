@@ -1,0 +1,277 @@
+import type { ActionDetail, Actor, AppContext, ChangeEvent, ColumnDef, DbContext, RowImage } from './change-event.types.js';
+import { microsToIso } from './commit-time.js';
+import { eventId } from './event-id.js';
+import { formatLsn, type Lsn } from './lsn.js';
+import { MESSAGE_PREFIX, type RelationShape, type WalMessage, type WalTuple } from './wal-message.types.js';
+
+/** What a decoded message means for the reader's cursor. */
+export type DecodeOutcome =
+  | { kind: 'none' }
+  /** The transaction ended: once its events are durable, `ackLsn` may be confirmed to the slot. */
+  | { kind: 'commit'; ackLsn: Lsn; events: number }
+  /** A heartbeat outside any transaction: everything before it has been seen. */
+  | { kind: 'heartbeat'; ackLsn: Lsn };
+
+export interface DecoderNotice {
+  code: 'NO_PRIMARY_KEY' | 'NOT_FULL_IDENTITY' | 'MALFORMED_CONTEXT' | 'UNKNOWN_RELATION';
+  message: string;
+}
+
+interface OpenTransaction {
+  xid: number;
+  commitLsn: Lsn;
+  lsnText: string;
+  commitTime: string;
+  seq: number;
+  actor: Actor;
+  events: number;
+}
+
+/**
+ * Turns the pgoutput stream into ChangeEvents, one message at a time, holding only the current
+ * transaction's header and the relation shapes: a 10-million-row DELETE streams through.
+ */
+export class ChangeDecoder {
+  private readonly relations = new Map<number, RelationShape>();
+  private readonly shapes: Map<string, ColumnDef[]>;
+  private readonly noticed = new Set<string>();
+  private tx: OpenTransaction | null = null;
+
+  constructor(
+    private readonly emit: (event: ChangeEvent) => void,
+    private readonly notice: (notice: DecoderNotice) => void = () => {},
+    /** The last column list stored per `schema.table`, so a restart can tell a real schema change. */
+    knownShapes: ReadonlyMap<string, ColumnDef[]> = new Map(),
+  ) {
+    this.shapes = new Map(knownShapes);
+  }
+
+  get inTransaction(): boolean {
+    return this.tx !== null;
+  }
+
+  decode(message: WalMessage): DecodeOutcome {
+    switch (message.tag) {
+      case 'begin':
+        this.tx = {
+          xid: message.xid,
+          commitLsn: message.commitLsn,
+          lsnText: formatLsn(message.commitLsn),
+          commitTime: microsToIso(message.commitTimeMicros),
+          seq: 0,
+          actor: {},
+          events: 0,
+        };
+        return { kind: 'none' };
+      case 'commit': {
+        const events = this.tx?.events ?? 0;
+        this.tx = null;
+        return { kind: 'commit', ackLsn: message.commitEndLsn, events };
+      }
+      case 'relation':
+        this.onRelation(message.relation);
+        return { kind: 'none' };
+      case 'insert': {
+        const relation = this.relation(message.relationOid);
+        const after = toImage(message.after);
+        this.emitRow(relation, 'insert', null, after);
+        return { kind: 'none' };
+      }
+      case 'update': {
+        const relation = this.relation(message.relationOid);
+        const before = message.before ? toImage(message.before) : null;
+        this.emitRow(relation, 'update', before, toImage(message.after));
+        return { kind: 'none' };
+      }
+      case 'delete': {
+        const relation = this.relation(message.relationOid);
+        this.emitRow(relation, 'delete', message.before ? toImage(message.before) : null, null);
+        return { kind: 'none' };
+      }
+      case 'truncate':
+        for (const oid of message.relationOids) {
+          const relation = this.relation(oid);
+          this.emitEvent({ op: 'truncate', schema: relation.schema, table: relation.table, keyKind: 'primary-key', pk: null, columns: relation.columns, before: null, after: null, changed: [] });
+        }
+        return { kind: 'none' };
+      case 'message':
+        return this.onLogicalMessage(message);
+      case 'ignored':
+        return { kind: 'none' };
+      default: {
+        const unknown: never = message;
+        throw new Error(`unknown WAL message ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  private relation(oid: number): RelationShape {
+    const relation = this.relations.get(oid);
+    // pgoutput always sends a relation before its first row in a session; anything else is a bug upstream.
+    if (!relation) throw new Error(`row change for relation ${oid} arrived before its relation message`);
+    return relation;
+  }
+
+  private onRelation(relation: RelationShape): void {
+    this.relations.set(relation.oid, relation);
+    const key = `${relation.schema}.${relation.table}`;
+    const previous = this.shapes.get(key);
+    this.shapes.set(key, relation.columns);
+    if (relation.primaryKey.length === 0) {
+      this.noticeOnce(`pk:${key}`, {
+        code: 'NO_PRIMARY_KEY',
+        message: `table ${key} has no primary key: its entries are keyed by the full row`,
+      });
+    }
+    if (relation.replicaIdentity !== 'full') {
+      this.noticeOnce(`ri:${key}`, {
+        code: 'NOT_FULL_IDENTITY',
+        message: `table ${key} has REPLICA IDENTITY ${relation.replicaIdentity.toUpperCase()}: deletes and updates carry only the key, not the full row. Run \`walaudit setup\` or ALTER TABLE ${key} REPLICA IDENTITY FULL`,
+      });
+    }
+    if (previous && !sameShape(previous, relation.columns) && this.tx) {
+      this.emitEvent({
+        op: 'schema',
+        schema: relation.schema,
+        table: relation.table,
+        keyKind: 'primary-key',
+        pk: null,
+        columns: relation.columns,
+        before: null,
+        after: null,
+        changed: changedColumns(previous, relation.columns),
+        schemaChange: { oldColumns: previous, newColumns: relation.columns },
+      });
+    }
+  }
+
+  private onLogicalMessage(message: Extract<WalMessage, { tag: 'message' }>): DecodeOutcome {
+    if (!message.transactional) {
+      if (message.prefix === MESSAGE_PREFIX.heartbeat && !this.tx) return { kind: 'heartbeat', ackLsn: message.lsn };
+      return { kind: 'none' };
+    }
+    if (!this.tx) return { kind: 'none' };
+    switch (message.prefix) {
+      case MESSAGE_PREFIX.appContext: {
+        const parsed = this.parseJson(message.content, message.prefix);
+        this.tx.actor = { ...this.tx.actor, app: parsed as AppContext };
+        return { kind: 'none' };
+      }
+      case MESSAGE_PREFIX.statementContext: {
+        const parsed = this.parseJson(message.content, message.prefix);
+        this.tx.actor = { ...this.tx.actor, db: parsed as unknown as DbContext };
+        return { kind: 'none' };
+      }
+      case MESSAGE_PREFIX.action: {
+        const parsed = this.parseJson(message.content, message.prefix);
+        const { table: qualified, key, ...rest } = parsed;
+        const [schema, table] = splitQualified(typeof qualified === 'string' ? qualified : '');
+        const action: ActionDetail = { ...rest, name: typeof rest.name === 'string' ? rest.name : typeof rest.action === 'string' ? rest.action : 'unnamed' };
+        this.emitEvent({
+          op: 'action',
+          schema,
+          table,
+          keyKind: 'primary-key',
+          pk: isStringRecord(key) ? key : null,
+          columns: [],
+          before: null,
+          after: null,
+          changed: [],
+          action,
+        });
+        return { kind: 'none' };
+      }
+      default:
+        return { kind: 'none' };
+    }
+  }
+
+  private parseJson(content: string, prefix: string): Record<string, unknown> {
+    try {
+      const value: unknown = JSON.parse(content);
+      if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    } catch {
+      // fall through: a malformed context is kept verbatim, never dropped
+    }
+    this.notice({ code: 'MALFORMED_CONTEXT', message: `message with prefix "${prefix}" is not a JSON object; kept verbatim as {"malformed": ...}` });
+    return { malformed: content };
+  }
+
+  private emitRow(relation: RelationShape, op: 'insert' | 'update' | 'delete', before: RowImage | null, after: RowImage | null): void {
+    const source = op === 'delete' ? before : after;
+    const hasKey = relation.primaryKey.length > 0;
+    const pk = source ? (hasKey ? pick(source, relation.primaryKey) : source) : null;
+    this.emitEvent({
+      op,
+      schema: relation.schema,
+      table: relation.table,
+      keyKind: hasKey ? 'primary-key' : 'full-row',
+      pk,
+      columns: relation.columns,
+      before,
+      after,
+      changed: op === 'update' && after ? changedValues(before, after) : [],
+    });
+  }
+
+  private emitEvent(partial: Omit<ChangeEvent, 'id' | 'tx' | 'actor'>): void {
+    const tx = this.tx;
+    if (!tx) throw new Error(`${partial.op} on ${partial.schema}.${partial.table} arrived outside a transaction`);
+    const seq = tx.seq++;
+    tx.events++;
+    this.emit({
+      ...partial,
+      id: eventId(tx.commitLsn, seq),
+      tx: { xid: tx.xid, lsn: tx.lsnText, commitTime: tx.commitTime, seq },
+      actor: tx.actor,
+    });
+  }
+
+  private noticeOnce(key: string, notice: DecoderNotice): void {
+    if (this.noticed.has(key)) return;
+    this.noticed.add(key);
+    this.notice(notice);
+  }
+}
+
+function toImage(tuple: WalTuple): RowImage {
+  // Unsent (unchanged TOAST without an old image) stays absent rather than pretending to be NULL.
+  const image: RowImage = {};
+  for (const name in tuple) {
+    const value = tuple[name];
+    if (value !== undefined) image[name] = value;
+  }
+  return image;
+}
+
+function pick(row: RowImage, names: readonly string[]): RowImage {
+  const picked: RowImage = {};
+  for (const name of names) picked[name] = row[name] ?? null;
+  return picked;
+}
+
+function changedValues(before: RowImage | null, after: RowImage): string[] {
+  if (!before) return Object.keys(after);
+  return Object.keys(after).filter((name) => before[name] !== after[name]);
+}
+
+function sameShape(a: readonly ColumnDef[], b: readonly ColumnDef[]): boolean {
+  return a.length === b.length && a.every((column, i) => column.name === b[i]?.name && column.typeOid === b[i]?.typeOid);
+}
+
+function changedColumns(previous: readonly ColumnDef[], next: readonly ColumnDef[]): string[] {
+  const before = new Map(previous.map((column) => [column.name, column.typeOid]));
+  const after = new Map(next.map((column) => [column.name, column.typeOid]));
+  const names = new Set([...before.keys(), ...after.keys()]);
+  return [...names].filter((name) => before.get(name) !== after.get(name));
+}
+
+function splitQualified(qualified: string): [string, string] {
+  if (!qualified) return ['', ''];
+  const dot = qualified.indexOf('.');
+  return dot < 0 ? ['public', qualified] : [qualified.slice(0, dot), qualified.slice(dot + 1)];
+}
+
+function isStringRecord(value: unknown): value is RowImage {
+  return !!value && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => v === null || typeof v === 'string');
+}

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { WalauditError } from './errors.js';
+
+/**
+ * Every walaudit option, with its default and its documentation, in one place. Sources, in
+ * increasing precedence: defaults, the YAML file (`--config`), environment variables, CLI flags.
+ * docs/configuration.md is the user-facing copy of these comments.
+ */
+
+const tablePattern = z
+  .string()
+  .min(1)
+  .describe('Table pattern: `schema.table` or `table` (schema public); `*` matches any run of characters.');
+
+const maskSchema = z
+  .object({
+    /** Column name (exact). */
+    column: z.string().min(1),
+    /** `redact` replaces the value with `[redacted]`; `hash` with a keyed HMAC-SHA-256, so equal values stay searchable. */
+    mode: z.enum(['redact', 'hash']).default('redact'),
+  })
+  .strict();
+
+export const auditRuleSchema = z
+  .object({
+    /** Tables this rule applies to. The first rule whose pattern matches an event decides for it. */
+    tables: z.array(tablePattern).min(1).default(['*']),
+    /** Operations recorded; others are dropped before anything is stored. */
+    operations: z.array(z.enum(['insert', 'update', 'delete', 'truncate'])).min(1).default(['insert', 'update', 'delete', 'truncate']),
+    /** When set, only these columns are kept in before/after images (key columns always are). */
+    includeColumns: z.array(z.string().min(1)).optional(),
+    /** Columns removed from before/after images (never key columns). */
+    excludeColumns: z.array(z.string().min(1)).default([]),
+    /** Columns whose values are masked before they are hashed and stored. */
+    mask: z.array(maskSchema).default([]),
+    /** Marks the table as critical (alerts on every deletion, see the alerts issue). */
+    critical: z.boolean().default(false),
+    /** Days the entries of these tables are kept; 0 keeps forever. Default: `retention.defaultDays`. */
+    retentionDays: z.number().int().min(0).optional(),
+    /** `false` drops every change of the matching tables. */
+    audit: z.boolean().default(true),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    source: z
+      .object({
+        /** Postgres connection URL of the audited database (env `DATABASE_URL`). Empty: start a local demo database. */
+        url: z.string().optional(),
+        /** Logical replication slot walaudit reads from. */
+        slot: z.string().regex(/^[a-z0-9_]{1,63}$/, 'lower-case letters, digits and _ only').default('walaudit'),
+        /** Publication walaudit subscribes to. */
+        publication: z.string().regex(/^[a-z0-9_]{1,63}$/, 'lower-case letters, digits and _ only').default('walaudit'),
+        /** Tables to audit (`schema.table`); empty means every table in the database (FOR ALL TABLES). */
+        tables: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .prefault({}),
+    store: z
+      .object({
+        /** URL of a ClickHouse server (env `WALAUDIT_CLICKHOUSE_URL`). Empty: the embedded engine (chDB) under `dataDir`. */
+        url: z.string().optional(),
+        /** Directory of the embedded store (env `WALAUDIT_DATA_DIR`). */
+        dataDir: z.string().default('.walaudit/data'),
+        /** ClickHouse database that holds the audit tables. */
+        database: z.string().regex(/^[A-Za-z0-9_]+$/).default('walaudit'),
+        username: z.string().optional(),
+        password: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({
+        /** Interface the HTTP API listens on. Keep it local unless a proxy guards it. */
+        host: z.string().default('127.0.0.1'),
+        /** Port of `/health`, `/metrics` and the read API (env `WALAUDIT_HTTP_PORT`); `log`, `verify`, `status` use it too. */
+        port: z.number().int().min(0).max(65535).default(7433),
+      })
+      .strict()
+      .prefault({}),
+    pipeline: z
+      .object({
+        /** Most events handed to the store in one insert; also bounds memory per batch. */
+        batchSize: z.number().int().min(1).max(1_000_000).default(10_000),
+        /** Longest time a committed change waits before its batch is flushed, in ms. */
+        flushIntervalMs: z.number().int().min(0).max(60_000).default(200),
+        /** How often a heartbeat message is written when the slot would otherwise stand still, in ms. */
+        heartbeatIntervalMs: z.number().int().min(100).max(3_600_000).default(10_000),
+        /** A warning is logged when the slot holds more WAL than this, in bytes. */
+        lagWarnBytes: z.number().int().min(0).default(1024 * 1024 * 1024),
+        /** First and longest wait between retries of a failed store write, in ms. */
+        retryInitialMs: z.number().int().min(1).default(500),
+        retryMaxMs: z.number().int().min(1).default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    retention: z
+      .object({
+        /** Days entries are kept unless a rule says otherwise; 0 keeps forever. */
+        defaultDays: z.number().int().min(0).default(90),
+      })
+      .strict()
+      .prefault({}),
+    masking: z
+      .object({
+        /** Key of the `hash` masking mode (env `WALAUDIT_MASK_KEY`). Required when a rule uses it. */
+        hashKey: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** Audit rules, first match wins. Default: every table, every operation, no masking. */
+    rules: z.array(auditRuleSchema).default([]),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const usesHash = config.rules.some((rule) => rule.mask.some((mask) => mask.mode === 'hash'));
+    if (usesHash && !config.masking.hashKey) {
+      ctx.addIssue({ code: 'custom', path: ['masking', 'hashKey'], message: 'a rule masks with mode "hash": set masking.hashKey or WALAUDIT_MASK_KEY' });
+    }
+    if (config.pipeline.retryInitialMs > config.pipeline.retryMaxMs) {
+      ctx.addIssue({ code: 'custom', path: ['pipeline', 'retryInitialMs'], message: 'must not exceed pipeline.retryMaxMs' });
+    }
+  });
+
+export type WalauditConfig = z.output<typeof configSchema>;
+export type WalauditConfigInput = z.input<typeof configSchema>;
+export type AuditRule = z.output<typeof auditRuleSchema>;
+
+/** Validates a config object; the error names every bad key by its path, e.g. `rules.0.mask.1.mode`. */
+export function parseConfig(input: unknown, origin = 'config'): WalauditConfig {
+  const result = configSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    return `  "${key}": ${issue.message}`;
+  });
+  throw new WalauditError('CONFIG_INVALID', `${origin} is not valid:\n${problems.join('\n')}`);
+}

@@ -1,0 +1,20 @@
+import { lsnSortKey, parseLsn, type Lsn } from './lsn.js';
+
+/** Position of an event in the log: commit LSN, then seq within the transaction. */
+export interface LogPosition {
+  lsn: Lsn;
+  seq: number;
+}
+
+export function eventId(commitLsn: Lsn, seq: number): string {
+  return `${lsnSortKey(commitLsn)}-${seq}`;
+}
+
+export function positionOf(tx: { lsn: string; seq: number }): LogPosition {
+  return { lsn: parseLsn(tx.lsn), seq: tx.seq };
+}
+
+export function comparePositions(a: LogPosition, b: LogPosition): number {
+  if (a.lsn !== b.lsn) return a.lsn < b.lsn ? -1 : 1;
+  return a.seq - b.seq;
+}

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.js';
+import type { AuditEntry, ChangeEvent } from './change-event.types.js';
+
+/** prevHash of the first entry of a log. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The part of an entry the hash covers: the change event as stored, without chain or store fields. */
+export function hashedBody(entry: ChangeEvent): ChangeEvent {
+  const { id, op, schema, table, keyKind, pk, columns, before, after, changed, tx, actor, action, schemaChange } = entry;
+  return { id, op, schema, table, keyKind, pk, columns, before, after, changed, tx, actor, action, schemaChange };
+}
+
+export function encodeEntryBody(entry: ChangeEvent): string {
+  return canonicalJson(hashedBody(entry));
+}
+
+/** hash = hex(SHA-256(prevHash as 64 ASCII hex digits || canonical encoding as UTF-8)). */
+export function chainHash(prevHash: string, encodedBody: string): string {
+  return createHash('sha256').update(prevHash, 'ascii').update(encodedBody, 'utf8').digest('hex');
+}
+
+export type ChainProblemKind = 'altered' | 'removed-or-inserted' | 'duplicate-id';
+
+export interface ChainProblem {
+  kind: ChainProblemKind;
+  id: string;
+  /** Index of the entry in log order, from 0. */
+  index: number;
+  detail: string;
+}
+
+/** What the verifier needs of a stored entry: its encoded body exactly as stored, and its links. */
+export interface StoredChainLink {
+  id: string;
+  prevHash: string;
+  hash: string;
+  body: string;
+}
+
+/**
+ * Walks the log in order, one entry at a time, so a verify of millions of entries holds one entry.
+ * The first entry present is trusted as the start (retention may have purged older ones).
+ */
+export class ChainVerifier {
+  private lastHash: string | null = null;
+  private lastId: string | null = null;
+  private index = 0;
+  private checked = 0;
+
+  /** Returns the first problem this entry reveals, or null when it links and hashes correctly. */
+  push(link: StoredChainLink): ChainProblem | null {
+    const index = this.index++;
+    if (link.id === this.lastId) {
+      // A replayed insert of the very same entry is harmless; the store collapses it later.
+      if (link.hash === this.lastHash) return null;
+      return { kind: 'duplicate-id', id: link.id, index, detail: 'a second entry with this id and a different hash' };
+    }
+    const recomputed = chainHash(link.prevHash, link.body);
+    if (recomputed !== link.hash) {
+      return { kind: 'altered', id: link.id, index, detail: `content hashes to ${recomputed}, entry says ${link.hash}` };
+    }
+    if (this.lastHash !== null && link.prevHash !== this.lastHash) {
+      return {
+        kind: 'removed-or-inserted',
+        id: link.id,
+        index,
+        detail: `prevHash ${link.prevHash} does not match the previous entry ${this.lastId} (hash ${this.lastHash})`,
+      };
+    }
+    this.lastHash = link.hash;
+    this.lastId = link.id;
+    this.checked++;
+    return null;
+  }
+
+  get entriesChecked(): number {
+    return this.checked;
+  }
+
+  get headHash(): string | null {
+    return this.lastHash;
+  }
+}
+
+/** Links events into the chain after `prevHash`; returns the entries and the new head hash. */
+export function linkEntries(
+  prevHash: string,
+  events: readonly { event: ChangeEvent; retentionDays: number; critical: boolean }[],
+): { entries: AuditEntry[]; bodies: string[]; headHash: string } {
+  const entries: AuditEntry[] = [];
+  const bodies: string[] = [];
+  let head = prevHash;
+  for (const { event, retentionDays, critical } of events) {
+    const body = encodeEntryBody(event);
+    const hash = chainHash(head, body);
+    entries.push({ ...event, prevHash: head, hash, retentionDays, critical });
+    bodies.push(body);
+    head = hash;
+  }
+  return { entries, bodies, headHash: head };
+}
