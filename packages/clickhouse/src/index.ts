@@ -1,1 +1,4 @@
-export {};
+export { createClickHouseStore, ClickHouseStore } from './clickhouse-store.js';
+export type { ClickHouseStoreOptions } from './store-client.js';
+export { applyMigrations, loadMigrations, MIGRATIONS_DIR, type Migration } from './migrations.js';
+export { toStoreError } from './store-errors.js';

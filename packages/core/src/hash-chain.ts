@@ -51,14 +51,16 @@ export class ChainVerifier {
   /** Returns the first problem this entry reveals, or null when it links and hashes correctly. */
   push(link: StoredChainLink): ChainProblem | null {
     const index = this.index++;
+    // Checked first for every entry, duplicates included: a copy with the same id and hash but
+    // other content is not the same entry, and a reader may show either copy.
+    const recomputed = chainHash(link.prevHash, link.body);
+    if (recomputed !== link.hash) {
+      return { kind: 'altered', id: link.id, index, detail: `content hashes to ${recomputed}, entry says ${link.hash}` };
+    }
     if (link.id === this.lastId) {
       // A replayed insert of the very same entry is harmless; the store collapses it later.
       if (link.hash === this.lastHash) return null;
       return { kind: 'duplicate-id', id: link.id, index, detail: 'a second entry with this id and a different hash' };
-    }
-    const recomputed = chainHash(link.prevHash, link.body);
-    if (recomputed !== link.hash) {
-      return { kind: 'altered', id: link.id, index, detail: `content hashes to ${recomputed}, entry says ${link.hash}` };
     }
     if (this.lastHash !== null && link.prevHash !== this.lastHash) {
       return {

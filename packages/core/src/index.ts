@@ -10,3 +10,6 @@ export * from './config.schema.js';
 export * from './audit-rule.js';
 export * from './change-decoder.js';
 export * from './audit-store.types.js';
+export * from './change-source.types.js';
+export * from './verify-log.js';
+export * from './status.types.js';

@@ -1,1 +1,2 @@
-export {};
+export * from './api-server.js';
+export * from './pipeline-metrics.js';

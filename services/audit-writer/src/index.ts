@@ -1,1 +1,2 @@
-export {};
+export * from './audit-writer.js';
+export * from './retry.js';

@@ -1,1 +1,1 @@
-export {};
+export { loadConfig } from './config-loader.js';

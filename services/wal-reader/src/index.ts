@@ -1,1 +1,1 @@
-export {};
+export * from './wal-reader.js';

@@ -1,0 +1,50 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { StoredChainLink } from '@walaudit/core';
+import { withStoreErrors } from './store-errors.js';
+
+interface ChainRow {
+  id: string;
+  prev_hash: string;
+  hash: string;
+  event: string;
+  lsn_text: string;
+  seq: number | string;
+}
+
+/** Rows per page: bounds memory (chDB materializes each result) while keeping round trips few. */
+export const CHAIN_PAGE_ROWS = 10_000;
+
+/**
+ * Every stored row in log order, a page at a time by keyset on (lsn, seq): each page is a cheap
+ * range read of the sorting key, on a server and on chDB (whose client buffers whole results, so
+ * one big streamed query would hold the table in memory).
+ *
+ * No FINAL and no dedup: verify must see a second row with the same (lsn, seq). LIMIT ... WITH TIES
+ * keeps all rows sharing the last key in the same page, so the next page's `> key` skips none.
+ */
+export async function* readChainPages(
+  client: ClickHouseClient,
+  auditLog: string,
+  target: string,
+  pageRows: number = CHAIN_PAGE_ROWS,
+): AsyncGenerator<StoredChainLink> {
+  let after: { lsn: string; seq: string } | null = null;
+  for (;;) {
+    const page = await withStoreErrors(target, async () => {
+      const result = await client.query({
+        query: `SELECT id, prev_hash, hash, event, toString(lsn) AS lsn_text, seq
+          FROM ${auditLog}
+          ${after ? 'WHERE lsn >= {lsn:UInt64} AND (lsn > {lsn:UInt64} OR seq > {seq:UInt32})' : ''}
+          ORDER BY lsn, seq
+          LIMIT ${pageRows} WITH TIES`,
+        query_params: after ?? {},
+        format: 'JSONEachRow',
+      });
+      return result.json<ChainRow>();
+    });
+    for (const row of page) yield { id: row.id, prevHash: row.prev_hash, hash: row.hash, body: row.event };
+    const last = page.at(-1);
+    if (!last || page.length < pageRows) return;
+    after = { lsn: last.lsn_text, seq: String(last.seq) };
+  }
+}

@@ -1,0 +1,103 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+// chdb is CommonJS: its default export is module.exports, which Node always provides to ESM.
+import chdbConnection from 'chdb/connection';
+import { WalauditError } from '@walaudit/core';
+
+/**
+ * The embedded engine (chDB). libchdb binds one data directory per process, and a data directory
+ * to one process (ClickHouse flocks `<dir>/status`). So the process keeps a single client over a
+ * single connection, shared by every store opened on that directory and closed with the last one.
+ */
+interface EmbeddedEngine {
+  dataDir: string;
+  client: ClickHouseClient;
+  users: number;
+}
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+let engine: EmbeddedEngine | null = null;
+
+export interface EmbeddedHandle {
+  client: ClickHouseClient;
+  dataDir: string;
+  /** Gives the handle back; the engine closes when no store uses it. Idempotent. */
+  release(): Promise<void>;
+}
+
+export function acquireEmbeddedClient(dataDir: string): EmbeddedHandle {
+  const dir = resolve(dataDir);
+  if (engine && engine.dataDir !== dir) {
+    throw new WalauditError(
+      'STORE_LOCKED',
+      `this process already uses the embedded store at ${engine.dataDir}; chDB allows one data directory per process, so ${dir} cannot be opened too`,
+    );
+  }
+  const current = engine ?? (engine = { dataDir: dir, client: openClient(dir), users: 0 });
+  current.users++;
+  let released = false;
+  return {
+    client: current.client,
+    dataDir: dir,
+    async release() {
+      if (released) return;
+      released = true;
+      if (--current.users > 0 || engine !== current) return;
+      engine = null;
+      await current.client.close();
+    },
+  };
+}
+
+function openClient(dir: string): ClickHouseClient {
+  mkdirSync(dir, { recursive: true });
+  let connection: ReturnType<typeof chdbConnection.createChdbConnection>;
+  try {
+    connection = chdbConnection.createChdbConnection({ path: dir });
+  } catch (error) {
+    throw openFailure(dir, error);
+  }
+  // The cast bridges two copies of one interface: chdb types it against @clickhouse/client-common
+  // 1.23.0, the client against the copy it vendors (1.23.1), whose settings type differs slightly.
+  return createClient({ connection: connection as unknown as ClientConnection, log: { level: ClickHouseLogLevel.OFF } });
+}
+
+/**
+ * chDB reports a held lock only as "Failed to create connection for path ..." (the engine prints
+ * "Cannot lock file <dir>/status" to stderr), so the holder is found from the status file, which
+ * ClickHouse fills with its pid while it runs and removes on a clean exit.
+ */
+function openFailure(dir: string, error: unknown): WalauditError {
+  const message = error instanceof Error ? error.message : String(error);
+  const holder = lockHolder(dir);
+  if (holder !== null || /cannot lock file/i.test(message)) {
+    const who = holder !== null ? `another walaudit process (pid ${holder})` : 'another walaudit process';
+    return new WalauditError(
+      'STORE_LOCKED',
+      `${who} is using the data directory ${dir}: the embedded store can be opened by one process at a time. ` +
+        '`walaudit log`, `verify` and `status` ask the running process over HTTP instead; stop it to open the directory here.',
+      { cause: error },
+    );
+  }
+  return new WalauditError('STORE_QUERY_FAILED', `cannot open the embedded store at ${dir}: ${message}`, { cause: error });
+}
+
+function lockHolder(dir: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, 'status'), 'utf8');
+  } catch {
+    return null;
+  }
+  const pid = Number(/PID:\s*(\d+)/.exec(text)?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    // EPERM: alive but owned by another user, still the holder. ESRCH: a stale file from a crash.
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
+}

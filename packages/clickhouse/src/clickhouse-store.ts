@@ -1,0 +1,134 @@
+import type {
+  AuditEntry,
+  AuditStore,
+  ChainHead,
+  ColumnDef,
+  LogQuery,
+  StoredChainLink,
+} from '@walaudit/core';
+import { WalauditError } from '@walaudit/core';
+import { toAuditEntry, toAuditRows, type StoredEntryRow } from './audit-rows.js';
+import { readChainPages } from './chain-reader.js';
+import { logQuerySql } from './log-query.js';
+import { applyMigrations } from './migrations.js';
+import { openStoreClient, type ClickHouseStoreOptions, type StoreClient } from './store-client.js';
+import { withStoreErrors } from './store-errors.js';
+
+/** Same rule as the config schema (store.database); quoted with backticks wherever it is used. */
+const DATABASE_NAME = /^[A-Za-z0-9_]+$/;
+
+/**
+ * Opens the store: a ClickHouse server when `url` is set, else the embedded engine (chDB) under
+ * `dataDir`. Call migrate() before the first write.
+ */
+export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHouseStore {
+  if (!DATABASE_NAME.test(options.database)) {
+    throw new WalauditError('CONFIG_INVALID', `store.database "${options.database}" must be letters, digits and _`);
+  }
+  return new ClickHouseStore(openStoreClient(options), `\`${options.database}\``);
+}
+
+export class ClickHouseStore implements AuditStore {
+  private readonly auditLog: string;
+  private closed = false;
+
+  constructor(
+    private readonly store: StoreClient,
+    private readonly database: string,
+  ) {
+    this.auditLog = `${database}.audit_log`;
+  }
+
+  /** Names the store in messages: a URL without credentials, or the embedded data directory. */
+  get target(): string {
+    return this.store.target;
+  }
+
+  async migrate(): Promise<void> {
+    await this.call(() => applyMigrations(this.store.client, this.database));
+  }
+
+  async insertEntries(entries: readonly AuditEntry[], bodies: readonly string[]): Promise<void> {
+    const rows = toAuditRows(entries, bodies);
+    if (rows.length === 0) return;
+    await this.call(() =>
+      this.store.client.insert({
+        table: this.auditLog,
+        values: rows,
+        format: 'JSONEachRow',
+        // Synchronous insert: resolved means the rows are in a part on disk, which is what lets
+        // the caller advance the replication slot. (chDB enables async_insert by default.)
+        clickhouse_settings: { async_insert: 0 },
+      }),
+    );
+  }
+
+  async chainHead(): Promise<ChainHead | null> {
+    const rows = await this.select<{ id: string; lsn_text: string; seq: number | string; hash: string }>(
+      `SELECT id, toString(lsn) AS lsn_text, seq, hash FROM ${this.auditLog} ORDER BY lsn DESC, seq DESC LIMIT 1`,
+    );
+    const head = rows[0];
+    return head ? { id: head.id, lsn: BigInt(head.lsn_text), seq: Number(head.seq), hash: head.hash } : null;
+  }
+
+  async knownShapes(): Promise<Map<string, ColumnDef[]>> {
+    // Action entries carry no columns (columns: []): they say nothing about the table's shape.
+    const rows = await this.select<{ qualified: string; columns_json: string }>(
+      `SELECT concat(schema_name, '.', table_name) AS qualified,
+              argMax(JSONExtractRaw(event, 'columns'), (lsn, seq)) AS columns_json
+       FROM ${this.auditLog}
+       WHERE op != 'action'
+       GROUP BY schema_name, table_name`,
+    );
+    return new Map(rows.map((row) => [row.qualified, JSON.parse(row.columns_json) as ColumnDef[]]));
+  }
+
+  async queryLog(query: LogQuery): Promise<AuditEntry[]> {
+    const { query: sql, query_params } = logQuerySql(this.auditLog, query);
+    if (query.limit === 0) return [];
+    const rows = await this.select<StoredEntryRow>(sql, query_params);
+    return rows.map(toAuditEntry);
+  }
+
+  readChain(): AsyncIterable<StoredChainLink> {
+    return readChainPages(this.store.client, this.auditLog, this.store.target);
+  }
+
+  async countEntries(): Promise<number> {
+    // FINAL: a replayed copy not merged yet is still one entry.
+    const rows = await this.select<{ entries: number | string }>(`SELECT count() AS entries FROM ${this.auditLog} FINAL`);
+    return Number(rows[0]?.entries ?? 0);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await withStoreErrors(this.store.target, () => this.store.close());
+  }
+
+  /** `database`.name, for SQL beyond the AuditStore methods (status, analysts' checks, tests). */
+  table(name: string): string {
+    return `${this.database}.${name}`;
+  }
+
+  /**
+   * Runs a SELECT with `{name:Type}` parameters and returns its rows, errors mapped. Select 64-bit
+   * integers with toString(): chDB prints them as JSON numbers (precision lost), a server as strings.
+   */
+  select<T>(query: string, query_params?: Record<string, unknown>): Promise<T[]> {
+    return this.call(async () => {
+      const result = await this.store.client.query({ query, query_params, format: 'JSONEachRow' });
+      return result.json<T>();
+    });
+  }
+
+  /** Runs a statement that returns no rows (ALTER, OPTIMIZE), errors mapped. */
+  async command(query: string): Promise<void> {
+    await this.call(() => this.store.client.command({ query }));
+  }
+
+  private call<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new WalauditError('INTERNAL', `the store (${this.store.target}) is closed`));
+    return withStoreErrors(this.store.target, work);
+  }
+}

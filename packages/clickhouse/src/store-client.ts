@@ -1,0 +1,50 @@
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { WalauditError } from '@walaudit/core';
+import { acquireEmbeddedClient } from './chdb-connection.js';
+
+export interface ClickHouseStoreOptions {
+  /** URL of a ClickHouse server; unset: the embedded engine (chDB) under `dataDir`. */
+  url?: string;
+  /** Directory of the embedded store; ignored with `url`. */
+  dataDir: string;
+  /** Database that holds the audit tables; created by migrate(). */
+  database: string;
+  username?: string;
+  password?: string;
+}
+
+/** A client over the server or the embedded engine; the same SQL runs on both. */
+export interface StoreClient {
+  client: ClickHouseClient;
+  /** Names the store in error messages, without credentials. */
+  target: string;
+  close(): Promise<void>;
+}
+
+export function openStoreClient(options: ClickHouseStoreOptions): StoreClient {
+  if (options.url === undefined || options.url === '') {
+    const handle = acquireEmbeddedClient(options.dataDir);
+    return { client: handle.client, target: `the embedded store at ${handle.dataDir}`, close: () => handle.release() };
+  }
+  const target = `ClickHouse at ${displayUrl(options.url)}`;
+  const client = createClient({
+    url: options.url,
+    username: options.username,
+    password: options.password,
+    application: 'walaudit',
+    // Failures reach the caller as WalauditErrors; the client's own logging would say it twice.
+    log: { level: ClickHouseLogLevel.OFF },
+  });
+  return { client, target, close: () => client.close() };
+}
+
+/** The URL without user info, so a password in it never reaches a log. */
+function displayUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new WalauditError('CONFIG_INVALID', `store.url "${url}" is not a URL (expected e.g. http://localhost:8123)`);
+  }
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { chainHash, GENESIS_HASH, linkEntries, type StoredChainLink } from './hash-chain.js';
+import type { ChangeEvent } from './change-event.types.js';
+import { eventId } from './event-id.js';
+import { verifyAuditLog } from './verify-log.js';
+
+/** A fake of the store's chain iterator only; records how far verify read. */
+function fakeStore(links: readonly StoredChainLink[], failAfter?: number) {
+  const state = { yielded: 0, closed: false };
+  return {
+    state,
+    async *readChain(): AsyncGenerator<StoredChainLink> {
+      try {
+        for (const link of links) {
+          if (failAfter !== undefined && state.yielded === failAfter) throw new Error('store went away');
+          state.yielded++;
+          yield link;
+        }
+      } finally {
+        state.closed = true;
+      }
+    },
+  };
+}
+
+function event(seq: number): ChangeEvent {
+  return {
+    id: eventId(0x2000n, seq),
+    op: 'delete',
+    schema: 'public',
+    table: 'orders',
+    keyKind: 'primary-key',
+    pk: { id: String(seq) },
+    columns: [{ name: 'id', type: 'int4', typeOid: 23 }],
+    before: { id: String(seq) },
+    after: null,
+    changed: [],
+    tx: { xid: 10, lsn: '0/2000', commitTime: '2024-01-01T00:00:00.000000Z', seq },
+    actor: {},
+  };
+}
+
+function chain(count: number): StoredChainLink[] {
+  const { entries, bodies } = linkEntries(
+    GENESIS_HASH,
+    Array.from({ length: count }, (_, seq) => ({ event: event(seq), retentionDays: 0, critical: false })),
+  );
+  return entries.map((entry, i) => ({ id: entry.id, prevHash: entry.prevHash, hash: entry.hash, body: bodies[i]! }));
+}
+
+/** Many cheap links, for the progress callback. */
+function bigChain(count: number): StoredChainLink[] {
+  const links: StoredChainLink[] = [];
+  let prev = GENESIS_HASH;
+  for (let i = 0; i < count; i++) {
+    const body = `{"n":${i}}`;
+    const hash = chainHash(prev, body);
+    links.push({ id: String(i), prevHash: prev, hash, body });
+    prev = hash;
+  }
+  return links;
+}
+
+describe('verifyAuditLog', () => {
+  it('reports an empty log as ok with no head', async () => {
+    expect(await verifyAuditLog(fakeStore([]))).toEqual({ ok: true, entriesChecked: 0, headHash: null, problem: null });
+  });
+
+  it('accepts an intact chain and reports its head', async () => {
+    const links = chain(5);
+    const store = fakeStore(links);
+    expect(await verifyAuditLog(store)).toEqual({ ok: true, entriesChecked: 5, headHash: links[4]!.hash, problem: null });
+    expect(store.state).toEqual({ yielded: 5, closed: true });
+  });
+
+  it('stops at the first problem and names it', async () => {
+    const links = chain(6);
+    const tampered = links.map((link, i) => (i === 3 ? { ...link, body: link.body.replace('"3"', '"33"') } : link));
+    const store = fakeStore(tampered);
+    const report = await verifyAuditLog(store);
+    expect(report.ok).toBe(false);
+    expect(report.entriesChecked).toBe(3);
+    expect(report.headHash).toBe(links[2]!.hash);
+    expect(report.problem).toMatchObject({ kind: 'altered', id: '0000000000002000-3', index: 3 });
+    // read no further than the bad entry, and released the iterator
+    expect(store.state).toEqual({ yielded: 4, closed: true });
+  });
+
+  it('reports a removed entry', async () => {
+    const links = chain(4);
+    const report = await verifyAuditLog(fakeStore([links[0]!, links[2]!, links[3]!]));
+    expect(report).toMatchObject({ ok: false, entriesChecked: 1, headHash: links[0]!.hash });
+    expect(report.problem).toMatchObject({ kind: 'removed-or-inserted', id: '0000000000002000-2', index: 1 });
+  });
+
+  it('tolerates a replayed duplicate', async () => {
+    const links = chain(3);
+    expect(await verifyAuditLog(fakeStore([links[0]!, links[1]!, links[1]!, links[2]!]))).toEqual({
+      ok: true,
+      entriesChecked: 3,
+      headHash: links[2]!.hash,
+      problem: null,
+    });
+  });
+
+  it('reports a duplicate id with a different hash', async () => {
+    const links = chain(2);
+    const body = links[1]!.body.replace('delete', 'insert');
+    const twin = { ...links[1]!, body, hash: chainHash(links[1]!.prevHash, body) };
+    const report = await verifyAuditLog(fakeStore([links[0]!, links[1]!, twin]));
+    expect(report).toMatchObject({ ok: false, entriesChecked: 2, problem: { kind: 'duplicate-id', index: 2, id: '0000000000002000-1' } });
+  });
+
+  it('passes a store error through', async () => {
+    await expect(verifyAuditLog(fakeStore(chain(3), 2))).rejects.toThrow('store went away');
+  });
+
+  it('reports progress every 100,000 entries', async () => {
+    const links = bigChain(200_001);
+    const progress: number[] = [];
+    const report = await verifyAuditLog(fakeStore(links), (checked) => progress.push(checked));
+    expect(progress).toEqual([100_000, 200_000]);
+    expect(report).toEqual({ ok: true, entriesChecked: 200_001, headHash: links[200_000]!.hash, problem: null });
+  }, 30_000);
+
+  it('reports no progress for a small log', async () => {
+    const progress: number[] = [];
+    await verifyAuditLog(fakeStore(chain(10)), (checked) => progress.push(checked));
+    expect(progress).toEqual([]);
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { contextFunctionBody, planSetup, type PlannedTable, type SetupPlanInput } from './setup-plan.js';
+
+const orders: PlannedTable = { schema: 'public', table: 'orders', replicaIdentity: 'default', hasContextTrigger: false };
+const lines: PlannedTable = { schema: 'sales', table: 'Order Lines', replicaIdentity: 'full', hasContextTrigger: false };
+
+function input(overrides: Partial<SetupPlanInput> = {}): SetupPlanInput {
+  return {
+    slot: 'walaudit',
+    publication: 'walaudit',
+    tables: [orders, lines],
+    allTables: true,
+    existing: { publicationExists: false, slotExists: false, functionExists: false },
+    ...overrides,
+  };
+}
+
+describe('planSetup', () => {
+  it('plans everything on a fresh database, slot last and in its own transaction', () => {
+    const steps = planSetup(input());
+    expect(steps.map((s) => s.kind)).toEqual(['schema', 'function', 'trigger', 'trigger', 'replica-identity', 'publication', 'slot']);
+    expect(steps[0]!.sql).toBe('CREATE SCHEMA IF NOT EXISTS walaudit');
+    expect(steps.at(-1)).toMatchObject({
+      sql: "SELECT pg_create_logical_replication_slot('walaudit', 'pgoutput')",
+      ownTransaction: true,
+    });
+    expect(steps.filter((s) => s.ownTransaction)).toHaveLength(1);
+    expect(steps.find((s) => s.kind === 'publication')).toMatchObject({
+      sql: 'CREATE PUBLICATION "walaudit" FOR ALL TABLES',
+      done: 'created publication walaudit FOR ALL TABLES',
+    });
+  });
+
+  it('quotes identifiers and only sets FULL where it is missing', () => {
+    const steps = planSetup(input());
+    expect(steps.filter((s) => s.kind === 'replica-identity')).toEqual([
+      expect.objectContaining({ sql: 'ALTER TABLE "public"."orders" REPLICA IDENTITY FULL', done: 'set REPLICA IDENTITY FULL on public.orders' }),
+    ]);
+    expect(steps.filter((s) => s.kind === 'trigger')[1]!.sql).toBe(
+      'CREATE TRIGGER walaudit_context BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON "sales"."Order Lines" ' +
+        'FOR EACH STATEMENT EXECUTE FUNCTION walaudit.emit_statement_context()',
+    );
+  });
+
+  it('lists the tables when not publishing all of them', () => {
+    const publication = planSetup(input({ allTables: false, publication: 'audit' })).find((s) => s.kind === 'publication');
+    expect(publication?.sql).toBe('CREATE PUBLICATION "audit" FOR TABLE "public"."orders", "sales"."Order Lines"');
+    expect(publication?.done).toBe('created publication audit FOR TABLE public.orders, sales."Order Lines"');
+  });
+
+  it('plans nothing when everything is in place', () => {
+    const ready = (t: PlannedTable): PlannedTable => ({ ...t, replicaIdentity: 'full', hasContextTrigger: true, inPublication: true });
+    const steps = planSetup(input({
+      tables: [ready(orders), ready(lines)],
+      existing: { publicationExists: true, slotExists: true, functionExists: true, functionUpToDate: true },
+    }));
+    expect(steps).toEqual([]);
+  });
+
+  it('adds only the tables an existing publication lacks', () => {
+    const steps = planSetup(input({
+      allTables: false,
+      tables: [{ ...orders, inPublication: true }, lines],
+      existing: { publicationExists: true, slotExists: true, functionExists: true },
+    }));
+    expect(steps.map((s) => s.kind)).toEqual(['trigger', 'trigger', 'replica-identity', 'publication-add']);
+    expect(steps.at(-1)!.sql).toBe('ALTER PUBLICATION "walaudit" ADD TABLE "sales"."Order Lines"');
+  });
+
+  it('replaces an outdated context function without recreating the schema', () => {
+    const steps = planSetup(input({
+      tables: [],
+      existing: { publicationExists: true, slotExists: true, functionExists: true, functionUpToDate: false },
+    }));
+    expect(steps).toEqual([expect.objectContaining({ kind: 'function', done: 'updated function walaudit.emit_statement_context()' })]);
+    expect(steps[0]!.sql).toMatch(/^--[\s\S]*CREATE OR REPLACE FUNCTION walaudit\.emit_statement_context\(\)/);
+  });
+
+  it('creates the schema when the function is missing from an existing schema only if asked', () => {
+    const steps = planSetup(input({ tables: [], existing: { schemaExists: true, publicationExists: true, slotExists: true, functionExists: false } }));
+    expect(steps.map((s) => s.kind)).toEqual(['function']);
+  });
+
+  it('reads the function body from the contract file', () => {
+    const body = contextFunctionBody();
+    expect(body).toContain("pg_logical_emit_message(true, 'walaudit.stmt', payload)");
+    expect(body).toContain('walaudit.last_context');
+    expect(body).not.toContain('$walaudit$');
+  });
+});

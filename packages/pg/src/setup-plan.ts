@@ -1,0 +1,141 @@
+import type { RelationShape } from '@walaudit/core';
+import { dollarQuotedBody, readSchemaSql } from './schema-files.js';
+import { displayTable, quoteIdent, quoteLiteral, quoteTable } from './sql-names.js';
+
+/**
+ * What `walaudit setup` still has to do to a database, as an ordered list of SQL steps. Pure: the
+ * caller inspects the catalog (setup.ts) and runs the steps. Idempotent by construction: anything
+ * the inspection found in place yields no step, so a second run plans nothing.
+ */
+
+export const WALAUDIT_SCHEMA = 'walaudit';
+export const CONTEXT_FUNCTION = 'walaudit.emit_statement_context()';
+export const CONTEXT_TRIGGER = 'walaudit_context';
+const CONTEXT_SQL_FILE = 'context-trigger.sql';
+
+export interface PlannedTable {
+  schema: string;
+  table: string;
+  replicaIdentity: RelationShape['replicaIdentity'];
+  hasContextTrigger: boolean;
+  /** Already published by the publication (by a table list or FOR ALL TABLES). @defaultValue false */
+  inPublication?: boolean;
+}
+
+export interface ExistingObjects {
+  /** @defaultValue functionExists (the function lives in the schema) */
+  schemaExists?: boolean;
+  publicationExists: boolean;
+  slotExists: boolean;
+  functionExists: boolean;
+  /** false when the installed function's body differs from context-trigger.sql. @defaultValue true */
+  functionUpToDate?: boolean;
+}
+
+export interface SetupPlanInput {
+  slot: string;
+  publication: string;
+  tables: PlannedTable[];
+  /** Publish every table, present and future (FOR ALL TABLES), instead of the list. */
+  allTables: boolean;
+  existing: ExistingObjects;
+}
+
+export type SetupStepKind = 'schema' | 'function' | 'trigger' | 'replica-identity' | 'publication' | 'publication-add' | 'slot';
+
+export interface SetupStep {
+  kind: SetupStepKind;
+  /** What the step does, for a dry run. */
+  description: string;
+  /** The log line once it is done. */
+  done: string;
+  sql: string;
+  /**
+   * Must run in its own transaction, after every other step has committed: a logical slot cannot be
+   * created in a transaction that has already written.
+   */
+  ownTransaction: boolean;
+}
+
+/** The contract text of the context function, read from schemas/postgres/context-trigger.sql. */
+export function contextFunctionSql(): string {
+  return readSchemaSql(CONTEXT_SQL_FILE);
+}
+
+/** The function body Postgres stores (pg_proc.prosrc) when context-trigger.sql is installed. */
+export function contextFunctionBody(): string {
+  const body = dollarQuotedBody(contextFunctionSql());
+  if (body === undefined) throw new Error(`${CONTEXT_SQL_FILE} has no dollar-quoted function body`);
+  return body;
+}
+
+export function contextTriggerSql(schema: string, table: string): string {
+  return (
+    `CREATE TRIGGER ${CONTEXT_TRIGGER} BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${quoteTable(schema, table)} ` +
+    `FOR EACH STATEMENT EXECUTE FUNCTION ${CONTEXT_FUNCTION}`
+  );
+}
+
+export function planSetup(input: SetupPlanInput): SetupStep[] {
+  const { existing, tables } = input;
+  const steps: SetupStep[] = [];
+  const step = (kind: SetupStepKind, description: string, done: string, sql: string, ownTransaction = false) =>
+    steps.push({ kind, description, done, sql, ownTransaction });
+
+  if (!(existing.schemaExists ?? existing.functionExists)) {
+    step('schema', `create schema ${WALAUDIT_SCHEMA}`, `created schema ${WALAUDIT_SCHEMA}`, `CREATE SCHEMA IF NOT EXISTS ${WALAUDIT_SCHEMA}`);
+  }
+  if (!existing.functionExists) {
+    step('function', `create function ${CONTEXT_FUNCTION}`, `created function ${CONTEXT_FUNCTION}`, contextFunctionSql().trim());
+  } else if (existing.functionUpToDate === false) {
+    step('function', `update function ${CONTEXT_FUNCTION}`, `updated function ${CONTEXT_FUNCTION}`, contextFunctionSql().trim());
+  }
+  for (const t of tables.filter((t) => !t.hasContextTrigger)) {
+    const name = displayTable(t.schema, t.table);
+    step('trigger', `add trigger ${CONTEXT_TRIGGER} on ${name}`, `added trigger ${CONTEXT_TRIGGER} on ${name}`, contextTriggerSql(t.schema, t.table));
+  }
+  // Without FULL, deletes and updates carry only the key: no snapshot of what was removed.
+  for (const t of tables.filter((t) => t.replicaIdentity !== 'full')) {
+    const name = displayTable(t.schema, t.table);
+    step('replica-identity', `set REPLICA IDENTITY FULL on ${name}`, `set REPLICA IDENTITY FULL on ${name}`, `ALTER TABLE ${quoteTable(t.schema, t.table)} REPLICA IDENTITY FULL`);
+  }
+  steps.push(...publicationSteps(input));
+  if (!existing.slotExists) {
+    step(
+      'slot',
+      `create logical replication slot ${input.slot} (pgoutput)`,
+      `created logical replication slot ${input.slot} (pgoutput)`,
+      `SELECT pg_create_logical_replication_slot(${quoteLiteral(input.slot)}, 'pgoutput')`,
+      true,
+    );
+  }
+  return steps;
+}
+
+function publicationSteps(input: SetupPlanInput): SetupStep[] {
+  const publication = quoteIdent(input.publication);
+  const list = (tables: PlannedTable[]) => tables.map((t) => quoteTable(t.schema, t.table)).join(', ');
+  const names = (tables: PlannedTable[]) => tables.map((t) => displayTable(t.schema, t.table)).join(', ');
+  if (!input.existing.publicationExists) {
+    const target = input.allTables ? 'FOR ALL TABLES' : input.tables.length > 0 ? `FOR TABLE ${list(input.tables)}` : '';
+    const shown = input.allTables ? 'FOR ALL TABLES' : input.tables.length > 0 ? `FOR TABLE ${names(input.tables)}` : '(no tables)';
+    return [{
+      kind: 'publication',
+      description: `create publication ${input.publication} ${shown}`,
+      done: `created publication ${input.publication} ${shown}`,
+      sql: `CREATE PUBLICATION ${publication} ${target}`.trim(),
+      ownTransaction: false,
+    }];
+  }
+  // An existing publication is never recreated (its subscribers' view would change); tables it
+  // lacks are added. FOR ALL TABLES publications report every table as published.
+  const missing = input.tables.filter((t) => !t.inPublication);
+  if (missing.length === 0) return [];
+  return [{
+    kind: 'publication-add',
+    description: `add ${names(missing)} to publication ${input.publication}`,
+    done: `added ${names(missing)} to publication ${input.publication}`,
+    sql: `ALTER PUBLICATION ${publication} ADD TABLE ${list(missing)}`,
+    ownTransaction: false,
+  }];
+}

@@ -1,0 +1,87 @@
+import type pg from 'pg';
+import { WalauditError } from '@walaudit/core';
+import { inspectDatabase, tablesWithoutPrimaryKey, type DatabaseInspection } from './inspect-database.js';
+import { withClient } from './pg-connect.js';
+import { toWalauditError } from './pg-errors.js';
+import { planSetup, type SetupStep } from './setup-plan.js';
+import { displayTable, readableIdent } from './sql-names.js';
+
+export interface SetupOptions {
+  slot: string;
+  publication: string;
+  /** `schema.table` names; empty: every user table, and a FOR ALL TABLES publication. */
+  tables: string[];
+  /** Print the SQL that would run and change nothing. */
+  dryRun: boolean;
+  log: (line: string) => void;
+}
+
+/**
+ * `walaudit setup`: checks the server can serve walaudit (fails before changing anything when it
+ * cannot), then brings the database to the state planSetup describes. Each step runs in its own
+ * short transaction, so ALTER TABLE's exclusive lock is held only for that table; a failure part way
+ * leaves the finished steps in place and a rerun continues from there. Returns the steps it planned
+ * (empty: nothing to do); the caller prints the summary.
+ */
+export async function runSetup(url: string, options: SetupOptions): Promise<SetupStep[]> {
+  return withClient(url, 'walaudit setup', async (client) => {
+    const inspection = await inspect(client, url, options);
+    preflight(inspection, options);
+    const steps = planSetup({ ...inspection, slot: options.slot, publication: options.publication });
+    for (const table of tablesWithoutPrimaryKey(inspection)) {
+      options.log(`warning: ${table} has no primary key: audited, keyed by the full row`);
+    }
+    if (options.dryRun) {
+      for (const step of steps) options.log(`-- ${step.description}\n${step.sql};`);
+      return steps;
+    }
+    // Wait briefly for a busy table's lock rather than queueing every other session behind us.
+    await client.query(`SET lock_timeout = '10s'`);
+    for (const step of steps) {
+      if (step.kind === 'slot') {
+        // Creating a logical slot waits until every transaction that has written anywhere in the
+        // cluster (other databases too) has ended: a lock timeout would cancel it on a busy server.
+        await client.query('RESET lock_timeout');
+        options.log(`creating replication slot ${options.slot}: waits for transactions already open on the server to end`);
+      }
+      try {
+        await client.query(step.sql);
+      } catch (error) {
+        throw toWalauditError(error, { url, action: `running setup step "${step.description}"`, role: inspection.role.name });
+      }
+      options.log(step.done);
+    }
+    return steps;
+  });
+}
+
+async function inspect(client: pg.ClientBase, url: string, options: SetupOptions): Promise<DatabaseInspection> {
+  try {
+    return await inspectDatabase(client, options);
+  } catch (error) {
+    throw toWalauditError(error, { url, action: 'reading the catalog' });
+  }
+}
+
+/** Every check that can fail without changing anything, so a refused setup leaves no half state. */
+function preflight(inspection: DatabaseInspection, options: SetupOptions): void {
+  const { role, existing } = inspection;
+  if (inspection.walLevel !== 'logical') {
+    throw new WalauditError('PG_WAL_LEVEL', `wal_level is ${inspection.walLevel}; logical decoding needs it: set wal_level = logical in postgresql.conf (ALTER SYSTEM SET wal_level = logical) and restart Postgres`);
+  }
+  if (!role.superuser && !role.replication) {
+    throw new WalauditError('PG_NO_REPLICATION', `the role ${role.name} may not use replication slots: run \`ALTER ROLE ${readableIdent(role.name)} REPLICATION\` as a superuser, or run setup as a superuser`);
+  }
+  const slot = existing.slot;
+  if (slot && (slot.slotType !== 'logical' || slot.plugin !== 'pgoutput' || slot.database !== inspection.database)) {
+    throw new WalauditError('PG_SLOT_IN_USE', `replication slot ${options.slot} already exists as a ${slot.slotType} slot (plugin ${slot.plugin ?? 'none'}, database ${slot.database ?? 'none'}): walaudit needs a pgoutput slot on ${inspection.database}; choose another source.slot, or drop that slot`);
+  }
+  if (inspection.allTables && !existing.publicationExists && !role.superuser) {
+    throw new WalauditError('PG_PRIVILEGE', `CREATE PUBLICATION ... FOR ALL TABLES needs a superuser and ${role.name} is not one: list the tables in source.tables, or run setup as a superuser`);
+  }
+  const needsOwner = inspection.tables.filter((t) => !t.owned && (!t.hasContextTrigger || t.replicaIdentity !== 'full'));
+  if (needsOwner.length > 0 && !role.superuser) {
+    const names = needsOwner.map((t) => displayTable(t.schema, t.table)).join(', ');
+    throw new WalauditError('PG_PRIVILEGE', `${role.name} does not own ${names}: adding the context trigger and REPLICA IDENTITY FULL needs the owner or a superuser`);
+  }
+}

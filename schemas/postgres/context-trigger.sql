@@ -1,0 +1,63 @@
+-- walaudit statement context: the contract between `walaudit setup` and the WAL reader.
+--
+-- `walaudit setup` runs this file as is (packages/pg/src/setup-plan.ts reads it; keep it the only
+-- copy), after `CREATE SCHEMA IF NOT EXISTS walaudit`, then attaches the function to every audited
+-- table with:
+--
+--   CREATE TRIGGER walaudit_context
+--     BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON <schema>.<table>
+--     FOR EACH STATEMENT EXECUTE FUNCTION walaudit.emit_statement_context();
+--
+-- What it emits: a transactional logical message, prefix `walaudit.stmt`, whose content is a JSON
+-- object (DbContext in packages/core/src/change-event.types.ts):
+--   user             session_user: the login role, even inside SECURITY DEFINER code
+--   ip               host(inet_client_addr()): the client address, null over a Unix socket
+--   applicationName  current_setting('application_name'), e.g. 'psql'
+--   statement        the client's query string (current_query()), at most 4096 characters; it can
+--                    hold several statements when the client sent them as one string
+--   backendPid       pg_backend_pid()
+--
+-- Why BEFORE and FOR EACH STATEMENT: a BEFORE statement trigger's message is written to the WAL
+-- ahead of the statement's row changes, so the reader knows the actor before the rows arrive; an
+-- AFTER trigger's message would follow them. Statement-level triggers are also the only kind
+-- TRUNCATE accepts.
+--
+-- Why the walaudit.last_context setting: an ON DELETE CASCADE fires the child tables' statement
+-- triggers inside the parent's statement, and a function running many statements fires them once
+-- each, all with the same context. The md5 of the last payload emitted is kept in a
+-- transaction-local setting, and the message is written only when the payload differs from it, so
+-- each transaction carries one message per change of context, always before the rows it describes.
+-- A rolled-back subtransaction reverts the setting together with its messages.
+--
+-- Why SECURITY DEFINER and the fixed search_path: audited roles need no privilege on the logical
+-- message functions, and no object a caller creates can stand in for a pg_catalog function.
+-- Why the wal_level test: without logical decoding nobody can read these messages (Postgres would
+-- still write them), so the trigger writes nothing then.
+CREATE OR REPLACE FUNCTION walaudit.emit_statement_context()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $walaudit$
+DECLARE
+  payload text;
+  digest text;
+BEGIN
+  IF current_setting('wal_level') <> 'logical' THEN
+    RETURN NULL;
+  END IF;
+  payload := json_build_object(
+    'user', session_user,
+    'ip', host(inet_client_addr()),
+    'applicationName', current_setting('application_name'),
+    'statement', left(coalesce(current_query(), ''), 4096),
+    'backendPid', pg_backend_pid()
+  )::text;
+  digest := md5(payload);
+  IF current_setting('walaudit.last_context', true) IS DISTINCT FROM digest THEN
+    PERFORM pg_logical_emit_message(true, 'walaudit.stmt', payload);
+    PERFORM set_config('walaudit.last_context', digest, true);
+  END IF;
+  RETURN NULL;
+END
+$walaudit$;

@@ -1,0 +1,91 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { CHANGE_OPS, describeError, isWalauditError, verifyAuditLog, WalauditError, type AuditStore, type ChangeOp, type LogQuery, type PipelineStatus } from '@walaudit/core';
+import type { Registry } from 'prom-client';
+
+export interface ApiServerDeps {
+  host: string;
+  port: number;
+  status: () => Promise<PipelineStatus>;
+  store: AuditStore;
+  registry: Registry;
+}
+
+export interface ApiServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The read side of a running pipeline. The embedded store can be opened by one process only, so
+ * `walaudit log`, `verify` and `status` come here instead of opening the data directory.
+ */
+export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
+  const server = createServer((request, response) => {
+    route(deps, request, response).catch((error: unknown) => sendError(response, error));
+  });
+  await listen(server, deps.host, deps.port);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : deps.port;
+  return {
+    port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function route(deps: ApiServerDeps, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  if (request.method !== 'GET') return sendJson(response, 405, { error: 'only GET is served' });
+  switch (url.pathname) {
+    case '/health': {
+      const status = await deps.status();
+      const healthy = status.state === 'running' || status.state === 'starting';
+      return sendJson(response, healthy ? 200 : 503, { status: healthy ? 'ok' : status.state, lastError: status.lastError });
+    }
+    case '/metrics':
+      response.writeHead(200, { 'content-type': deps.registry.contentType });
+      response.end(await deps.registry.metrics());
+      return;
+    case '/status':
+      return sendJson(response, 200, await deps.status());
+    case '/entries':
+      return sendJson(response, 200, { entries: await deps.store.queryLog(parseLogQuery(url.searchParams)) });
+    case '/verify':
+      return sendJson(response, 200, await verifyAuditLog(deps.store));
+    default:
+      return sendJson(response, 404, { error: `no route ${url.pathname}; try /health, /metrics, /status, /entries, /verify` });
+  }
+}
+
+export function parseLogQuery(params: URLSearchParams): LogQuery {
+  const limit = Number(params.get('limit') ?? 50);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new WalauditError('CONFIG_INVALID', '"limit" must be an integer from 1 to 100000');
+  const op = params.get('op') ?? undefined;
+  if (op !== undefined && !CHANGE_OPS.includes(op as ChangeOp)) throw new WalauditError('CONFIG_INVALID', `"op" must be one of ${CHANGE_OPS.join(', ')}`);
+  const since = params.get('since') ?? undefined;
+  if (since !== undefined && Number.isNaN(Date.parse(since))) throw new WalauditError('CONFIG_INVALID', `"since" is not a time: ${since}`);
+  const xid = params.get('xid');
+  return { limit, op: op as ChangeOp | undefined, since: since ? new Date(since).toISOString() : undefined, table: params.get('table') ?? undefined, xid: xid ? Number(xid) : undefined };
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
+}
+
+function sendError(response: ServerResponse, error: unknown): void {
+  const status = isWalauditError(error) && error.code === 'CONFIG_INVALID' ? 400 : 500;
+  const code = isWalauditError(error) ? error.code : 'INTERNAL';
+  if (!response.headersSent) sendJson(response, status, { error: { code, message: describeError(error) } });
+  else response.end();
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(new WalauditError('CONFIG_INVALID', `HTTP port ${port} on ${host} is in use (another walaudit start?): set http.port or WALAUDIT_HTTP_PORT`, { cause: error }));
+      } else reject(error);
+    });
+    server.listen(port, host, () => resolve());
+  });
+}

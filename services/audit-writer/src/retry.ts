@@ -1,0 +1,29 @@
+import { isWalauditError } from '@walaudit/core';
+
+export interface RetryPolicy {
+  initialMs: number;
+  maxMs: number;
+  /** Called before each wait, e.g. to log and count. */
+  onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
+  /** Returns true when the caller is shutting down and retrying should end. */
+  cancelled?: () => boolean;
+}
+
+/**
+ * Retries an operation as long as its error is retriable, with exponential backoff and jitter,
+ * for as long as it takes: a store outage holds the pipeline (and so the slot) instead of
+ * dropping entries. Non-retriable errors are thrown at once.
+ */
+export async function retryWhileRetriable<T>(operation: () => Promise<T>, policy: RetryPolicy): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!isWalauditError(error) || !error.retriable || policy.cancelled?.()) throw error;
+      const ceiling = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(attempt - 1, 20));
+      const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      policy.onRetry?.(attempt, delayMs, error);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { formatLsn, verifyAuditLog, type AuditEntry, type LogQuery, type PipelineStatus, type VerifyReport, type WalauditConfig } from '@walaudit/core';
+import { SlotMonitor, connectionLabel } from '@walaudit/pg';
+import { openStore } from '../open-store.js';
+import { askRunningInstance } from '../running-instance.js';
+import { formatEntry } from '../format-entry.js';
+import { formatBytes } from '../standalone-pipeline.js';
+import { parseLogQuery } from '@walaudit/api';
+
+/** Runs `work` against the store directly; used when no `walaudit start` is running. */
+async function withStore<T>(config: WalauditConfig, work: (store: Awaited<ReturnType<typeof openStore>>['store']) => Promise<T>): Promise<T> {
+  const { store } = await openStore(config);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export interface LogFlags {
+  table?: string;
+  op?: string;
+  since?: string;
+  limit?: string;
+  xid?: string;
+  json?: boolean;
+}
+
+export async function logCommand(config: WalauditConfig, flags: LogFlags, out: (line: string) => void): Promise<void> {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries({ table: flags.table, op: flags.op, since: flags.since, limit: flags.limit ?? '50', xid: flags.xid })) {
+    if (value !== undefined) params.set(key, value);
+  }
+  const query: LogQuery = parseLogQuery(params);
+  const remote = await askRunningInstance<{ entries: AuditEntry[] }>(config, `/entries?${params.toString()}`);
+  const entries = remote ? remote.entries : await withStore(config, (store) => store.queryLog(query));
+  if (flags.json) {
+    for (const entry of entries) out(JSON.stringify(entry));
+    return;
+  }
+  if (entries.length === 0) out('no audit entries match');
+  for (const entry of entries) out(formatEntry(entry));
+}
+
+/** Exit code 0 when intact, 1 when the chain is broken. */
+export async function verifyCommand(config: WalauditConfig, flags: { json?: boolean }, out: (line: string) => void): Promise<number> {
+  const report = (await askRunningInstance<VerifyReport>(config, '/verify')) ?? (await withStore(config, (store) => verifyAuditLog(store)));
+  if (flags.json) out(JSON.stringify(report));
+  else if (report.ok) out(`audit log intact: ${report.entriesChecked} entries verified, head hash ${report.headHash ?? '(empty log)'}`);
+  else {
+    const problem = report.problem!;
+    out(`audit log BROKEN at entry ${problem.id} (position ${problem.index} in log order): ${problem.kind}`);
+    out(`  ${problem.detail}`);
+    out(`  ${report.entriesChecked} entries before it verified`);
+  }
+  return report.ok ? 0 : 1;
+}
+
+export async function statusCommand(config: WalauditConfig, flags: { json?: boolean }, out: (line: string) => void): Promise<void> {
+  const running = await askRunningInstance<PipelineStatus>(config, '/status');
+  if (running) {
+    if (flags.json) return out(JSON.stringify(running));
+    out(`walaudit ${running.state} since ${running.startedAt}`);
+    out(`  source   ${running.source}, slot ${running.slot}${running.slotActive ? ' (active)' : ''}`);
+    out(`  store    ${running.store}`);
+    out(`  position confirmed ${running.confirmedLsn ?? '-'}, server ${running.serverLsn ?? '-'}, lag ${running.lagBytes === null ? '-' : formatBytes(running.lagBytes)}, WAL held ${running.retainedBytes === null ? '-' : formatBytes(running.retainedBytes)}`);
+    out(`  events   ${running.eventsTotal} decoded, ${running.entriesStored} stored, ${running.eventsPerSecond}/s`);
+    out(`  last error ${running.lastError ? `${running.lastError.at} ${running.lastError.code}: ${running.lastError.message}` : 'none'}`);
+    return;
+  }
+  if (!config.source.url) {
+    out(`walaudit is not running (nothing on port ${config.http.port}); give --source or DATABASE_URL to see the slot's state`);
+    return;
+  }
+  const monitor = new SlotMonitor(config.source.url, config.source.slot);
+  try {
+    const slot = await monitor.state();
+    const report = { state: 'not running', source: connectionLabel(config.source.url), slot: slot.slot, slotExists: slot.exists, confirmedLsn: slot.confirmedLsn === null ? null : formatLsn(slot.confirmedLsn), serverLsn: formatLsn(slot.serverLsn), lagBytes: slot.lagBytes, retainedBytes: slot.retainedBytes };
+    if (flags.json) return out(JSON.stringify(report));
+    out(`walaudit is not running (nothing on port ${config.http.port})`);
+    if (!slot.exists) return out(`  slot ${slot.slot} does not exist on ${report.source}: run \`walaudit setup\``);
+    out(`  slot ${slot.slot} on ${report.source}${slot.active ? ` is held by pid ${slot.activePid}` : ''}: confirmed ${report.confirmedLsn ?? '-'}, server ${report.serverLsn}, lag ${formatBytes(slot.lagBytes)}, WAL held ${formatBytes(slot.retainedBytes)}`);
+  } finally {
+    await monitor.close();
+  }
+}

@@ -1,0 +1,43 @@
+import { createPipelineMetrics, startApiServer } from '@walaudit/api';
+import { describeError, type WalauditConfig } from '@walaudit/core';
+import type { Logger } from '../logger.js';
+import { openStore } from '../open-store.js';
+import { createStandalonePipeline } from '../standalone-pipeline.js';
+import { startDemoSource } from '../demo-source.js';
+
+/** `walaudit start`: the standalone pipeline in the foreground until SIGINT/SIGTERM. */
+export async function startCommand(config: WalauditConfig, log: Logger): Promise<void> {
+  const demo = config.source.url ? null : await startDemoSource(config, log.child('demo'));
+  const sourceUrl = config.source.url ?? demo!.url;
+  const { store, label } = await openStore(config);
+  const metrics = createPipelineMetrics();
+  const pipeline = createStandalonePipeline({ config, sourceUrl, store, storeLabel: label, metrics, log: log.child('pipeline') });
+  const api = await startApiServer({ host: config.http.host, port: config.http.port, status: () => pipeline.status(), store, registry: metrics.registry });
+  log.info(`HTTP API on http://${config.http.host}:${api.port} (/health, /metrics, /status, /entries, /verify)`);
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      log.warn(`${signal} again: exiting now; the slot replays anything not yet confirmed`);
+      process.exit(130);
+    }
+    log.info(`${signal}: flushing and stopping`);
+    void pipeline.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await pipeline.run();
+    log.info('stopped cleanly');
+  } catch (error) {
+    log.error(`pipeline stopped: ${describeError(error)}`);
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await api.close();
+    await store.close();
+    await demo?.stop();
+  }
+}

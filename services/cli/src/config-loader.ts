@@ -1,0 +1,75 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { parseConfig, WalauditError, type WalauditConfig } from '@walaudit/core';
+
+/** Flags every command shares; each overrides the file and the environment. */
+export interface CommonFlags {
+  config?: string;
+  source?: string;
+  dataDir?: string;
+  httpPort?: string;
+  clickhouseUrl?: string;
+  slot?: string;
+  publication?: string;
+  tables?: string;
+}
+
+const DEFAULT_CONFIG_FILE = 'walaudit.yaml';
+
+/**
+ * Defaults, then the YAML file (--config, WALAUDIT_CONFIG, or ./walaudit.yaml when present), then
+ * the environment, then flags. The merged object is validated once, naming any bad key.
+ */
+export function loadConfig(flags: CommonFlags, env: NodeJS.ProcessEnv = process.env): WalauditConfig {
+  const file = flags.config ?? env.WALAUDIT_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const input = file ? readConfigFile(file) : {};
+  overlay(input, ['source', 'url'], flags.source ?? env.DATABASE_URL);
+  overlay(input, ['source', 'slot'], flags.slot ?? env.WALAUDIT_SLOT);
+  overlay(input, ['source', 'publication'], flags.publication ?? env.WALAUDIT_PUBLICATION);
+  overlay(input, ['source', 'tables'], splitList(flags.tables ?? env.WALAUDIT_TABLES));
+  overlay(input, ['store', 'dataDir'], flags.dataDir ?? env.WALAUDIT_DATA_DIR);
+  overlay(input, ['store', 'url'], flags.clickhouseUrl ?? env.WALAUDIT_CLICKHOUSE_URL);
+  overlay(input, ['http', 'port'], toNumber(flags.httpPort ?? env.WALAUDIT_HTTP_PORT));
+  overlay(input, ['masking', 'hashKey'], env.WALAUDIT_MASK_KEY);
+  const origin = file ? `the configuration (${file}, environment and flags)` : 'the configuration (environment and flags)';
+  return parseConfig(input, origin);
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new WalauditError('CONFIG_NOT_FOUND', `cannot read config file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new WalauditError('CONFIG_INVALID', `config file ${path} is not valid YAML: ${(error as Error).message}`, { cause: error });
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new WalauditError('CONFIG_INVALID', `config file ${path} must hold a mapping at the top level`);
+  return parsed as Record<string, unknown>;
+}
+
+function overlay(target: Record<string, unknown>, path: [string, string], value: unknown): void {
+  if (value === undefined || value === '') return;
+  const [section, key] = path;
+  const current = target[section];
+  const object = current && typeof current === 'object' ? (current as Record<string, unknown>) : {};
+  object[key] = value;
+  target[section] = object;
+}
+
+function splitList(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  return value.split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+function toNumber(value: string | undefined): number | string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const number = Number(value);
+  // A non-number is passed on as text so the validator names the key in its error.
+  return Number.isFinite(number) ? number : value;
+}

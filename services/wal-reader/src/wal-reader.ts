@@ -1,0 +1,128 @@
+import {
+  ChangeDecoder,
+  type ChangeEvent,
+  type ChangeSink,
+  type ChangeSource,
+  type ColumnDef,
+  type DecoderNotice,
+  type Lsn,
+} from '@walaudit/core';
+
+export interface WalReaderOptions {
+  /** Most events handed to the sink at once. */
+  batchSize: number;
+  /** Longest wait before committed events are flushed, in ms. */
+  flushIntervalMs: number;
+}
+
+export interface WalReaderDeps {
+  source: ChangeSource;
+  sink: ChangeSink;
+  options: WalReaderOptions;
+  knownShapes?: ReadonlyMap<string, ColumnDef[]>;
+  onNotice?: (notice: DecoderNotice) => void;
+  /** Called after each durable flush with the position confirmed to the slot. */
+  onConfirmed?: (lsn: Lsn, events: number) => void;
+  onTransaction?: (events: number) => void;
+}
+
+export interface WalReader {
+  /** Resolves when stopped; rejects with the error that stopped the stream. */
+  run(): Promise<void>;
+  stop(): Promise<void>;
+  readonly stats: { events: number; transactions: number; flushes: number; confirmedLsn: Lsn };
+}
+
+/**
+ * Decodes the source into ChangeEvents, hands them to the sink in bounded batches, and confirms a
+ * commit to the slot only after every event up to it is durable. A batch may hold the start of a
+ * transaction that is still streaming (that is what bounds memory); a replay after a crash
+ * re-sends that transaction and the sink drops what it already has.
+ */
+export function createWalReader(deps: WalReaderDeps): WalReader {
+  const { source, sink, options } = deps;
+  const stats = { events: 0, transactions: 0, flushes: 0, confirmedLsn: 0n };
+  let pending: ChangeEvent[] = [];
+  /** The newest position all of whose events are in `pending` or already written. */
+  let ackTarget: Lsn = 0n;
+  let flushChain: Promise<void> = Promise.resolve();
+  let flushTimer: NodeJS.Timeout | null = null;
+  let failure: unknown = null;
+
+  const decoder = new ChangeDecoder((event) => pending.push(event), deps.onNotice, deps.knownShapes);
+
+  const flush = (): Promise<void> => {
+    if (flushTimer) {
+      clearTimeout(flushTimer);
+      flushTimer = null;
+    }
+    const batch = pending;
+    const target = ackTarget;
+    pending = [];
+    flushChain = flushChain.then(async () => {
+      if (failure) return;
+      try {
+        if (batch.length > 0) await sink.write(batch);
+        stats.flushes++;
+        if (target > stats.confirmedLsn) {
+          stats.confirmedLsn = target;
+          source.confirm(target);
+          deps.onConfirmed?.(target, batch.length);
+        }
+      } catch (error) {
+        failure = error;
+        // Nothing after this batch is confirmed; the slot replays it on the next start.
+        void source.stop();
+      }
+    });
+    return flushChain;
+  };
+
+  const scheduleFlush = () => {
+    if (flushTimer) return;
+    flushTimer = setTimeout(() => void flush(), options.flushIntervalMs);
+  };
+
+  const handle = async (message: Parameters<Parameters<ChangeSource['run']>[0]>[0]) => {
+    if (failure) throw failure;
+    const before = pending.length;
+    const outcome = decoder.decode(message);
+    stats.events += pending.length - before;
+    if (outcome.kind === 'commit' || outcome.kind === 'heartbeat') {
+      ackTarget = outcome.ackLsn;
+      if (outcome.kind === 'commit') {
+        stats.transactions++;
+        deps.onTransaction?.(outcome.events);
+      }
+      if (pending.length >= options.batchSize) await flush();
+      else scheduleFlush();
+    } else if (pending.length >= options.batchSize) {
+      // Waiting here holds the stream: memory stays at one batch however large the transaction.
+      await flush();
+    }
+    if (failure) throw failure;
+  };
+
+  return {
+    stats,
+    async run() {
+      let sourceError: unknown = null;
+      try {
+        await source.run(handle);
+      } catch (error) {
+        sourceError = error;
+      }
+      if (flushTimer) clearTimeout(flushTimer);
+      // A clean stop still writes what was decoded, so a restart has less to replay.
+      if (!failure && !sourceError) await flush();
+      await flushChain;
+      if (failure) throw failure;
+      if (sourceError) throw sourceError;
+    },
+    async stop() {
+      // Flush first, while the stream can still carry the confirmation to the server.
+      await flush();
+      await source.stop();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig, type AuditStore, type WalauditConfigInput } from '@walaudit/core';
+import { createClickHouseStore } from '@walaudit/clickhouse';
+import { PgReplicationSource } from '@walaudit/pg';
+import { createAuditWriter } from '@walaudit/audit-writer';
+import { createWalReader } from '@walaudit/wal-reader';
+
+/** chDB allows a single data directory per process: tests of a file share it, one database each. */
+let dataDir: string | null = null;
+
+export async function embeddedStore(database: string): Promise<AuditStore> {
+  dataDir ??= mkdtempSync(join(tmpdir(), 'walaudit-store-'));
+  const store = await createClickHouseStore({ dataDir, database });
+  await store.migrate();
+  return store;
+}
+
+export interface RunningPipeline {
+  store: AuditStore;
+  notices: string[];
+  /** Resolves once the store holds at least `count` entries (polls). */
+  waitForEntries(count: number, timeoutMs?: number): Promise<number>;
+  stop(): Promise<void>;
+  /** Settles when the reader ends; rejects with its error. */
+  done: Promise<void>;
+}
+
+/** The standalone pipeline, in-process, against a real Postgres slot and the given store. */
+export async function startPipeline(sourceUrl: string, store: AuditStore, configInput: WalauditConfigInput = {}): Promise<RunningPipeline> {
+  const config = parseConfig({ pipeline: { flushIntervalMs: 50, retryInitialMs: 50, retryMaxMs: 500 }, ...configInput, source: { url: sourceUrl, ...configInput.source } });
+  const notices: string[] = [];
+  let stopping = false;
+  const writer = createAuditWriter({
+    store,
+    rules: { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },
+    retry: { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs, cancelled: () => stopping },
+  });
+  const { knownShapes } = await writer.init();
+  const source = new PgReplicationSource({ url: sourceUrl, slot: config.source.slot, publication: config.source.publication });
+  const reader = createWalReader({
+    source,
+    sink: writer,
+    knownShapes,
+    options: { batchSize: config.pipeline.batchSize, flushIntervalMs: config.pipeline.flushIntervalMs },
+    onNotice: (notice) => notices.push(`${notice.code}: ${notice.message}`),
+  });
+  const done = reader.run();
+  done.catch(() => {});
+  return {
+    store,
+    notices,
+    done,
+    async waitForEntries(count, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const stored = await store.countEntries();
+        if (stored >= count) return stored;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} entries; ${stored} stored`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async stop() {
+      stopping = true;
+      await reader.stop();
+      await done.catch(() => {});
+    },
+  };
+}
