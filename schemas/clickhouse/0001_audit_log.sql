@@ -59,4 +59,7 @@ CREATE TABLE IF NOT EXISTS {database}.audit_log
 ENGINE = ReplacingMergeTree
 ORDER BY (lsn, seq)
 TTL commit_time + toIntervalDay(retention_days) DELETE WHERE retention_days > 0
+-- An insert returning means the replication slot may advance and Postgres may drop that WAL: the
+-- part must be on disk, not only in the page cache (a power loss would lose audit entries).
+SETTINGS fsync_after_insert = 1, fsync_part_directory = 1
 COMMENT 'walaudit audit trail: every row change of the audited Postgres tables, hash-chained. One row per entry; see column comments.';

@@ -13,11 +13,11 @@ import { createTestDecodingSlot, parseMessageLine, readTestDecoding } from '../s
 let db: TestDatabase;
 let admin: pg.Client;
 let decodingSlot: string;
-const ROLE = 'bob';
+// Roles are cluster-wide and other test files make their own bob: this one's name is unique.
+const ROLE = uniqueName('bob');
 
 beforeAll(async () => {
-  // Roles are cluster-wide; only this file uses bob.
-  await query(serverUrl(), `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${ROLE}') THEN CREATE ROLE ${ROLE} LOGIN; END IF; END $$`);
+  await query(serverUrl(), `CREATE ROLE ${ROLE} LOGIN`);
 });
 
 beforeEach(async () => {

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditLog, type AuditEntry, type AuditStore } from '@walaudit/core';
 import { runSetup, withAuditContext } from '@walaudit/pg';
-import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
+import { createTestDatabase, uniqueName, withUrl, type TestDatabase } from '../support/postgres.js';
 import { embeddedStore, startPipeline, type RunningPipeline } from '../support/pipeline-harness.js';
 
 /**
@@ -43,6 +43,8 @@ describe('standalone pipeline', () => {
   let pipeline: RunningPipeline;
   const slot = uniqueName('slot');
   const publication = uniqueName('pub');
+  // Roles are cluster-wide: a fixed name would collide with other tests and with a second run.
+  const bob = uniqueName('bob');
 
   beforeAll(async () => {
     db = await createTestDatabase('pipeline');
@@ -59,8 +61,8 @@ describe('standalone pipeline', () => {
       CREATE TABLE documents (id int PRIMARY KEY, title text, body text, tags text[], meta jsonb);
       CREATE TABLE no_key (a int, b text);
       CREATE TABLE ignored_table (id int PRIMARY KEY, v text);
-      CREATE ROLE bob LOGIN;
-      GRANT ALL ON ALL TABLES IN SCHEMA public TO bob;
+      CREATE ROLE ${bob} LOGIN;
+      GRANT ALL ON ALL TABLES IN SCHEMA public TO ${bob};
     `);
     await runSetup(db.url, { slot, publication, tables: [], dryRun: false, log: () => {} });
     store = await embeddedStore(uniqueName('pipeline'));
@@ -79,6 +81,7 @@ describe('standalone pipeline', () => {
     await pipeline?.stop();
     await admin?.end();
     await store?.close();
+    await db?.drop();
   });
 
   const entriesOf = async (table: string, op?: AuditEntry['op']) =>
@@ -118,12 +121,12 @@ describe('standalone pipeline', () => {
     await withAuditContext(admin, { user: 'alice@example.com', ip: '203.0.113.7', reason: 'ticket 42' }, async (client) => {
       await client.query(`INSERT INTO customers VALUES (1, 'Ada', 'ada@example.com', 's1'), (2, 'Bo', 'bo@example.com', 's2')`);
     });
-    const bob = new pg.Client({ connectionString: db.url.replace('postgres@', 'bob@'), application_name: 'psql' });
-    await bob.connect();
-    await bob.query(`INSERT INTO orders VALUES (10, 1, 9.99), (11, 1, 20.00)`);
-    await bob.query(`INSERT INTO order_lines VALUES (10, 1, 'A'), (10, 2, 'B'), (11, 1, 'C')`);
-    await bob.query('DELETE FROM customers WHERE id = 1');
-    await bob.end();
+    const psql = new pg.Client({ connectionString: withUrl(db.url, { user: bob }), application_name: 'psql' });
+    await psql.connect();
+    await psql.query(`INSERT INTO orders VALUES (10, 1, 9.99), (11, 1, 20.00)`);
+    await psql.query(`INSERT INTO order_lines VALUES (10, 1, 'A'), (10, 2, 'B'), (11, 1, 'C')`);
+    await psql.query('DELETE FROM customers WHERE id = 1');
+    await psql.end();
     await pipeline.waitForEntries(3 + 2 + 2 + 3 + 1 + 2 + 3);
 
     const inserts = await entriesOf('customers', 'insert');
@@ -137,7 +140,7 @@ describe('standalone pipeline', () => {
     const tables = deletes.map((e) => e.table).sort();
     expect(tables).toEqual(['customers', 'order_lines', 'order_lines', 'order_lines', 'orders', 'orders']);
     for (const entry of deletes) {
-      expect(entry.actor.db).toMatchObject({ user: 'bob', applicationName: 'psql' });
+      expect(entry.actor.db).toMatchObject({ user: bob, applicationName: 'psql' });
       expect(entry.actor.db?.statement).toContain('DELETE FROM customers');
       expect(entry.tx.xid).toBe(deletes[0]!.tx.xid);
     }

@@ -28,9 +28,8 @@ export async function* readChainPages(
   target: string,
   pageRows: number = CHAIN_PAGE_ROWS,
 ): AsyncGenerator<StoredChainLink> {
-  let after: { lsn: string; seq: string } | null = null;
-  for (;;) {
-    const page = await withStoreErrors(target, async () => {
+  const fetchPage = (after: { lsn: string; seq: string } | null) =>
+    withStoreErrors(target, async () => {
       const result = await client.query({
         query: `SELECT id, prev_hash, hash, event, toString(lsn) AS lsn_text, seq
           FROM ${auditLog}
@@ -42,9 +41,18 @@ export async function* readChainPages(
       });
       return result.json<ChainRow>();
     });
-    for (const row of page) yield { id: row.id, prevHash: row.prev_hash, hash: row.hash, body: row.event };
+  let next = fetchPage(null);
+  for (;;) {
+    const page = await next;
     const last = page.at(-1);
-    if (!last || page.length < pageRows) return;
-    after = { lsn: last.lsn_text, seq: String(last.seq) };
+    const more = last !== undefined && page.length >= pageRows;
+    if (more) {
+      // Read ahead while the caller works through this page; at most two pages are held. If the
+      // caller stops early the read is dropped, and its failure must not go unhandled.
+      next = fetchPage({ lsn: last.lsn_text, seq: String(last.seq) });
+      next.catch(() => {});
+    }
+    for (const row of page) yield { id: row.id, prevHash: row.prev_hash, hash: row.hash, body: row.event };
+    if (!more) return;
   }
 }

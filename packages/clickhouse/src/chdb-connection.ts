@@ -13,6 +13,7 @@ import { WalauditError } from '@walaudit/core';
 interface EmbeddedEngine {
   dataDir: string;
   client: ClickHouseClient;
+  ready: Promise<void>;
   users: number;
 }
 
@@ -23,6 +24,8 @@ let engine: EmbeddedEngine | null = null;
 export interface EmbeddedHandle {
   client: ClickHouseClient;
   dataDir: string;
+  /** Settles when the session settings are in place; rejects if they could not be set. */
+  ready: Promise<void>;
   /** Gives the handle back; the engine closes when no store uses it. Idempotent. */
   release(): Promise<void>;
 }
@@ -35,12 +38,13 @@ export function acquireEmbeddedClient(dataDir: string): EmbeddedHandle {
       `this process already uses the embedded store at ${engine.dataDir}; chDB allows one data directory per process, so ${dir} cannot be opened too`,
     );
   }
-  const current = engine ?? (engine = { dataDir: dir, client: openClient(dir), users: 0 });
+  const current = engine ?? (engine = openEngine(dir));
   current.users++;
   let released = false;
   return {
     client: current.client,
     dataDir: dir,
+    ready: current.ready,
     async release() {
       if (released) return;
       released = true;
@@ -49,6 +53,16 @@ export function acquireEmbeddedClient(dataDir: string): EmbeddedHandle {
       await current.client.close();
     },
   };
+}
+
+function openEngine(dir: string): EmbeddedEngine {
+  const client = openClient(dir);
+  // chDB enables async_insert, so an insert could return before its part is written. A SET lasts
+  // for the session, and costs nothing per insert: the same setting passed with each insert
+  // becomes a `SET ...; INSERT ...` prefix that made 10k-row inserts about 25% slower.
+  const ready = client.command({ query: 'SET async_insert = 0' }).then(() => undefined);
+  ready.catch(() => {}); // observed by the store's first call
+  return { dataDir: dir, client, ready, users: 0 };
 }
 
 function openClient(dir: string): ClickHouseClient {

@@ -14,7 +14,7 @@ import { applyMigrations } from './migrations.js';
 import { openStoreClient, type ClickHouseStoreOptions, type StoreClient } from './store-client.js';
 import { withStoreErrors } from './store-errors.js';
 
-/** Same rule as the config schema (store.database); quoted with backticks wherever it is used. */
+/** Same rule as the config schema (store.database), so the name is safe inside backticks. */
 const DATABASE_NAME = /^[A-Za-z0-9_]+$/;
 
 /**
@@ -25,7 +25,7 @@ export function createClickHouseStore(options: ClickHouseStoreOptions): ClickHou
   if (!DATABASE_NAME.test(options.database)) {
     throw new WalauditError('CONFIG_INVALID', `store.database "${options.database}" must be letters, digits and _`);
   }
-  return new ClickHouseStore(openStoreClient(options), `\`${options.database}\``);
+  return new ClickHouseStore(openStoreClient(options), options.database);
 }
 
 export class ClickHouseStore implements AuditStore {
@@ -34,9 +34,10 @@ export class ClickHouseStore implements AuditStore {
 
   constructor(
     private readonly store: StoreClient,
-    private readonly database: string,
+    /** Validated by createClickHouseStore; quoted wherever it is used. */
+    private readonly databaseName: string,
   ) {
-    this.auditLog = `${database}.audit_log`;
+    this.auditLog = this.table('audit_log');
   }
 
   /** Names the store in messages: a URL without credentials, or the embedded data directory. */
@@ -45,7 +46,7 @@ export class ClickHouseStore implements AuditStore {
   }
 
   async migrate(): Promise<void> {
-    await this.call(() => applyMigrations(this.store.client, this.database));
+    await this.call(() => applyMigrations(this.store.client, this.databaseName));
   }
 
   async insertEntries(entries: readonly AuditEntry[], bodies: readonly string[]): Promise<void> {
@@ -56,9 +57,9 @@ export class ClickHouseStore implements AuditStore {
         table: this.auditLog,
         values: rows,
         format: 'JSONEachRow',
-        // Synchronous insert: resolved means the rows are in a part on disk, which is what lets
-        // the caller advance the replication slot. (chDB enables async_insert by default.)
-        clickhouse_settings: { async_insert: 0 },
+        // Synchronous: resolved means the rows are in a part on disk (fsynced, see the DDL), which
+        // is what lets the caller advance the replication slot.
+        clickhouse_settings: this.store.insertSettings,
       }),
     );
   }
@@ -108,7 +109,7 @@ export class ClickHouseStore implements AuditStore {
 
   /** `database`.name, for SQL beyond the AuditStore methods (status, analysts' checks, tests). */
   table(name: string): string {
-    return `${this.database}.${name}`;
+    return `\`${this.databaseName}\`.${name}`;
   }
 
   /**
@@ -129,6 +130,9 @@ export class ClickHouseStore implements AuditStore {
 
   private call<T>(work: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new WalauditError('INTERNAL', `the store (${this.store.target}) is closed`));
-    return withStoreErrors(this.store.target, work);
+    return withStoreErrors(this.store.target, async () => {
+      await this.store.ready;
+      return work();
+    });
   }
 }

@@ -40,11 +40,18 @@ export async function loadMigrations(dir: string = MIGRATIONS_DIR): Promise<Migr
 /**
  * Applies, in order, the migrations not yet recorded in `schema_migrations`. Each statement is
  * idempotent (IF NOT EXISTS), so a crash between applying and recording, or two writers migrating
- * at once, only repeats harmless work. `database` is an already quoted identifier.
+ * at once, only repeats harmless work. `name` is a validated database name (letters, digits, _).
  */
-export async function applyMigrations(client: ClickHouseClient, database: string, dir?: string): Promise<number[]> {
+export async function applyMigrations(client: ClickHouseClient, name: string, dir?: string): Promise<number[]> {
   const migrations = await loadMigrations(dir);
-  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+  const database = `\`${name}\``;
+  // Only when missing: a DBA may pre-create the database for a user without CREATE DATABASE.
+  const existing = await client.query({
+    query: 'SELECT name FROM system.databases WHERE name = {name:String}',
+    query_params: { name },
+    format: 'JSONEachRow',
+  });
+  if ((await existing.json()).length === 0) await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
   await client.command({
     query: `CREATE TABLE IF NOT EXISTS ${database}.schema_migrations (
       version UInt32 COMMENT 'Number of the applied file in schemas/clickhouse (0001_audit_log.sql is 1)',

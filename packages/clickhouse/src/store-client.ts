@@ -1,4 +1,4 @@
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { WalauditError } from '@walaudit/core';
 import { acquireEmbeddedClient } from './chdb-connection.js';
 
@@ -18,13 +18,19 @@ export interface StoreClient {
   client: ClickHouseClient;
   /** Names the store in error messages, without credentials. */
   target: string;
+  /** Awaited before each call: the embedded session's settings. */
+  ready: Promise<void>;
+  /** Sent with each insert: synchronous, so a resolved insert is in a part on disk. */
+  insertSettings: ClickHouseSettings;
   close(): Promise<void>;
 }
 
 export function openStoreClient(options: ClickHouseStoreOptions): StoreClient {
   if (options.url === undefined || options.url === '') {
     const handle = acquireEmbeddedClient(options.dataDir);
-    return { client: handle.client, target: `the embedded store at ${handle.dataDir}`, close: () => handle.release() };
+    const target = `the embedded store at ${handle.dataDir}`;
+    // The session already has async_insert off (see chdb-connection.ts).
+    return { client: handle.client, target, ready: handle.ready, insertSettings: {}, close: () => handle.release() };
   }
   const target = `ClickHouse at ${displayUrl(options.url)}`;
   const client = createClient({
@@ -35,7 +41,8 @@ export function openStoreClient(options: ClickHouseStoreOptions): StoreClient {
     // Failures reach the caller as WalauditErrors; the client's own logging would say it twice.
     log: { level: ClickHouseLogLevel.OFF },
   });
-  return { client, target, close: () => client.close() };
+  // Per insert, not per client: a read-only account may not change settings on its queries.
+  return { client, target, ready: Promise.resolve(), insertSettings: { async_insert: 0 }, close: () => client.close() };
 }
 
 /** The URL without user info, so a password in it never reaches a log. */

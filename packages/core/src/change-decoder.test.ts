@@ -527,6 +527,13 @@ describe('ChangeDecoder: schema changes', () => {
     expect(events.map((e) => e.op)).toEqual(['insert']);
   });
 
+  it('does not throw for a changed relation outside a transaction', () => {
+    // pgoutput sends relations inside a transaction; a schema entry needs one for its id and tx.
+    const { feed } = harness();
+    feed(begin(), rel(USERS), commit());
+    expect(() => feed(rel(WITH_PHONE))).not.toThrow();
+  });
+
   it('compares columns by name and type oid only', () => {
     const { events, feed } = harness(new Map([['public.users', [{ ...ID, type: 'bigint' }, EMAIL, NOTE]]]));
     feed(begin(), rel(USERS), commit());

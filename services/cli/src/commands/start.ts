@@ -1,5 +1,6 @@
 import { createPipelineMetrics, startApiServer } from '@walaudit/api';
 import { describeError, type WalauditConfig } from '@walaudit/core';
+import { retryWhileRetriable } from '@walaudit/audit-writer';
 import type { Logger } from '../logger.js';
 import { openStore } from '../open-store.js';
 import { createStandalonePipeline } from '../standalone-pipeline.js';
@@ -9,7 +10,11 @@ import { startDemoSource } from '../demo-source.js';
 export async function startCommand(config: WalauditConfig, log: Logger): Promise<void> {
   const demo = config.source.url ? null : await startDemoSource(config, log.child('demo'));
   const sourceUrl = config.source.url ?? demo!.url;
-  const { store, label } = await openStore(config);
+  const { store, label } = await retryWhileRetriable(() => openStore(config), {
+    initialMs: config.pipeline.retryInitialMs,
+    maxMs: config.pipeline.retryMaxMs,
+    onRetry: (attempt, delayMs, error) => log.warn(`store not reachable (attempt ${attempt}), retrying in ${delayMs} ms; nothing is read from the slot meanwhile: ${describeError(error)}`),
+  });
   const metrics = createPipelineMetrics();
   const pipeline = createStandalonePipeline({ config, sourceUrl, store, storeLabel: label, metrics, log: log.child('pipeline') });
   const api = await startApiServer({ host: config.http.host, port: config.http.port, status: () => pipeline.status(), store, registry: metrics.registry });

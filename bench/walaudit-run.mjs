@@ -1,0 +1,165 @@
+// One measured run of `walaudit start` as a child process: spawn it on a fresh data directory and a
+// free HTTP port, poll GET /status every 50 ms, time from state 'running' until entriesStored
+// reaches the target, sample its memory, and always stop it (SIGTERM, then SIGKILL).
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { findFreePort } from '@walaudit/pg';
+import { trackChild } from './cleanup.mjs';
+import { readProcMemory } from './proc-memory.mjs';
+
+export const CLI_MAIN = fileURLToPath(new URL('../services/cli/dist/main.js', import.meta.url));
+const POLL_MS = 50;
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+/** The environment without anything that would reconfigure the child behind the flags' back. */
+function childEnv() {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key === 'DATABASE_URL' || key.startsWith('WALAUDIT_')) delete env[key];
+  return env;
+}
+
+async function fetchStatus(port) {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/status`, { signal: AbortSignal.timeout(5_000) });
+    if (!response.ok) return null;
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+/** SIGTERM, wait up to graceMs for the exit, then SIGKILL. Resolves once the child is gone. */
+async function stopChild(child, graceMs) {
+  if (child.exitCode !== null || child.signalCode !== null) return { graceful: true };
+  const exited = new Promise((done) => child.once('exit', () => done(true)));
+  try {
+    process.kill(child.pid, 'SIGTERM');
+  } catch {
+    return { graceful: true };
+  }
+  const graceful = await Promise.race([exited, sleep(graceMs).then(() => false)]);
+  if (!graceful) {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+    await exited;
+  }
+  return { graceful };
+}
+
+/**
+ * @param {object} o
+ * @param {string} o.url  source Postgres
+ * @param {string} o.slot
+ * @param {string} o.publication
+ * @param {number} o.target  entries to wait for
+ * @param {number} o.timeoutMs  longest wait from 'running' for the target
+ * @param {string} [o.cpuProfDir]  run the child with --cpu-prof into this directory
+ * @param {(line: string) => void} o.log
+ */
+export async function runWalaudit({ url, slot, publication, target, timeoutMs, startTimeoutMs = 120_000, cpuProfDir, log }) {
+  const workDir = await mkdtemp(join(tmpdir(), 'walaudit-bench-'));
+  const dataDir = join(workDir, 'data');
+  const port = await findFreePort();
+  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  const args = [...nodeArgs, CLI_MAIN, 'start', '--source', url, '--data-dir', dataDir, '--http-port', String(port), '--slot', slot, '--publication', publication];
+  const logFile = createWriteStream(join(workDir, 'walaudit.log'));
+  let outputTail = '';
+  const spawnedAt = performance.now();
+  const child = trackChild(spawn(process.execPath, args, { cwd: workDir, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on('data', (chunk) => {
+      logFile.write(chunk);
+      outputTail = (outputTail + chunk).slice(-3000);
+    });
+  }
+  let exit = null;
+  child.once('exit', (code, signal) => {
+    exit = { code, signal };
+  });
+
+  const since = (t) => (t === null ? null : (t - tRunning) / 1000);
+  let tRunning = null;
+  let tFirstEvent = null;
+  let tFirstStored = null;
+  let tDecoded = null;
+  let tStored = null;
+  let last = null;
+  let maxRssMB = 0;
+  let slowestPollMs = 0;
+  let polls = 0;
+  let completed = false;
+  let failure = null;
+  let hwmMB = null;
+  let stopped = { graceful: null };
+  try {
+    for (;;) {
+      const pollStart = performance.now();
+      if (exit) throw new Error(`walaudit exited early (${exit.code ?? exit.signal}):\n${outputTail}`);
+      const memory = readProcMemory(child.pid);
+      if (memory?.rssMB) maxRssMB = Math.max(maxRssMB, memory.rssMB);
+      const status = await fetchStatus(port);
+      const now = performance.now();
+      polls++;
+      slowestPollMs = Math.max(slowestPollMs, now - pollStart);
+      if (status) {
+        last = status;
+        if (status.state === 'failed') throw new Error(`walaudit failed: ${JSON.stringify(status.lastError)}\n${outputTail}`);
+        if (tRunning === null && status.state === 'running') {
+          tRunning = now;
+          log(`walaudit running after ${((now - spawnedAt) / 1000).toFixed(2)} s (pid ${child.pid}, port ${port})`);
+        }
+        if (tRunning !== null) {
+          if (tFirstEvent === null && status.eventsTotal > 0) tFirstEvent = now;
+          if (tFirstStored === null && status.entriesStored > 0) tFirstStored = now;
+          if (tDecoded === null && status.eventsTotal >= target) tDecoded = now;
+          if (status.entriesStored >= target) {
+            tStored = now;
+            completed = true;
+            break;
+          }
+        }
+      }
+      if (tRunning === null && now - spawnedAt > startTimeoutMs) throw new Error(`walaudit not running after ${startTimeoutMs} ms:\n${outputTail}`);
+      if (tRunning !== null && now - tRunning > timeoutMs) {
+        log(`walaudit: timeout after ${timeoutMs / 1000} s at ${last?.entriesStored ?? 0}/${target} entries`);
+        break;
+      }
+      if (polls % 100 === 0 && tRunning !== null) log(`  walaudit: ${last?.eventsTotal ?? '?'} decoded, ${last?.entriesStored ?? '?'} stored, rss ${memory?.rssMB?.toFixed(0)} MB`);
+      await sleep(Math.max(0, POLL_MS - (performance.now() - pollStart)));
+    }
+  } catch (error) {
+    failure = error;
+  } finally {
+    hwmMB = readProcMemory(child.pid)?.hwmMB ?? null;
+    stopped = await stopChild(child, cpuProfDir ? 120_000 : 15_000);
+    await new Promise((done) => logFile.end(done));
+    await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+  if (failure) throw failure;
+  const seconds = tRunning !== null ? ((tStored ?? performance.now()) - tRunning) / 1000 : null;
+  const stored = last?.entriesStored ?? 0;
+  return {
+    completed,
+    seconds,
+    // Over the full target when completed; otherwise what was stored within the timeout.
+    eventsPerSecond: seconds ? (completed ? target : stored) / seconds : null,
+    startupSeconds: tRunning === null ? null : (tRunning - spawnedAt) / 1000,
+    firstEventSeconds: since(tFirstEvent),
+    firstStoredSeconds: since(tFirstStored),
+    decodedSeconds: since(tDecoded),
+    peakRssMB: hwmMB,
+    maxRssSampleMB: maxRssMB,
+    finalStatus: last ? { state: last.state, eventsTotal: last.eventsTotal, entriesStored: last.entriesStored } : null,
+    polls,
+    slowestPollMs,
+    stoppedGracefully: stopped.graceful,
+  };
+}

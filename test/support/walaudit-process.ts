@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { PipelineStatus } from '@walaudit/core';
+
+export const CLI = fileURLToPath(new URL('../../services/cli/dist/main.js', import.meta.url));
+
+export interface WalauditProcess {
+  child: ChildProcess;
+  /** Everything the process wrote on stderr so far. */
+  stderr(): string;
+  stdout(): string;
+  status(): Promise<PipelineStatus | null>;
+  waitFor(predicate: (status: PipelineStatus) => boolean, timeoutMs?: number): Promise<PipelineStatus>;
+  exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** The built `walaudit` command as a child process, as a user runs it (`npm test` builds first). */
+export function spawnWalaudit(args: string[], env: NodeJS.ProcessEnv = {}): WalauditProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const portIndex = args.indexOf('--http-port');
+  const port = portIndex >= 0 ? args[portIndex + 1] : env.WALAUDIT_HTTP_PORT;
+  const status = async (): Promise<PipelineStatus | null> => {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/status`);
+      return (await response.json()) as PipelineStatus;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    child,
+    stderr: () => stderr,
+    stdout: () => stdout,
+    exited,
+    status,
+    async waitFor(predicate, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const current = await status();
+        if (current && predicate(current)) return current;
+        if (child.exitCode !== null) throw new Error(`walaudit exited with ${child.exitCode}:\n${stderr}`);
+        if (Date.now() > deadline) throw new Error(`timed out; last status ${JSON.stringify(current)}\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async kill(signal) {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs a `walaudit` command to completion. */
+export async function runWalaudit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const process = spawnWalaudit(args, env);
+  const code = await process.exited;
+  return { code, stdout: process.stdout(), stderr: process.stderr() };
+}
