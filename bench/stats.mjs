@@ -7,7 +7,7 @@ export function summarize(values) {
   const sorted = [...finite].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   const median = sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { median: round(median), min: round(sorted[0]), max: round(sorted[sorted.length - 1]), values: values.map(round) };
+  return { median: round(median), min: round(sorted[0]), max: round(sorted[sorted.length - 1]), values: values.map((v) => round(v)) };
 }
 
 export function round(value, digits = 3) {

@@ -57,9 +57,10 @@ export function acquireEmbeddedClient(dataDir: string): EmbeddedHandle {
 
 function openEngine(dir: string): EmbeddedEngine {
   const client = openClient(dir);
-  // chDB enables async_insert, so an insert could return before its part is written. A SET lasts
-  // for the session, and costs nothing per insert: the same setting passed with each insert
-  // becomes a `SET ...; INSERT ...` prefix that made 10k-row inserts about 25% slower.
+  // chDB enables async_insert: each insert would wait for a shared buffer's flush (up to its busy
+  // timeout) instead of writing its own part. A SET lasts for the session and costs nothing per
+  // insert; passed with each insert it becomes a `SET ...; INSERT ...` prefix that made 10k-row
+  // inserts about 25% slower.
   const ready = client.command({ query: 'SET async_insert = 0' }).then(() => undefined);
   ready.catch(() => {}); // observed by the store's first call
   return { dataDir: dir, client, ready, users: 0 };

@@ -72,7 +72,6 @@ export async function applyMigrations(client: ClickHouseClient, name: string, di
       table: `${database}.schema_migrations`,
       values: [{ version: migration.version, name: migration.name }],
       format: 'JSONEachRow',
-      clickhouse_settings: { async_insert: 0 },
     });
     appliedNow.push(migration.version);
   }
