@@ -78,7 +78,13 @@ async function measurePair(ctx, { events, endLsn, label }) {
   const ceiling = await runCeiling({ url: ctx.url, slot: CONFIG.ceilingSlot, publication: CONFIG.publication, endpos: endLsn, timeoutMs: CONFIG.walauditTimeoutSeconds * 1000 });
   ctx.ceilingArgs = ceiling.args;
   const ceilingEps = events / ceiling.seconds;
-  log(`${label}: ceiling ${ceiling.seconds.toFixed(2)} s = ${Math.round(ceilingEps)} events/s`);
+  // Sanity check, outside the timing: pg_recvlogical stopped at or past the last commit, so the
+  // slot has nothing left to send.
+  const left = await ctx.client.query(
+    `SELECT count(*)::int AS n FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, 'proto_version', '1', 'publication_names', $2)`,
+    [CONFIG.ceilingSlot, CONFIG.publication]);
+  const ceilingLeftMessages = left.rows[0].n;
+  log(`${label}: ceiling ${ceiling.seconds.toFixed(2)} s = ${Math.round(ceilingEps)} events/s (messages left in the slot: ${ceilingLeftMessages})`);
   await dropSlots(ctx.client, [CONFIG.ceilingSlot]);
   global.gc?.();
 
@@ -90,12 +96,13 @@ async function measurePair(ctx, { events, endLsn, label }) {
   log(`${label}: walaudit ${walaudit.completed ? '' : 'INCOMPLETE '}${walaudit.seconds?.toFixed(2)} s = ${Math.round(walaudit.eventsPerSecond ?? 0)} events/s, peak RSS ${walaudit.peakRssMB?.toFixed(0)} MB`);
   await dropSlots(ctx.client, [CONFIG.slot]);
   return {
-    ceiling: { seconds: round(ceiling.seconds), eventsPerSecond: round(ceilingEps, 0) },
+    ceiling: { seconds: round(ceiling.seconds), eventsPerSecond: round(ceilingEps, 0), messagesLeftInSlot: ceilingLeftMessages },
     walaudit: {
       completed: walaudit.completed,
       seconds: round(walaudit.seconds),
       eventsPerSecond: round(walaudit.eventsPerSecond, 0),
       startupSeconds: round(walaudit.startupSeconds),
+      runningObservedLateBySeconds: round(walaudit.runningObservedLateBySeconds),
       firstEventSeconds: round(walaudit.firstEventSeconds),
       firstStoredSeconds: round(walaudit.firstStoredSeconds),
       decodedSeconds: round(walaudit.decodedSeconds),
@@ -264,8 +271,8 @@ async function main() {
       method: [
         'Each run: fresh slots (dropped and recreated), a fresh table, a fresh walaudit data dir.',
         'delete1M: rows inserted, CHECKPOINT, then walaudit setup (publication, REPLICA IDENTITY FULL, context trigger, slot) and a second pgoutput slot, then one DELETE of all rows (one transaction).',
-        'tx200k: empty table, setup and slots, then one CALL of a procedure that inserts one row and COMMITs per iteration (synchronous_commit=off in that session), then one synchronous empty xid commit to flush the WAL.',
-        'Both consumers start after the workload has committed (catch-up): ceiling = wall time of pg_recvlogical from spawn to exit at --endpos (the LSN after the last commit), then walaudit = wall time from the first /status showing state=running until entriesStored >= events (polled every 50 ms). They run one after the other, never concurrently.',
+        'tx200k: empty table, setup and slots, then one CALL of a procedure that inserts one row and COMMITs per iteration (synchronous_commit=off in that session, on for the last transaction so that its commit flushes all the WAL before it).',
+        'Both consumers start after the workload has committed (catch-up): ceiling = wall time of pg_recvlogical from spawn to exit at --endpos (the LSN after the last commit), then walaudit = wall time from the moment the state is "running" until entriesStored >= events (/status polled every 50 ms). The start is the earlier of the first /status showing "running" and the moment the walaudit slot turns active in pg_replication_slots (polled every 20 ms; the replication connection opens right after "running"), because a busy walaudit event loop can answer /status hundreds of ms late. They run one after the other, never concurrently.',
         'Peak RSS = VmHWM of the walaudit process at the end of the run; maxRssSampleMB = max VmRSS over the polls.',
       ],
     },

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { findFreePort } from '@walaudit/pg';
+import { connectClient, findFreePort } from '@walaudit/pg';
 import { trackChild } from './cleanup.mjs';
 import { readProcMemory } from './proc-memory.mjs';
 
@@ -33,6 +33,29 @@ async function fetchStatus(port) {
   }
 }
 
+/**
+ * Polls pg_replication_slots every 20 ms until `slot` is active (walaudit's replication connection is
+ * up, which it opens right after setting state 'running'); resolves with that moment, or null when
+ * stopped first. Independent of walaudit's event loop, which can hold a /status answer back.
+ */
+function watchSlotActive(url, slot) {
+  let stop = false;
+  const done = (async () => {
+    const client = await connectClient(url, 'walaudit-bench-watch');
+    try {
+      while (!stop) {
+        const { rows } = await client.query('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+        if (rows[0]?.active) return performance.now();
+        await sleep(20);
+      }
+      return null;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  })();
+  return { done, stop: () => (stop = true) };
+}
+
 /** SIGTERM, wait up to graceMs for the exit, then SIGKILL. Resolves once the child is gone. */
 async function stopChild(child, graceMs) {
   if (child.exitCode !== null || child.signalCode !== null) return { graceful: true };
@@ -42,7 +65,9 @@ async function stopChild(child, graceMs) {
   } catch {
     return { graceful: true };
   }
-  const graceful = await Promise.race([exited, sleep(graceMs).then(() => false)]);
+  let timer;
+  const graceful = await Promise.race([exited, new Promise((done) => (timer = setTimeout(() => done(false), graceMs)))]);
+  clearTimeout(timer);
   if (!graceful) {
     try {
       process.kill(child.pid, 'SIGKILL');
@@ -72,6 +97,9 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
   const args = [...nodeArgs, CLI_MAIN, 'start', '--source', url, '--data-dir', dataDir, '--http-port', String(port), '--slot', slot, '--publication', publication];
   const logFile = createWriteStream(join(workDir, 'walaudit.log'));
   let outputTail = '';
+  const slotWatch = watchSlotActive(url, slot);
+  let slotActiveAt = null;
+  slotWatch.done.then((t) => (slotActiveAt = t), () => undefined);
   const spawnedAt = performance.now();
   const child = trackChild(spawn(process.execPath, args, { cwd: workDir, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
   for (const stream of [child.stdout, child.stderr]) {
@@ -85,7 +113,8 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
     exit = { code, signal };
   });
 
-  const since = (t) => (t === null ? null : (t - tRunning) / 1000);
+  // tRunning: the first /status answer showing 'running'. tStart, computed at the end: the earlier of
+  // that and the moment the slot turned active (which follows 'running' by one connection setup).
   let tRunning = null;
   let tFirstEvent = null;
   let tFirstStored = null;
@@ -138,20 +167,28 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
   } catch (error) {
     failure = error;
   } finally {
+    slotWatch.stop();
     hwmMB = readProcMemory(child.pid)?.hwmMB ?? null;
     stopped = await stopChild(child, cpuProfDir ? 120_000 : 15_000);
     await new Promise((done) => logFile.end(done));
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
   if (failure) throw failure;
-  const seconds = tRunning !== null ? ((tStored ?? performance.now()) - tRunning) / 1000 : null;
+  const endedAt = tStored ?? performance.now();
+  await slotWatch.done.catch(() => undefined);
+  const tStart = tRunning === null ? null : Math.min(tRunning, slotActiveAt ?? Infinity);
+  const since = (t) => (t === null || tStart === null ? null : (t - tStart) / 1000);
+  const seconds = tStart !== null ? (endedAt - tStart) / 1000 : null;
   const stored = last?.entriesStored ?? 0;
   return {
     completed,
     seconds,
     // Over the full target when completed; otherwise what was stored within the timeout.
     eventsPerSecond: seconds ? (completed ? target : stored) / seconds : null,
-    startupSeconds: tRunning === null ? null : (tRunning - spawnedAt) / 1000,
+    startupSeconds: tStart === null ? null : (tStart - spawnedAt) / 1000,
+    // How much later /status showed 'running' than the slot turned active (event loop busy).
+    runningObservedLateBySeconds: since(tRunning),
+    slotActiveAfterSeconds: slotActiveAt === null ? null : since(slotActiveAt),
     firstEventSeconds: since(tFirstEvent),
     firstStoredSeconds: since(tFirstStored),
     decodedSeconds: since(tDecoded),

@@ -1,9 +1,10 @@
 -- The audit log: one row per audit entry; log order is (lsn, seq).
 --
 -- The hash chain covers `event` only (hash = SHA-256(prev_hash || event)). Every column an analyst
--- filters on is MATERIALIZED from `event`, so it cannot be edited apart from the hashed body: change
--- one and `walaudit verify` sees the body change too. `SELECT *` omits MATERIALIZED columns; name
--- them (or `SELECT *, op, table_name, ...`).
+-- filters on is MATERIALIZED from `event`, so it cannot be edited apart from the hashed body:
+-- ALTER ... UPDATE refuses them (CANNOT_UPDATE_COLUMN), and an edit of `event` recomputes them and
+-- breaks its hash, which `walaudit verify` reports. `SELECT *` omits MATERIALIZED columns; name them
+-- (or `SELECT *, op, table_name, ...`).
 --
 -- ReplacingMergeTree on (lsn, seq): a replayed insert of the same entry (crash, slot replay)
 -- collapses into one row when parts merge. Until then both copies are visible; add FINAL (or

@@ -151,6 +151,11 @@ describe('ClickHouse store on the embedded engine', () => {
       expect(await store.countEntries()).toBe(entries.length);
     });
 
+    it('inserts synchronously: a resolved insert is a written part', async () => {
+      // chDB defaults to async_insert; the store turns it off for its session.
+      expect(await store.select(`SELECT getSetting('async_insert') AS async_insert`)).toEqual([{ async_insert: false }]);
+    });
+
     it('reports the chain head and the newest shape of each table', async () => {
       const last = entries.at(-1)!;
       expect(await store.chainHead()).toEqual({ id: last.id, lsn: highLsn, seq: 1, hash: last.hash });
@@ -316,16 +321,21 @@ describe('ClickHouse store on the embedded engine', () => {
 
 // Runs last in this file: it needs this process's engine closed, to open a directory another holds.
 describe('a data directory held by another process', () => {
-  let holder: ChildProcess;
-  const heldDir = mkdtempSync(join(tmpdir(), 'walaudit-ch-held-'));
+  let holder: ChildProcess | undefined;
+  let heldDir: string;
 
   beforeAll(async () => {
     for (const store of opened.splice(0)) await store.close();
+    heldDir = mkdtempSync(join(tmpdir(), 'walaudit-ch-held-'));
     holder = await holdDirectory(heldDir);
   });
 
-  afterAll(() => {
-    holder.kill();
+  afterAll(async () => {
+    if (holder && holder.exitCode === null) {
+      const exited = new Promise((resolve) => holder!.once('exit', resolve));
+      holder.kill();
+      await exited;
+    }
     rmSync(heldDir, { recursive: true, force: true });
   });
 
@@ -338,7 +348,7 @@ describe('a data directory held by another process', () => {
     }
     expect(error).toMatchObject({ code: 'STORE_LOCKED' });
     const message = (error as Error).message;
-    expect(message).toContain(`another walaudit process (pid ${holder.pid})`);
+    expect(message).toContain(`another walaudit process (pid ${holder!.pid})`);
     expect(message).toContain(heldDir);
     expect(message).toMatch(/log.*verify.*status.*HTTP/);
   });

