@@ -122,6 +122,7 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
   let tStored = null;
   let last = null;
   let maxRssMB = 0;
+  let rssAtRunningMB = null;
   let slowestPollMs = 0;
   let polls = 0;
   let completed = false;
@@ -143,6 +144,7 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
         if (status.state === 'failed') throw new Error(`walaudit failed: ${JSON.stringify(status.lastError)}\n${outputTail}`);
         if (tRunning === null && status.state === 'running') {
           tRunning = now;
+          rssAtRunningMB = memory?.rssMB ?? null;
           log(`walaudit running after ${((now - spawnedAt) / 1000).toFixed(2)} s (pid ${child.pid}, port ${port})`);
         }
         if (tRunning !== null) {
@@ -194,6 +196,7 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
     decodedSeconds: since(tDecoded),
     peakRssMB: hwmMB,
     maxRssSampleMB: maxRssMB,
+    rssAtRunningMB,
     finalStatus: last ? { state: last.state, eventsTotal: last.eventsTotal, entriesStored: last.entriesStored } : null,
     polls,
     slowestPollMs,

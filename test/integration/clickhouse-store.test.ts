@@ -13,6 +13,8 @@ import {
   eventId,
   formatLsn,
   linkEntries,
+  linkIntoChains,
+  verifyAuditLog,
   type AuditEntry,
   type ChainProblem,
   type ChangeEvent,
@@ -131,7 +133,7 @@ describe('ClickHouse store on the embedded engine', () => {
     );
     expect(uncommented).toEqual([]);
     expect(await store.countEntries()).toBe(0);
-    expect(await store.chainHead()).toBeNull();
+    expect(await store.chainHeads()).toEqual([]);
     expect(await collect(store.readChain())).toEqual([]);
   });
 
@@ -146,7 +148,7 @@ describe('ClickHouse store on the embedded engine', () => {
 
     it('reads the chain back in log order, bodies byte for byte, and it verifies', async () => {
       const links = await collect(store.readChain());
-      expect(links).toEqual(entries.map((entry, i) => ({ id: entry.id, prevHash: entry.prevHash, hash: entry.hash, body: bodies[i] })));
+      expect(links).toEqual(entries.map((entry, i) => ({ chain: 0, id: entry.id, prevHash: entry.prevHash, hash: entry.hash, body: bodies[i] })));
       expect(await verify(store)).toBeNull();
       expect(await store.countEntries()).toBe(entries.length);
     });
@@ -158,7 +160,7 @@ describe('ClickHouse store on the embedded engine', () => {
 
     it('reports the chain head and the newest shape of each table', async () => {
       const last = entries.at(-1)!;
-      expect(await store.chainHead()).toEqual({ id: last.id, lsn: highLsn, seq: 1, hash: last.hash });
+      expect(await store.chainHeads()).toEqual([{ chain: 0, id: last.id, lsn: highLsn, seq: 1, hash: last.hash }]);
       const shapes = await store.knownShapes();
       // The action entry (columns: []) is newest for public.users but says nothing about its shape.
       expect(Object.fromEntries(shapes)).toEqual({ 'public.users': usersWithPhone, 'billing.invoices': invoices });
@@ -227,12 +229,17 @@ describe('ClickHouse store on the embedded engine', () => {
   it('purges by retention and keeps retention 0, and long retention does not wrap around', async () => {
     const store = await openStore('retention');
     const old = '2020-01-01T00:00:00.000000Z';
-    const list = [0, 1, 2].map((seq) => change(0x10n, seq, 1, old, { pk: { id: String(seq) } }));
-    const retention = [1, 0, 36_500]; // 100 years past 2020 overflows a 32-bit DateTime
-    const { entries, bodies } = linkEntries(GENESIS_HASH, list.map((event, i) => ({ event, retentionDays: retention[i]!, critical: false })));
+    const list = [0, 1, 2, 3, 4].map((seq) => change(0x10n, seq, 1, old, { pk: { id: String(seq) } }));
+    const retention = [1, 0, 36_500, 1, 0]; // 100 years past 2020 overflows a 32-bit DateTime
+    const { entries, bodies } = linkIntoChains(new Map(), list.map((event, i) => ({ event, retentionDays: retention[i]!, critical: false })));
     await store.insertEntries(entries, bodies);
     await store.command(`OPTIMIZE TABLE ${store.table('audit_log')} FINAL`);
-    expect((await collect(store.readChain())).map((link) => link.id)).toEqual([entries[1]!.id, entries[2]!.id]);
+    expect((await collect(store.readChain())).map((link) => link.id)).toEqual([entries[1]!.id, entries[2]!.id, entries[4]!.id]);
+    // Each retention period is its own chain, so expiry leaves every remaining chain whole.
+    const report = await verifyAuditLog(store);
+    expect(report.problem).toBeNull();
+    expect(report.chains.map(({ chain, entries: count }) => [chain, count])).toEqual([[0, 2], [36_500, 1]]);
+    expect((await store.chainHeads()).map((head) => [head.chain, head.id]).sort()).toEqual([[0, entries[4]!.id], [36_500, entries[2]!.id]]);
   });
 
   describe('tamper evidence', () => {

@@ -9,6 +9,7 @@ interface ChainRow {
   event: string;
   lsn_text: string;
   seq: number | string;
+  retention_days: number | string;
 }
 
 /** Rows per page: bounds memory (chDB materializes each result) while keeping round trips few. */
@@ -31,7 +32,7 @@ export async function* readChainPages(
   const fetchPage = (after: { lsn: string; seq: string } | null) =>
     withStoreErrors(target, async () => {
       const result = await client.query({
-        query: `SELECT id, prev_hash, hash, event, toString(lsn) AS lsn_text, seq
+        query: `SELECT id, prev_hash, hash, event, toString(lsn) AS lsn_text, seq, retention_days
           FROM ${auditLog}
           ${after ? 'WHERE lsn >= {lsn:UInt64} AND (lsn > {lsn:UInt64} OR seq > {seq:UInt32})' : ''}
           ORDER BY lsn, seq
@@ -52,7 +53,7 @@ export async function* readChainPages(
       next = fetchPage({ lsn: last.lsn_text, seq: String(last.seq) });
       next.catch(() => {});
     }
-    for (const row of page) yield { id: row.id, prevHash: row.prev_hash, hash: row.hash, body: row.event };
+    for (const row of page) yield { chain: Number(row.retention_days), id: row.id, prevHash: row.prev_hash, hash: row.hash, body: row.event };
     if (!more) return;
   }
 }

@@ -64,12 +64,12 @@ export class ClickHouseStore implements AuditStore {
     );
   }
 
-  async chainHead(): Promise<ChainHead | null> {
-    const rows = await this.select<{ id: string; lsn_text: string; seq: number | string; hash: string }>(
-      `SELECT id, toString(lsn) AS lsn_text, seq, hash FROM ${this.auditLog} ORDER BY lsn DESC, seq DESC LIMIT 1`,
+  async chainHeads(): Promise<ChainHead[]> {
+    const rows = await this.select<{ chain: number | string; id: string; lsn_text: string; seq: number | string; hash: string }>(
+      `SELECT retention_days AS chain, id, toString(lsn) AS lsn_text, seq, hash FROM ${this.auditLog}
+       ORDER BY lsn DESC, seq DESC LIMIT 1 BY retention_days`,
     );
-    const head = rows[0];
-    return head ? { id: head.id, lsn: BigInt(head.lsn_text), seq: Number(head.seq), hash: head.hash } : null;
+    return rows.map((head) => ({ chain: Number(head.chain), id: head.id, lsn: BigInt(head.lsn_text), seq: Number(head.seq), hash: head.hash }));
   }
 
   async knownShapes(): Promise<Map<string, ColumnDef[]>> {

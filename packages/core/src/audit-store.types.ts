@@ -2,8 +2,10 @@ import type { StoredChainLink } from './hash-chain.js';
 import type { AuditEntry, ChangeOp, ColumnDef } from './change-event.types.js';
 import type { Lsn } from './lsn.js';
 
-/** The newest stored entry: where the chain continues and below which a replay is a duplicate. */
+/** The newest stored entry of one chain (see StoredChainLink): where that chain continues. */
 export interface ChainHead {
+  /** The chain: retention in days of its entries. */
+  chain: number;
   id: string;
   lsn: Lsn;
   seq: number;
@@ -30,12 +32,13 @@ export interface AuditStore {
   migrate(): Promise<void>;
   /** Stores entries; `bodies[i]` is the canonical encoding of `entries[i]`. Durable when it resolves. */
   insertEntries(entries: readonly AuditEntry[], bodies: readonly string[]): Promise<void>;
-  chainHead(): Promise<ChainHead | null>;
+  /** The head of every chain; the newest of them is where a replay stops being a duplicate. */
+  chainHeads(): Promise<ChainHead[]>;
   /** The column list of the newest entry of each `schema.table`. */
   knownShapes(): Promise<Map<string, ColumnDef[]>>;
   /** Newest first. */
   queryLog(query: LogQuery): Promise<AuditEntry[]>;
-  /** Every entry in log order, streamed. */
+  /** Every entry of every chain in log order, streamed. */
   readChain(): AsyncIterable<StoredChainLink>;
   countEntries(): Promise<number>;
   close(): Promise<void>;

@@ -9,6 +9,7 @@ import {
   GENESIS_HASH,
   hashedBody,
   linkEntries,
+  linkIntoChains,
   type ChainProblem,
   type StoredChainLink,
 } from './hash-chain.js';
@@ -42,7 +43,7 @@ function audited(events: ChangeEvent[]) {
 function chain(count: number, prevHash = GENESIS_HASH): StoredChainLink[] {
   const events = Array.from({ length: count }, (_, seq) => event(seq));
   const { entries, bodies } = linkEntries(prevHash, audited(events));
-  return entries.map((entry, i) => ({ id: entry.id, prevHash: entry.prevHash, hash: entry.hash, body: bodies[i]! }));
+  return entries.map((entry, i) => ({ chain: 0, id: entry.id, prevHash: entry.prevHash, hash: entry.hash, body: bodies[i]! }));
 }
 
 function verify(links: readonly StoredChainLink[]): { problems: (ChainProblem | null)[]; verifier: ChainVerifier } {
@@ -245,6 +246,7 @@ describe('ChainVerifier', () => {
     const links = chain(4);
     const forgedBody = encodeEntryBody(event(99, { op: 'delete' }));
     const forged: StoredChainLink = {
+      chain: 0,
       id: eventId(0x1796738n, 99),
       prevHash: links[1]!.hash,
       hash: chainHash(links[1]!.hash, forgedBody),
@@ -263,7 +265,7 @@ describe('ChainVerifier', () => {
   it('detects an inserted entry that does not link', () => {
     const links = chain(3);
     const forgedBody = encodeEntryBody(event(99));
-    const forged = { id: 'x-1', prevHash: GENESIS_HASH, hash: chainHash(GENESIS_HASH, forgedBody), body: forgedBody };
+    const forged = { chain: 0, id: 'x-1', prevHash: GENESIS_HASH, hash: chainHash(GENESIS_HASH, forgedBody), body: forgedBody };
     expect(verify([links[0]!, forged, links[1]!]).problems[1]).toMatchObject({ kind: 'removed-or-inserted', id: 'x-1', index: 1 });
   });
 
@@ -308,5 +310,27 @@ describe('ChainVerifier', () => {
     const copy = { ...links[1]!, body: links[1]!.body.replace('alice', 'mallory') };
     const { problems } = verify([links[0]!, links[1]!, copy, links[2]!]);
     expect(problems[2]).toMatchObject({ kind: 'altered', id: '0000000001796738-1', index: 2 });
+  });
+});
+
+describe('linkIntoChains', () => {
+  it('links each retention period into its own chain, starting from the given heads', () => {
+    const events = [event(0), event(1), event(2), event(3)];
+    const heads = new Map([[30, 'a'.repeat(64)]]);
+    const { entries, bodies, heads: next } = linkIntoChains(heads, [
+      { event: events[0]!, retentionDays: 30, critical: false },
+      { event: events[1]!, retentionDays: 0, critical: false },
+      { event: events[2]!, retentionDays: 30, critical: true },
+      { event: events[3]!, retentionDays: 0, critical: false },
+    ]);
+    expect(entries.map((e) => e.prevHash)).toEqual(['a'.repeat(64), GENESIS_HASH, entries[0]!.hash, entries[1]!.hash]);
+    expect(entries[2]!.hash).toBe(chainHash(entries[0]!.hash, bodies[2]!));
+    expect(next).toEqual(new Map([[30, entries[2]!.hash], [0, entries[3]!.hash]]));
+    expect(heads).toEqual(new Map([[30, 'a'.repeat(64)]]));
+  });
+
+  it('gives a single chain the same hashes as linkEntries', () => {
+    const list = audited([event(0), event(1), event(2)]).map((a) => ({ ...a, retentionDays: 7 }));
+    expect(linkIntoChains(new Map(), list).entries).toEqual(linkEntries(GENESIS_HASH, list).entries);
   });
 });

@@ -30,8 +30,14 @@ export interface ChainProblem {
   detail: string;
 }
 
-/** What the verifier needs of a stored entry: its encoded body exactly as stored, and its links. */
+/**
+ * What the verifier needs of a stored entry: its encoded body exactly as stored, and its links.
+ * `chain` is the entry's retention in days: entries are linked in one chain per retention period,
+ * so that expiry, which removes each chain's oldest entries first, never opens a hole in the
+ * middle of a chain (one chain across tables kept 30 and 365 days would have holes after 30 days).
+ */
 export interface StoredChainLink {
+  chain: number;
   id: string;
   prevHash: string;
   hash: string;
@@ -85,7 +91,7 @@ export class ChainVerifier {
   }
 }
 
-/** Links events into the chain after `prevHash`; returns the entries and the new head hash. */
+/** Links events into one chain after `prevHash`; returns the entries and the new head hash. */
 export function linkEntries(
   prevHash: string,
   events: readonly { event: ChangeEvent; retentionDays: number; critical: boolean }[],
@@ -101,4 +107,27 @@ export function linkEntries(
     head = hash;
   }
   return { entries, bodies, headHash: head };
+}
+
+/**
+ * Links events into their chains (one per retention period, see StoredChainLink). `heads` maps a
+ * chain to its newest hash; chains not in it start at GENESIS_HASH. Returns the entries in the
+ * order given and the updated heads; `heads` itself is not changed.
+ */
+export function linkIntoChains(
+  heads: ReadonlyMap<number, string>,
+  events: readonly { event: ChangeEvent; retentionDays: number; critical: boolean }[],
+): { entries: AuditEntry[]; bodies: string[]; heads: Map<number, string> } {
+  const next = new Map(heads);
+  const entries: AuditEntry[] = [];
+  const bodies: string[] = [];
+  for (const { event, retentionDays, critical } of events) {
+    const prevHash = next.get(retentionDays) ?? GENESIS_HASH;
+    const body = encodeEntryBody(event);
+    const hash = chainHash(prevHash, body);
+    entries.push({ ...event, prevHash, hash, retentionDays, critical });
+    bodies.push(body);
+    next.set(retentionDays, hash);
+  }
+  return { entries, bodies, heads: next };
 }

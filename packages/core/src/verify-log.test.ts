@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chainHash, GENESIS_HASH, linkEntries, type StoredChainLink } from './hash-chain.js';
+import { chainHash, GENESIS_HASH, linkEntries, linkIntoChains, type StoredChainLink } from './hash-chain.js';
 import type { ChangeEvent } from './change-event.types.js';
 import { eventId } from './event-id.js';
 import { verifyAuditLog } from './verify-log.js';
@@ -45,7 +45,7 @@ function chain(count: number): StoredChainLink[] {
     GENESIS_HASH,
     Array.from({ length: count }, (_, seq) => ({ event: event(seq), retentionDays: 0, critical: false })),
   );
-  return entries.map((entry, i) => ({ id: entry.id, prevHash: entry.prevHash, hash: entry.hash, body: bodies[i]! }));
+  return entries.map((entry, i) => ({ chain: 0, id: entry.id, prevHash: entry.prevHash, hash: entry.hash, body: bodies[i]! }));
 }
 
 /** Many cheap links, for the progress callback. */
@@ -55,7 +55,7 @@ function bigChain(count: number): StoredChainLink[] {
   for (let i = 0; i < count; i++) {
     const body = `{"n":${i}}`;
     const hash = chainHash(prev, body);
-    links.push({ id: String(i), prevHash: prev, hash, body });
+    links.push({ chain: 0, id: String(i), prevHash: prev, hash, body });
     prev = hash;
   }
   return links;
@@ -63,13 +63,13 @@ function bigChain(count: number): StoredChainLink[] {
 
 describe('verifyAuditLog', () => {
   it('reports an empty log as ok with no head', async () => {
-    expect(await verifyAuditLog(fakeStore([]))).toEqual({ ok: true, entriesChecked: 0, headHash: null, problem: null });
+    expect(await verifyAuditLog(fakeStore([]))).toEqual({ ok: true, entriesChecked: 0, chains: [], problem: null });
   });
 
   it('accepts an intact chain and reports its head', async () => {
     const links = chain(5);
     const store = fakeStore(links);
-    expect(await verifyAuditLog(store)).toEqual({ ok: true, entriesChecked: 5, headHash: links[4]!.hash, problem: null });
+    expect(await verifyAuditLog(store)).toEqual({ ok: true, entriesChecked: 5, chains: [{ chain: 0, entries: 5, headHash: links[4]!.hash }], problem: null });
     expect(store.state).toEqual({ yielded: 5, closed: true });
   });
 
@@ -80,8 +80,8 @@ describe('verifyAuditLog', () => {
     const report = await verifyAuditLog(store);
     expect(report.ok).toBe(false);
     expect(report.entriesChecked).toBe(3);
-    expect(report.headHash).toBe(links[2]!.hash);
-    expect(report.problem).toMatchObject({ kind: 'altered', id: '0000000000002000-3', index: 3 });
+    expect(report.chains).toEqual([{ chain: 0, entries: 3, headHash: links[2]!.hash }]);
+    expect(report.problem).toMatchObject({ kind: 'altered', id: '0000000000002000-3', index: 3, chain: 0 });
     // read no further than the bad entry, and released the iterator
     expect(store.state).toEqual({ yielded: 4, closed: true });
   });
@@ -89,7 +89,7 @@ describe('verifyAuditLog', () => {
   it('reports a removed entry', async () => {
     const links = chain(4);
     const report = await verifyAuditLog(fakeStore([links[0]!, links[2]!, links[3]!]));
-    expect(report).toMatchObject({ ok: false, entriesChecked: 1, headHash: links[0]!.hash });
+    expect(report).toMatchObject({ ok: false, entriesChecked: 1, chains: [{ chain: 0, entries: 1, headHash: links[0]!.hash }] });
     expect(report.problem).toMatchObject({ kind: 'removed-or-inserted', id: '0000000000002000-2', index: 1 });
   });
 
@@ -98,7 +98,7 @@ describe('verifyAuditLog', () => {
     expect(await verifyAuditLog(fakeStore([links[0]!, links[1]!, links[1]!, links[2]!]))).toEqual({
       ok: true,
       entriesChecked: 3,
-      headHash: links[2]!.hash,
+      chains: [{ chain: 0, entries: 3, headHash: links[2]!.hash }],
       problem: null,
     });
   });
@@ -120,12 +120,64 @@ describe('verifyAuditLog', () => {
     const progress: number[] = [];
     const report = await verifyAuditLog(fakeStore(links), (checked) => progress.push(checked));
     expect(progress).toEqual([100_000, 200_000]);
-    expect(report).toEqual({ ok: true, entriesChecked: 200_001, headHash: links[200_000]!.hash, problem: null });
+    expect(report).toEqual({ ok: true, entriesChecked: 200_001, chains: [{ chain: 0, entries: 200_001, headHash: links[200_000]!.hash }], problem: null });
   }, 30_000);
 
   it('reports no progress for a small log', async () => {
     const progress: number[] = [];
     await verifyAuditLog(fakeStore(chain(10)), (checked) => progress.push(checked));
     expect(progress).toEqual([]);
+  });
+
+  describe('one chain per retention period', () => {
+    /** Entries alternating between a 30-day and a forever chain, as the writer links them. */
+    function mixed(count: number): StoredChainLink[] {
+      const { entries, bodies } = linkIntoChains(
+        new Map(),
+        Array.from({ length: count }, (_, seq) => ({ event: event(seq), retentionDays: seq % 2 === 0 ? 30 : 0, critical: false })),
+      );
+      return entries.map((entry, i) => ({ chain: entry.retentionDays, id: entry.id, prevHash: entry.prevHash, hash: entry.hash, body: bodies[i]! }));
+    }
+
+    it('verifies interleaved chains, each on its own', async () => {
+      const links = mixed(6);
+      const report = await verifyAuditLog(fakeStore(links));
+      expect(report).toEqual({
+        ok: true,
+        entriesChecked: 6,
+        chains: [
+          { chain: 0, entries: 3, headHash: links[5]!.hash },
+          { chain: 30, entries: 3, headHash: links[4]!.hash },
+        ],
+        problem: null,
+      });
+    });
+
+    it('stays verifiable when expiry removed the oldest entries of one chain', async () => {
+      const links = mixed(8);
+      // The 30-day chain lost its two oldest entries (0 and 2); the forever chain is whole.
+      const purged = links.filter((_, i) => i !== 0 && i !== 2);
+      const report = await verifyAuditLog(fakeStore(purged));
+      expect(report.ok).toBe(true);
+      expect(report.chains).toEqual([
+        { chain: 0, entries: 4, headHash: links[7]!.hash },
+        { chain: 30, entries: 2, headHash: links[6]!.hash },
+      ]);
+    });
+
+    it('names the chain and log position of an entry removed from the middle of one chain', async () => {
+      const links = mixed(8);
+      const report = await verifyAuditLog(fakeStore(links.filter((_, i) => i !== 3)));
+      expect(report.ok).toBe(false);
+      expect(report.problem).toMatchObject({ kind: 'removed-or-inserted', chain: 0, id: '0000000000002000-5', index: 4 });
+    });
+
+    it('detects an entry moved to another chain', async () => {
+      const links = mixed(6);
+      const moved = links.map((link, i) => (i === 2 ? { ...link, chain: 0 } : link));
+      const report = await verifyAuditLog(fakeStore(moved));
+      expect(report.ok).toBe(false);
+      expect(report.problem).toMatchObject({ kind: 'removed-or-inserted', id: '0000000000002000-2', chain: 0 });
+    });
   });
 });

@@ -1,8 +1,7 @@
 import {
   applyAuditRules,
   comparePositions,
-  GENESIS_HASH,
-  linkEntries,
+  linkIntoChains,
   positionOf,
   type AuditedEvent,
   type AuditStore,
@@ -24,56 +23,61 @@ export interface AuditWriterDeps {
 }
 
 export interface AuditWriter extends ChangeSink {
-  /** Reads the chain head and the stored table shapes; call once before the first write. */
-  init(): Promise<{ head: ChainHead | null; knownShapes: Map<string, ColumnDef[]> }>;
-  readonly head: ChainHead | null;
+  /** Reads the chain heads and the stored table shapes; call once before the first write. */
+  init(): Promise<{ heads: ChainHead[]; knownShapes: Map<string, ColumnDef[]> }>;
+  /** Position of the newest stored entry, or null for an empty log. */
+  readonly position: LogPosition | null;
 }
 
 /**
- * Rules, then the hash chain, then the store. Events at or below the stored head are replays
- * (the slot re-sends what was not confirmed) and are dropped, so nothing is stored twice and
- * the chain stays linear.
+ * Rules, then the hash chains, then the store. Events at or below the newest stored position are
+ * replays (the slot re-sends what was not confirmed) and are dropped, so nothing is stored twice
+ * and every chain stays linear.
  */
 export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
-  let head: ChainHead | null = null;
-  let headPosition: LogPosition | null = null;
+  let heads = new Map<number, string>();
+  let position: LogPosition | null = null;
 
   return {
-    get head() {
-      return head;
+    get position() {
+      return position;
     },
     async init() {
-      head = await retryWhileRetriable(() => deps.store.chainHead(), deps.retry);
-      headPosition = head ? { lsn: head.lsn, seq: head.seq } : null;
+      const stored = await retryWhileRetriable(() => deps.store.chainHeads(), deps.retry);
+      heads = new Map(stored.map((head) => [head.chain, head.hash]));
+      position = null;
+      for (const head of stored) {
+        const candidate = { lsn: head.lsn, seq: head.seq };
+        if (!position || comparePositions(candidate, position) > 0) position = candidate;
+      }
       const knownShapes = await retryWhileRetriable(() => deps.store.knownShapes(), deps.retry);
-      return { head, knownShapes };
+      return { heads: stored, knownShapes };
     },
     async write(events: ChangeEvent[]) {
       const audited: AuditedEvent[] = [];
-      let last: ChangeEvent | null = null;
+      let last: LogPosition | null = null;
       let skipped = 0;
       for (const event of events) {
-        const position = positionOf(event.tx);
-        if (headPosition && comparePositions(position, headPosition) <= 0) {
+        const eventPosition = positionOf(event.tx);
+        if (position && comparePositions(eventPosition, position) <= 0) {
           skipped++;
           continue;
         }
         const kept = applyAuditRules(event, deps.rules);
         if (kept) {
           audited.push(kept);
-          last = event;
+          last = eventPosition;
         } else skipped++;
       }
       if (!last) {
         deps.onStored?.(0, skipped);
         return;
       }
-      const { entries, bodies, headHash } = linkEntries(head?.hash ?? GENESIS_HASH, audited);
-      await retryWhileRetriable(() => deps.store.insertEntries(entries, bodies), deps.retry);
-      const position = positionOf(last.tx);
-      head = { id: last.id, lsn: position.lsn, seq: position.seq, hash: headHash };
-      headPosition = position;
-      deps.onStored?.(entries.length, skipped);
+      const linked = linkIntoChains(heads, audited);
+      await retryWhileRetriable(() => deps.store.insertEntries(linked.entries, linked.bodies), deps.retry);
+      heads = linked.heads;
+      position = last;
+      deps.onStored?.(linked.entries.length, skipped);
     },
   };
 }

@@ -45,7 +45,10 @@ export async function logCommand(config: WalauditConfig, flags: LogFlags, out: (
 export async function verifyCommand(config: WalauditConfig, flags: { json?: boolean }, out: (line: string) => void): Promise<number> {
   const report = (await askRunningInstance<VerifyReport>(config, '/verify')) ?? (await withStore(config, (store) => verifyAuditLog(store)));
   if (flags.json) out(JSON.stringify(report));
-  else if (report.ok) out(`audit log intact: ${report.entriesChecked} entries verified, head hash ${report.headHash ?? '(empty log)'}`);
+  else if (report.ok) {
+    out(`audit log intact: ${report.entriesChecked} entries verified`);
+    for (const chain of report.chains) out(`  chain of entries kept ${chain.chain === 0 ? 'forever' : `${chain.chain} days`}: ${chain.entries} entries, head hash ${chain.headHash}`);
+  }
   else {
     const problem = report.problem!;
     out(`audit log BROKEN at entry ${problem.id} (position ${problem.index} in log order): ${problem.kind}`);
