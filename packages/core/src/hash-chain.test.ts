@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry, ChangeEvent } from './change-event.types.js';
+import { canonicalJson } from './canonical-json.js';
 import { eventId } from './event-id.js';
 import {
   ChainVerifier,
@@ -332,5 +333,27 @@ describe('linkIntoChains', () => {
   it('gives a single chain the same hashes as linkEntries', () => {
     const list = audited([event(0), event(1), event(2)]).map((a) => ({ ...a, retentionDays: 7 }));
     expect(linkIntoChains(new Map(), list).entries).toEqual(linkEntries(GENESIS_HASH, list).entries);
+  });
+});
+
+describe('encodeEntryBody is the canonical encoding of the hashed body', () => {
+  const variants: [string, ChangeEvent][] = [
+    ['an update', event(3)],
+    ['a delete with NULLs and unicode column names', event(4, { op: 'delete', after: null, before: { 'naïve': null, Z: 'z', a: 'ü "q" \\ \n', '10': 'x', '2': 'y' }, pk: { 'naïve': null } })],
+    ['an unsent column (undefined) is omitted', event(5, { after: { id: '5', big: undefined as unknown as string } })],
+    ['an action', event(6, { op: 'action', columns: [], pk: null, before: null, after: null, action: { name: 'export', rows: 3, nested: { b: 1, a: [true, null] } } })],
+    ['a schema change', event(7, { op: 'schema', pk: null, before: null, after: null, changed: ['note'], schemaChange: { oldColumns: null, newColumns: [{ name: 'note', type: 'text', typeOid: 25 }] } })],
+    ['an app and db actor', event(8, { actor: { app: { user: 'a', reason: 'r', extra: { z: 1, y: 2 } }, db: { user: 'bob', ip: null, applicationName: 'psql', statement: 'DELETE\tFROM t', backendPid: 9 } } })],
+  ];
+  it.each(variants)('%s', (_name, e) => {
+    expect(encodeEntryBody(e)).toBe(canonicalJson(hashedBody(e)));
+  });
+
+  it('does not reuse a stale encoding for a different but equal-looking actor object', () => {
+    const shared = { app: { user: 'first' } };
+    const a = encodeEntryBody(event(1, { actor: shared }));
+    const b = encodeEntryBody(event(1, { actor: { app: { user: 'second' } } }));
+    expect(a).not.toBe(b);
+    expect(b).toContain('"second"');
   });
 });

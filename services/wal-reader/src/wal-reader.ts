@@ -78,6 +78,17 @@ export function createWalReader(deps: WalReaderDeps): WalReader {
     return flushChain;
   };
 
+  /**
+   * Hands a full batch on and keeps decoding the next one while it is written, but never gets
+   * more than one batch ahead: waiting for the previous write holds the stream, so memory stays
+   * at two batches however large the transaction.
+   */
+  const flushFullBatch = async () => {
+    const previous = flushChain;
+    void flush();
+    await previous;
+  };
+
   const scheduleFlush = () => {
     if (flushTimer) return;
     flushTimer = setTimeout(() => void flush(), options.flushIntervalMs);
@@ -94,11 +105,10 @@ export function createWalReader(deps: WalReaderDeps): WalReader {
         stats.transactions++;
         deps.onTransaction?.(outcome.events);
       }
-      if (pending.length >= options.batchSize) await flush();
+      if (pending.length >= options.batchSize) await flushFullBatch();
       else scheduleFlush();
     } else if (pending.length >= options.batchSize) {
-      // Waiting here holds the stream: memory stays at one batch however large the transaction.
-      await flush();
+      await flushFullBatch();
     }
     if (failure) throw failure;
   };
