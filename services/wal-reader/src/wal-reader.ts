@@ -47,6 +47,10 @@ export function createWalReader(deps: WalReaderDeps): WalReader {
   let ackTarget: Lsn = 0n;
   let flushChain: Promise<void> = Promise.resolve();
   let flushTimer: NodeJS.Timeout | null = null;
+  /** Batches handed to `flushChain` whose write has not finished. */
+  let writesInFlight = 0;
+  /** The flush interval passed while a write was in flight: flush once the writer is idle. */
+  let flushWhenIdle = false;
   let failure: unknown = null;
 
   const decoder = new ChangeDecoder((event) => pending.push(event), deps.onNotice, deps.knownShapes);
@@ -56,9 +60,11 @@ export function createWalReader(deps: WalReaderDeps): WalReader {
       clearTimeout(flushTimer);
       flushTimer = null;
     }
+    flushWhenIdle = false;
     const batch = pending;
     const target = ackTarget;
     pending = [];
+    writesInFlight++;
     flushChain = flushChain.then(async () => {
       if (failure) return;
       try {
@@ -74,6 +80,9 @@ export function createWalReader(deps: WalReaderDeps): WalReader {
         // Nothing after this batch is confirmed; the slot replays it on the next start.
         void source.stop();
       }
+    }).finally(() => {
+      writesInFlight--;
+      if (writesInFlight === 0 && flushWhenIdle && !failure) void flush();
     });
     return flushChain;
   };
@@ -91,7 +100,13 @@ export function createWalReader(deps: WalReaderDeps): WalReader {
 
   const scheduleFlush = () => {
     if (flushTimer) return;
-    flushTimer = setTimeout(() => void flush(), options.flushIntervalMs);
+    flushTimer = setTimeout(() => {
+      flushTimer = null;
+      // Queueing a batch behind a write in flight would not hold the stream, so behind a slow
+      // sink timer batches would pile up without bound: wait for the writer instead.
+      if (writesInFlight > 0) flushWhenIdle = true;
+      else void flush();
+    }, options.flushIntervalMs);
   };
 
   const handle = async (message: Parameters<Parameters<ChangeSource['run']>[0]>[0]) => {
@@ -123,6 +138,7 @@ export function createWalReader(deps: WalReaderDeps): WalReader {
         sourceError = error;
       }
       if (flushTimer) clearTimeout(flushTimer);
+      flushWhenIdle = false;
       // A clean stop still writes what was decoded, so a restart has less to replay.
       if (!failure && !sourceError) await flush();
       await flushChain;
