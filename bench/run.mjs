@@ -11,13 +11,14 @@
 // BENCH_CPU_PROF (a directory: run walaudit with --cpu-prof there and summarise the profiles).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
-import { cpus, totalmem, availableParallelism } from 'node:os';
+import { cpus, loadavg, totalmem, availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseConfig } from '@walaudit/core';
 import { connectClient, startLocalPostgres } from '@walaudit/pg';
 import { installExitHandlers, onCleanup, runCleanups } from './cleanup.mjs';
 import { pgRecvlogicalPath, runCeiling } from './ceiling.mjs';
+import { distBuiltAt, gitInfo } from './code-version.mjs';
 import { summarizeProfileFile } from './cpuprofile-top.mjs';
 import { round, summarize } from './stats.mjs';
 import { CLI_MAIN, runWalaudit } from './walaudit-run.mjs';
@@ -48,7 +49,7 @@ const CONFIG = {
 const TARGETS = { walauditEventsPerSecondDelete: 50_000, ratio: 0.3, peakRssMB: 400 };
 
 /** What has been measured so far, so that a failure still reports it. */
-const partial = { machine: null, cases: {}, notes: [] };
+const partial = { machine: null, code: null, cases: {}, notes: [] };
 
 const log = (line) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const benchStart = performance.now();
@@ -69,6 +70,7 @@ function machineInfo(pgVersion) {
     node: process.version,
     postgres: pgVersion,
     pgRecvlogical: recvlogical,
+    loadAverageAtStart: loadavg().map((l) => round(l, 2)),
   };
 }
 
@@ -200,6 +202,8 @@ async function main() {
   installExitHandlers();
   if (CONFIG.cpuProfDir) mkdirSync(CONFIG.cpuProfDir, { recursive: true });
   const startedAt = new Date().toISOString();
+  const code = { ...gitInfo(), distBuiltAtStart: distBuiltAt() };
+  partial.code = code;
   log(`starting a throwaway Postgres (durable=${CONFIG.pgDurable})`);
   const server = await startLocalPostgres({ durable: CONFIG.pgDurable });
   onCleanup(async () => {
@@ -249,6 +253,11 @@ async function main() {
   if (CONFIG.deleteRows !== 1_000_000 || CONFIG.txCount !== 200_000) {
     notes.push(`sizes overridden: BENCH_DELETE_ROWS=${CONFIG.deleteRows}, BENCH_TX_COUNT=${CONFIG.txCount} (the case names keep their nominal sizes)`);
   }
+  code.distBuiltAtEnd = distBuiltAt();
+  if (code.distBuiltAtEnd !== code.distBuiltAtStart) {
+    notes.push(`the built packages changed while the bench ran (dist ${code.distBuiltAtStart} -> ${code.distBuiltAtEnd}): later runs measured newer code`);
+  }
+  machine.loadAverageAtEnd = loadavg().map((l) => round(l, 2));
   if (CONFIG.cpuProfDir) notes.push('walaudit ran with --cpu-prof: its rates include the profiler overhead');
 
   const report = {
@@ -256,6 +265,7 @@ async function main() {
     startedAt,
     durationSeconds: round(elapsedSeconds(), 1),
     machine,
+    code,
     config: {
       runs: CONFIG.runs,
       deleteRows: CONFIG.deleteRows,

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { PipelineStatus } from '@walaudit/core';
 
-export const CLI = fileURLToPath(new URL('../../services/cli/dist/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../services/cli/bin/walaudit.js', import.meta.url));
 
 export interface WalauditProcess {
   child: ChildProcess;

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { describeError, isWalauditError } from '@walaudit/core';
 import { loadConfig, type CommonFlags } from './config-loader.js';
@@ -6,6 +5,7 @@ import { createLogger } from './logger.js';
 import { startCommand } from './commands/start.js';
 import { logCommand, statusCommand, verifyCommand, type LogFlags } from './commands/read-commands.js';
 import { setupCommand, teardownCommand } from './commands/setup-commands.js';
+import { WALAUDIT_VERSION } from './version.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const log = createLogger('walaudit');
@@ -34,6 +34,7 @@ function withCommonOptions(command: Command): Command {
 
 const program = new Command('walaudit')
   .description('Postgres change-data-capture audit trail: every row change, hash-chained, in ClickHouse')
+  .version(WALAUDIT_VERSION)
   .showHelpAfterError();
 
 withCommonOptions(program.command('setup'))
