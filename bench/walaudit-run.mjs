@@ -56,6 +56,22 @@ function watchSlotActive(url, slot) {
   return { done, stop: () => (stop = true) };
 }
 
+/** V8 heap and external memory from the child's /metrics (prom-client default metrics), in MB. */
+async function fetchHeap(port) {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    if (!response.ok) return null;
+    const text = await response.text();
+    const gauge = (name) => {
+      const match = new RegExp(`^\\w*${name} (\\S+)$`, 'm').exec(text);
+      return match ? Number(match[1]) / 1024 ** 2 : null;
+    };
+    return { heapUsedMB: gauge('nodejs_heap_size_used_bytes'), heapTotalMB: gauge('nodejs_heap_size_total_bytes'), externalMB: gauge('nodejs_external_memory_bytes') };
+  } catch {
+    return null;
+  }
+}
+
 /** SIGTERM, wait up to graceMs for the exit, then SIGKILL. Resolves once the child is gone. */
 async function stopChild(child, graceMs) {
   if (child.exitCode !== null || child.signalCode !== null) return { graceful: true };
@@ -123,6 +139,7 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
   let last = null;
   let maxRssMB = 0;
   let rssAtRunningMB = null;
+  const heapMax = { heapUsedMB: 0, heapTotalMB: 0, externalMB: 0 };
   let slowestPollMs = 0;
   let polls = 0;
   let completed = false;
@@ -163,6 +180,13 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
         log(`walaudit: timeout after ${timeoutMs / 1000} s at ${last?.entriesStored ?? 0}/${target} entries`);
         break;
       }
+      // Once a second: how much of the RSS is V8's heap (the rest is native: chDB, buffers).
+      if (polls % 20 === 0 && tRunning !== null) {
+        const heap = await fetchHeap(port);
+        if (heap) {
+          for (const key of Object.keys(heapMax)) if (heap[key] !== null) heapMax[key] = Math.max(heapMax[key], heap[key]);
+        }
+      }
       if (polls % 100 === 0 && tRunning !== null) log(`  walaudit: ${last?.eventsTotal ?? '?'} decoded, ${last?.entriesStored ?? '?'} stored, rss ${memory?.rssMB?.toFixed(0)} MB`);
       await sleep(Math.max(0, POLL_MS - (performance.now() - pollStart)));
     }
@@ -197,6 +221,7 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
     peakRssMB: hwmMB,
     maxRssSampleMB: maxRssMB,
     rssAtRunningMB,
+    maxHeapSampleMB: heapMax,
     finalStatus: last ? { state: last.state, eventsTotal: last.eventsTotal, entriesStored: last.entriesStored } : null,
     polls,
     slowestPollMs,

@@ -137,3 +137,59 @@ export function parseConfig(input: unknown, origin = 'config'): WalauditConfig {
   });
   throw new WalauditError('CONFIG_INVALID', `${origin} is not valid:\n${problems.join('\n')}`);
 }
+
+export type ConfigOptionKind = 'string' | 'number' | 'boolean' | 'string[]';
+
+export interface ConfigOption {
+  /** `['pipeline', 'batchSize']` */
+  path: [string, string];
+  kind: ConfigOptionKind;
+  /** `WALAUDIT_PIPELINE_BATCH_SIZE`: every option of a section can come from the environment. */
+  envName: string;
+}
+
+interface SchemaNode {
+  def?: { type: string; innerType?: unknown; in?: unknown; element?: unknown; shape?: Record<string, unknown> };
+}
+
+function unwrap(node: SchemaNode): SchemaNode {
+  let current = node;
+  // Defaults, optionals, prefaults and refinements wrap the type that matters.
+  while (current.def && ['default', 'optional', 'prefault', 'pipe', 'nullable'].includes(current.def.type)) {
+    current = (current.def.innerType ?? current.def.in) as SchemaNode;
+  }
+  return current;
+}
+
+function kindOf(node: SchemaNode): ConfigOptionKind | null {
+  const inner = unwrap(node);
+  switch (inner.def?.type) {
+    case 'string':
+      return 'string';
+    case 'number':
+      return 'number';
+    case 'boolean':
+      return 'boolean';
+    case 'array':
+      return unwrap(inner.def.element as SchemaNode).def?.type === 'string' ? 'string[]' : null;
+    default:
+      return null;
+  }
+}
+
+/** The section options (not the rules list), read from the schema itself so none is forgotten. */
+export function configOptions(): ConfigOption[] {
+  const top = unwrap(configSchema as unknown as SchemaNode);
+  const options: ConfigOption[] = [];
+  for (const [section, sectionSchema] of Object.entries(top.def?.shape ?? {})) {
+    const shape = unwrap(sectionSchema as SchemaNode).def?.shape;
+    if (!shape) continue;
+    for (const [key, schema] of Object.entries(shape)) {
+      const kind = kindOf(schema as SchemaNode);
+      if (!kind) continue;
+      const snake = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+      options.push({ path: [section, key], kind, envName: `WALAUDIT_${section.toUpperCase()}_${snake}` });
+    }
+  }
+  return options;
+}

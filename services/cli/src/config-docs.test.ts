@@ -1,39 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '@walaudit/core';
+import { auditRuleSchema, configOptions } from '@walaudit/core';
+import { ENV_ALIASES } from './config-loader.js';
 
-/** Every option declared in the schema must be documented in docs/configuration.md. */
-function optionPaths(schema: unknown, prefix = ''): string[] {
-  let node = schema as { def?: { type: string; innerType?: unknown; in?: unknown; element?: unknown; shape?: Record<string, unknown> } };
-  // Unwrap defaults, optionals, prefaults and refinements down to the object or array.
-  while (node.def && ['default', 'optional', 'prefault', 'pipe', 'nullable'].includes(node.def.type)) {
-    node = (node.def.innerType ?? node.def.in) as typeof node;
-  }
-  if (node.def?.type === 'array' && node.def.element) {
-    const element = node.def.element as typeof node;
-    return optionPaths(element, `${prefix}[]`);
-  }
-  if (node.def?.type === 'object' && node.def.shape) {
-    return Object.entries(node.def.shape).flatMap(([key, child]) => {
-      const path = prefix ? `${prefix}.${key}` : key;
-      const nested = optionPaths(child, path);
-      return nested.length > 0 ? nested : [path];
-    });
-  }
-  return [];
-}
-
+/** Every option the schema declares, and every environment name, must be in docs/configuration.md. */
 describe('docs/configuration.md', () => {
   const doc = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
-  const paths = optionPaths(configSchema);
+  const options = configOptions();
+  const ruleKeys = Object.keys(auditRuleSchema.shape).map((key) => `rules[].${key}`);
+  const maskKeys = Object.keys(auditRuleSchema.shape.mask.unwrap().element.shape).map((key) => `rules[].mask[].${key}`);
 
   it('finds the options of the schema', () => {
-    expect(paths).toContain('source.url');
-    expect(paths).toContain('rules[].mask[].mode');
-    expect(paths.length).toBeGreaterThan(20);
+    expect(options.map((option) => option.path.join('.'))).toContain('pipeline.batchSize');
+    expect(options.length).toBeGreaterThan(15);
+    expect(maskKeys).toEqual(['rules[].mask[].column', 'rules[].mask[].mode']);
   });
 
-  it.each(paths)('documents %s', (path) => {
+  it.each([...options.map((option) => option.path.join('.')), ...ruleKeys, ...maskKeys])('documents %s', (path) => {
     expect(doc).toContain(`\`${path}\``);
+  });
+
+  it.each([...options.map((option) => option.envName), ...Object.values(ENV_ALIASES)])('documents the environment variable %s', (name) => {
+    expect(doc).toContain(`\`${name}\``);
   });
 });

@@ -44,4 +44,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ config: configFile('rules: [') }, {})).toThrow(/not valid YAML/);
     expect(() => loadConfig({ config: configFile('- a list') }, {})).toThrow(/mapping at the top level/);
   });
+
+  it('reads every option from its long environment name, the long name winning over the alias', () => {
+    const config = loadConfig(
+      { config: configFile('') },
+      { WALAUDIT_PIPELINE_BATCH_SIZE: '500', WALAUDIT_RETENTION_DEFAULT_DAYS: '0', WALAUDIT_STORE_DATA_DIR: '/long', WALAUDIT_DATA_DIR: '/short', WALAUDIT_SOURCE_TABLES: 'x,y' },
+    );
+    expect(config.pipeline.batchSize).toBe(500);
+    expect(config.retention.defaultDays).toBe(0);
+    expect(config.store.dataDir).toBe('/long');
+    expect(config.source.tables).toEqual(['x', 'y']);
+  });
 });

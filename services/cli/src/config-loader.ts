@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { parseConfig, WalauditError, type WalauditConfig } from '@walaudit/core';
+import { configOptions, parseConfig, WalauditError, type ConfigOptionKind, type WalauditConfig } from '@walaudit/core';
 
 /** Flags every command shares; each overrides the file and the environment. */
 export interface CommonFlags {
@@ -16,6 +16,17 @@ export interface CommonFlags {
 
 const DEFAULT_CONFIG_FILE = 'walaudit.yaml';
 
+/** Short environment names for the options people set most; each option's long name works too. */
+export const ENV_ALIASES: Readonly<Record<string, string>> = {
+  'source.url': 'DATABASE_URL',
+  'source.slot': 'WALAUDIT_SLOT',
+  'source.publication': 'WALAUDIT_PUBLICATION',
+  'source.tables': 'WALAUDIT_TABLES',
+  'store.url': 'WALAUDIT_CLICKHOUSE_URL',
+  'store.dataDir': 'WALAUDIT_DATA_DIR',
+  'masking.hashKey': 'WALAUDIT_MASK_KEY',
+};
+
 /**
  * Defaults, then the YAML file (--config, WALAUDIT_CONFIG, or ./walaudit.yaml when present), then
  * the environment, then flags. The merged object is validated once, naming any bad key.
@@ -23,14 +34,19 @@ const DEFAULT_CONFIG_FILE = 'walaudit.yaml';
 export function loadConfig(flags: CommonFlags, env: NodeJS.ProcessEnv = process.env): WalauditConfig {
   const file = flags.config ?? env.WALAUDIT_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const input = file ? readConfigFile(file) : {};
-  overlay(input, ['source', 'url'], flags.source ?? env.DATABASE_URL);
-  overlay(input, ['source', 'slot'], flags.slot ?? env.WALAUDIT_SLOT);
-  overlay(input, ['source', 'publication'], flags.publication ?? env.WALAUDIT_PUBLICATION);
-  overlay(input, ['source', 'tables'], splitList(flags.tables ?? env.WALAUDIT_TABLES));
-  overlay(input, ['store', 'dataDir'], flags.dataDir ?? env.WALAUDIT_DATA_DIR);
-  overlay(input, ['store', 'url'], flags.clickhouseUrl ?? env.WALAUDIT_CLICKHOUSE_URL);
-  overlay(input, ['http', 'port'], toNumber(flags.httpPort ?? env.WALAUDIT_HTTP_PORT));
-  overlay(input, ['masking', 'hashKey'], env.WALAUDIT_MASK_KEY);
+  for (const option of configOptions()) {
+    // The long name (WALAUDIT_PIPELINE_BATCH_SIZE) exists for every option; a few have a short alias too.
+    const alias = ENV_ALIASES[option.path.join('.')];
+    const text = env[option.envName] ?? (alias ? env[alias] : undefined);
+    overlay(input, option.path, fromText(text, option.kind));
+  }
+  overlay(input, ['source', 'url'], flags.source);
+  overlay(input, ['source', 'slot'], flags.slot);
+  overlay(input, ['source', 'publication'], flags.publication);
+  overlay(input, ['source', 'tables'], splitList(flags.tables));
+  overlay(input, ['store', 'dataDir'], flags.dataDir);
+  overlay(input, ['store', 'url'], flags.clickhouseUrl);
+  overlay(input, ['http', 'port'], toNumber(flags.httpPort));
   const origin = file ? `the configuration (${file}, environment and flags)` : 'the configuration (environment and flags)';
   return parseConfig(input, origin);
 }
@@ -65,6 +81,20 @@ function overlay(target: Record<string, unknown>, path: [string, string], value:
 function splitList(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   return value.split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+function fromText(text: string | undefined, kind: ConfigOptionKind): unknown {
+  switch (kind) {
+    case 'string':
+      return text;
+    case 'number':
+      return toNumber(text);
+    case 'string[]':
+      return splitList(text);
+    case 'boolean':
+      // Anything but true/false is passed on as text so the validator names the key.
+      return text === 'true' ? true : text === 'false' ? false : text;
+  }
 }
 
 function toNumber(value: string | undefined): number | string | undefined {
