@@ -6,6 +6,12 @@ const children = new Set();
 const cleanups = [];
 let installed = false;
 let cleaningUp = false;
+let interrupted = null;
+
+/** The signal that interrupted the bench, if one did. */
+export function interruptedBy() {
+  return interrupted;
+}
 
 /** Tracks a spawned ChildProcess until it exits. Returns it. */
 export function trackChild(child) {
@@ -58,6 +64,7 @@ export function installExitHandlers() {
   process.on('exit', killChildren);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => {
+      interrupted = signal;
       process.stderr.write(`bench: ${signal}, cleaning up\n`);
       void runCleanups().finally(() => process.exit(130));
     });

@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseConfig } from '@walaudit/core';
 import { connectClient, startLocalPostgres } from '@walaudit/pg';
-import { installExitHandlers, onCleanup, runCleanups } from './cleanup.mjs';
+import { installExitHandlers, interruptedBy, onCleanup, runCleanups } from './cleanup.mjs';
 import { pgRecvlogicalPath, runCeiling } from './ceiling.mjs';
 import { distBuiltAt, gitInfo } from './code-version.mjs';
 import { summarizeProfileFile } from './cpuprofile-top.mjs';
@@ -306,7 +306,8 @@ try {
   exitCode = 1;
   log(`failed: ${error?.stack ?? error}`);
   // Whatever was measured before the failure, with the error: never silently nothing.
-  report = { benchmark: 'walaudit end-to-end throughput vs pg_recvlogical ceiling', error: String(error?.message ?? error), durationSeconds: round(elapsedSeconds(), 1), config: CONFIG, ...partial };
+  const message = String(error?.message ?? error);
+  report = { benchmark: 'walaudit end-to-end throughput vs pg_recvlogical ceiling', error: interruptedBy() ? `interrupted by ${interruptedBy()}: ${message}` : message, durationSeconds: round(elapsedSeconds(), 1), config: CONFIG, ...partial };
 } finally {
   await runCleanups();
 }
