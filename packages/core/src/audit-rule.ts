@@ -47,9 +47,21 @@ export function tableMatches(pattern: string, schema: string, table: string): bo
   return patternRegExp(pattern).test(`${schema}.${table}`);
 }
 
+const ruleCache = new WeakMap<readonly AuditRule[], Map<string, AuditRule | null>>();
+const NO_RULES: readonly AuditRule[] = [AUDIT_EVERYTHING];
+
 export function findRule(rules: readonly AuditRule[], schema: string, table: string): AuditRule | undefined {
-  const effective = rules.length > 0 ? rules : [AUDIT_EVERYTHING];
-  return effective.find((rule) => rule.tables.some((pattern) => tableMatches(pattern, schema, table)));
+  // Every row of a table asks the same question: answer it once per table and rule list.
+  let byTable = ruleCache.get(rules);
+  if (!byTable) ruleCache.set(rules, (byTable = new Map()));
+  const key = `${schema}.${table}`;
+  let rule = byTable.get(key);
+  if (rule === undefined) {
+    const effective = rules.length > 0 ? rules : NO_RULES;
+    rule = effective.find((candidate) => candidate.tables.some((pattern) => tableMatches(pattern, schema, table))) ?? null;
+    byTable.set(key, rule);
+  }
+  return rule ?? undefined;
 }
 
 /**

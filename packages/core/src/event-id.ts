@@ -10,8 +10,16 @@ export function eventId(commitLsn: Lsn, seq: number): string {
   return `${lsnSortKey(commitLsn)}-${seq}`;
 }
 
+let lastLsnText = '';
+let lastLsn: Lsn = 0n;
+
 export function positionOf(tx: { lsn: string; seq: number }): LogPosition {
-  return { lsn: parseLsn(tx.lsn), seq: tx.seq };
+  // The events of a transaction share one LSN: parse it once, not once per row.
+  if (tx.lsn !== lastLsnText) {
+    lastLsn = parseLsn(tx.lsn);
+    lastLsnText = tx.lsn;
+  }
+  return { lsn: lastLsn, seq: tx.seq };
 }
 
 export function comparePositions(a: LogPosition, b: LogPosition): number {

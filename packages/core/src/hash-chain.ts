@@ -1,6 +1,9 @@
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
+
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 import { canonicalJson } from './canonical-json.js';
-import type { AuditEntry, ChangeEvent, RowImage } from './change-event.types.js';
+import type { AuditEntry, ChangeEvent, ColumnDef, RowImage } from './change-event.types.js';
 
 /** prevHash of the first entry of a log. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -26,15 +29,52 @@ function encodeShared(value: object): string {
   return encoded;
 }
 
-function encodeRow(row: RowImage | null): string {
+/** Column names in canonical order with their encoded member prefixes (`"name":`). */
+interface RowLayout {
+  names: string[];
+  prefixes: string[];
+}
+
+const rowLayouts = new WeakMap<readonly ColumnDef[], RowLayout>();
+
+function layoutOf(names: string[]): RowLayout {
+  names.sort();
+  return { names, prefixes: names.map((name, i) => `${i === 0 ? '' : ','}${JSON.stringify(name)}:`) };
+}
+
+/**
+ * A row image whose members are exactly the event's columns (the usual case) reuses the sorted
+ * layout of that column list; any other row (a key, a partial image) is sorted on its own.
+ */
+function encodeRow(row: RowImage | null, columns: readonly ColumnDef[]): string {
   if (row === null) return 'null';
-  const names = Object.keys(row).sort();
+  let layout = rowLayouts.get(columns);
+  if (layout === undefined) {
+    layout = layoutOf(columns.map((column) => column.name));
+    rowLayouts.set(columns, layout);
+  }
+  const { names, prefixes } = layout;
+  let matches = Object.keys(row).length === names.length;
+  if (matches) {
+    let out = '{';
+    for (let i = 0; i < names.length; i++) {
+      const value = row[names[i]!];
+      if (value === undefined) {
+        matches = false;
+        break;
+      }
+      out += prefixes[i]! + (value === null ? 'null' : JSON.stringify(value));
+    }
+    if (matches) return `${out}}`;
+  }
+  const own = layoutOf(Object.keys(row));
   let out = '{';
-  for (const name of names) {
+  let first = true;
+  for (const name of own.names) {
     const value = row[name];
     if (value === undefined) continue;
-    if (out.length > 1) out += ',';
-    out += `${JSON.stringify(name)}:${value === null ? 'null' : JSON.stringify(value)}`;
+    out += `${first ? '' : ','}${JSON.stringify(name)}:${value === null ? 'null' : JSON.stringify(value)}`;
+    first = false;
   }
   return `${out}}`;
 }
@@ -48,14 +88,14 @@ export function encodeEntryBody(entry: ChangeEvent): string {
   let out = '{';
   if (entry.action !== undefined) out += `"action":${canonicalJson(entry.action)},`;
   out += `"actor":${encodeShared(entry.actor)}`;
-  out += `,"after":${encodeRow(entry.after)}`;
-  out += `,"before":${encodeRow(entry.before)}`;
+  out += `,"after":${encodeRow(entry.after, entry.columns)}`;
+  out += `,"before":${encodeRow(entry.before, entry.columns)}`;
   out += `,"changed":${entry.changed.length === 0 ? '[]' : canonicalJson(entry.changed)}`;
   out += `,"columns":${encodeShared(entry.columns)}`;
   out += `,"id":${JSON.stringify(entry.id)}`;
   out += `,"keyKind":${JSON.stringify(entry.keyKind)}`;
   out += `,"op":${JSON.stringify(entry.op)}`;
-  out += `,"pk":${encodeRow(entry.pk)}`;
+  out += `,"pk":${encodeRow(entry.pk, entry.columns)}`;
   out += `,"schema":${JSON.stringify(entry.schema)}`;
   if (entry.schemaChange !== undefined) out += `,"schemaChange":${canonicalJson(entry.schemaChange)}`;
   out += `,"table":${JSON.stringify(entry.table)}`;
@@ -65,6 +105,8 @@ export function encodeEntryBody(entry: ChangeEvent): string {
 
 /** hash = hex(SHA-256(prevHash as 64 ASCII hex digits || canonical encoding as UTF-8)). */
 export function chainHash(prevHash: string, encodedBody: string): string {
+  // One-shot hashing (Node >= 20.12) is about twice as fast as a Hash object per entry.
+  if (oneShotHash) return oneShotHash('sha256', prevHash + encodedBody, 'hex');
   return createHash('sha256').update(prevHash, 'ascii').update(encodedBody, 'utf8').digest('hex');
 }
 
@@ -157,6 +199,30 @@ export function linkEntries(
   return { entries, bodies, headHash: head };
 }
 
+/** Spelled out rather than spread: one fixed shape, noticeably cheaper per entry than `{...event}`. */
+function toEntry(event: ChangeEvent, prevHash: string, hash: string, retentionDays: number, critical: boolean): AuditEntry {
+  return {
+    id: event.id,
+    op: event.op,
+    schema: event.schema,
+    table: event.table,
+    keyKind: event.keyKind,
+    pk: event.pk,
+    columns: event.columns,
+    before: event.before,
+    after: event.after,
+    changed: event.changed,
+    tx: event.tx,
+    actor: event.actor,
+    action: event.action,
+    schemaChange: event.schemaChange,
+    prevHash,
+    hash,
+    retentionDays,
+    critical,
+  };
+}
+
 /**
  * Links events into their chains (one per retention period, see StoredChainLink). `heads` maps a
  * chain to its newest hash; chains not in it start at GENESIS_HASH. Returns the entries in the
@@ -173,7 +239,7 @@ export function linkIntoChains(
     const prevHash = next.get(retentionDays) ?? GENESIS_HASH;
     const body = encodeEntryBody(event);
     const hash = chainHash(prevHash, body);
-    entries.push({ ...event, prevHash, hash, retentionDays, critical });
+    entries.push(toEntry(event, prevHash, hash, retentionDays, critical));
     bodies.push(body);
     next.set(retentionDays, hash);
   }
