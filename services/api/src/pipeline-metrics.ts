@@ -6,7 +6,7 @@ export function createPipelineMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'walaudit_process_' });
   return {
     registry,
-    eventsDecoded: new Counter({ name: 'walaudit_events_decoded_total', help: 'Change events decoded from the WAL', registers: [registry] }),
+    eventsDecoded: new Counter({ name: 'walaudit_events_decoded_total', help: 'Change events decoded from the WAL and handed to the store', registers: [registry] }),
     entriesStored: new Counter({ name: 'walaudit_entries_stored_total', help: 'Audit entries durably stored', registers: [registry] }),
     eventsSkipped: new Counter({ name: 'walaudit_events_skipped_total', help: 'Events not stored: filtered by rules or already stored (replay)', registers: [registry] }),
     transactions: new Counter({ name: 'walaudit_transactions_total', help: 'Committed transactions decoded', registers: [registry] }),

@@ -106,8 +106,9 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
       options: { batchSize: config.pipeline.batchSize, flushIntervalMs: config.pipeline.flushIntervalMs },
       knownShapes,
       onNotice: (notice) => log.warn(notice.message),
-      onTransaction: (events) => {
-        metrics.transactions.inc();
+      onTransaction: () => metrics.transactions.inc(),
+      // Counted per written batch, not per commit: a million-row DELETE shows progress as it streams.
+      onWritten: (events) => {
         metrics.eventsDecoded.inc(events);
         eventsTotal += events;
         rate.add(events);

@@ -24,6 +24,8 @@ export interface WalReaderDeps {
   /** Called after each durable flush with the position confirmed to the slot. */
   onConfirmed?: (lsn: Lsn, events: number) => void;
   onTransaction?: (events: number) => void;
+  /** Called after each durable write with its number of events (also mid-transaction). */
+  onWritten?: (events: number) => void;
 }
 
 export interface WalReader {
@@ -68,7 +70,10 @@ export function createWalReader(deps: WalReaderDeps): WalReader {
     flushChain = flushChain.then(async () => {
       if (failure) return;
       try {
-        if (batch.length > 0) await sink.write(batch);
+        if (batch.length > 0) {
+          await sink.write(batch);
+          deps.onWritten?.(batch.length);
+        }
         stats.flushes++;
         if (target > stats.confirmedLsn) {
           stats.confirmedLsn = target;
