@@ -71,5 +71,17 @@ describe('walaudit start killed with SIGKILL mid-stream', () => {
     const verify = await runWalaudit(['verify', '--data-dir', dataDir, '--http-port', String(port)]);
     expect(verify.code).toBe(0);
     expect(verify.stdout).toContain(`${ROWS} entries verified`);
+
+    // An edit made behind walaudit's back: verify exits 1 and names the entry.
+    const tampering = createClickHouseStore({ dataDir, database: 'walaudit' });
+    const [victim] = await tampering.queryLog({ table: 'events', op: 'insert', limit: 1 });
+    await tampering.command(
+      `ALTER TABLE ${tampering.table('audit_log')} UPDATE event = replace(event, '"payload ', '"PAYLOAD ') WHERE id = '${victim!.id}' SETTINGS mutations_sync = 1`,
+    );
+    await tampering.close();
+    const broken = await runWalaudit(['verify', '--data-dir', dataDir, '--http-port', String(port)]);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain(`audit log BROKEN at entry ${victim!.id}`);
+    expect(broken.stdout).toContain('altered');
   });
 });
