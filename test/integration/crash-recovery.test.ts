@@ -1,12 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLsn, verifyAuditLog } from '@walaudit/core';
 import { createClickHouseStore } from '@walaudit/clickhouse';
 import { findFreePort, runSetup } from '@walaudit/pg';
 import { connect, createTestDatabase, query, uniqueName, type TestDatabase } from '../support/postgres.js';
 import { spawnWalaudit, runWalaudit } from '../support/walaudit-process.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const ROWS = 100_000;
 const ROWS_PER_TX = 100;
@@ -14,7 +12,7 @@ const ROWS_PER_TX = 100;
 describe('walaudit start killed with SIGKILL mid-stream', () => {
   let db: TestDatabase;
   const slot = uniqueName('crash');
-  const dataDir = mkdtempSync(join(tmpdir(), 'walaudit-crash-'));
+  const dataDir = tempDir('crash');
 
   beforeAll(async () => {
     db = await createTestDatabase('crash');

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WalauditError, parseLsn, type AuditEntry, type AuditStore } from '@walaudit/core';
@@ -7,6 +6,7 @@ import { findFreePort, PgReplicationSource, runSetup } from '@walaudit/pg';
 import { createTestDatabase, query, uniqueName, withUrl, type TestDatabase } from '../support/postgres.js';
 import { embeddedStore, startPipeline } from '../support/pipeline-harness.js';
 import { runWalaudit, spawnWalaudit } from '../support/walaudit-process.js';
+import { tempDir } from '../support/temp-dir.js';
 
 async function confirmedLsn(url: string, slot: string): Promise<bigint> {
   const [row] = await query<{ lsn: string }>(url, 'SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]);
@@ -95,7 +95,7 @@ describe('bad input gets a clear error and loses nothing', () => {
   });
 
   it('start: a missing slot stops with exit code 2 and says to run setup', async () => {
-    const result = await runWalaudit(['start', '--source', db.url, '--slot', 'no_such_slot', '--data-dir', mkdtempSync(join(tmpdir(), 'walaudit-')), '--http-port', String(await findFreePort())]);
+    const result = await runWalaudit(['start', '--source', db.url, '--slot', 'no_such_slot', '--data-dir', tempDir('data'), '--http-port', String(await findFreePort())]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('PG_SLOT_MISSING');
     expect(result.stderr).toContain('walaudit setup');
@@ -103,7 +103,7 @@ describe('bad input gets a clear error and loses nothing', () => {
 
   it('start: unreachable Postgres is reported in status and retried', async () => {
     const port = await findFreePort();
-    const walaudit = spawnWalaudit(['start', '--source', `postgres://postgres@127.0.0.1:${await findFreePort()}/postgres`, '--data-dir', mkdtempSync(join(tmpdir(), 'walaudit-')), '--http-port', String(port)]);
+    const walaudit = spawnWalaudit(['start', '--source', `postgres://postgres@127.0.0.1:${await findFreePort()}/postgres`, '--data-dir', tempDir('data'), '--http-port', String(port)]);
     try {
       const status = await walaudit.waitFor((s) => s.state === 'retrying', 30_000);
       expect(status.state).toBe('retrying');
@@ -116,7 +116,7 @@ describe('bad input gets a clear error and loses nothing', () => {
   });
 
   it('a bad config file names the bad key and exits 2', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'walaudit-config-'));
+    const dir = tempDir('config');
     const file = join(dir, 'walaudit.yaml');
     writeFileSync(file, 'pipeline:\n  batchSize: -5\nrules:\n  - tables: [orders]\n    mask:\n      - { column: email, mode: scramble }\n');
     const result = await runWalaudit(['status', '--config', file]);

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLsn } from '@walaudit/core';
 import { findFreePort, runSetup } from '@walaudit/pg';
 import { createTestDatabase, query, uniqueName, type TestDatabase } from '../support/postgres.js';
 import { spawnWalaudit, type WalauditProcess } from '../support/walaudit-process.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /** The slot must not hold WAL because nothing audited happens: heartbeats carry it forward. */
 describe('the slot follows the server when nothing audited changes', () => {
@@ -31,7 +31,7 @@ describe('the slot follows the server when nothing audited changes', () => {
     db = await createTestDatabase('follow');
     await query(db.url, 'CREATE TABLE audited (id int PRIMARY KEY); CREATE TABLE filtered (id int PRIMARY KEY); CREATE TABLE unpublished (id int PRIMARY KEY, v text)');
     await runSetup(db.url, { slot, publication: slot, tables: ['public.audited', 'public.filtered'], dryRun: false, log: () => {} });
-    const dir = mkdtempSync(join(tmpdir(), 'walaudit-follow-'));
+    const dir = tempDir('follow');
     const config = join(dir, 'walaudit.yaml');
     writeFileSync(config, `pipeline:\n  heartbeatIntervalMs: 200\n  lagWarnBytes: 1\nrules:\n  - tables: [filtered]\n    audit: false\n  - tables: ["*"]\n`);
     port = await findFreePort();

@@ -1,17 +1,15 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseConfig, type AuditStore, type WalauditConfigInput } from '@walaudit/core';
 import { createClickHouseStore } from '@walaudit/clickhouse';
 import { PgReplicationSource } from '@walaudit/pg';
 import { createAuditWriter } from '@walaudit/audit-writer';
 import { createWalReader } from '@walaudit/wal-reader';
+import { tempDir } from './temp-dir.js';
 
 /** chDB allows a single data directory per process: tests of a file share it, one database each. */
 let dataDir: string | null = null;
 
 export async function embeddedStore(database: string): Promise<AuditStore> {
-  dataDir ??= mkdtempSync(join(tmpdir(), 'walaudit-store-'));
+  dataDir ??= tempDir('store');
   const store = await createClickHouseStore({ dataDir, database });
   await store.migrate();
   return store;

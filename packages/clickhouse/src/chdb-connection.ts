@@ -13,9 +13,12 @@ import { WalauditError } from '@walaudit/core';
 interface EmbeddedEngine {
   dataDir: string;
   client: ClickHouseClient;
+  connection: ChdbConnection;
   ready: Promise<void>;
   users: number;
 }
+
+type ChdbConnection = ReturnType<typeof chdbConnection.createChdbConnection>;
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
@@ -26,6 +29,8 @@ export interface EmbeddedHandle {
   dataDir: string;
   /** Settles when the session settings are in place; rejects if they could not be set. */
   ready: Promise<void>;
+  /** Inserts TabSeparated rows into `database.table` (bare identifiers); resolves when they are in a part. */
+  insertTsv(table: string, columns: readonly [string, ...string[]], rows: string): Promise<void>;
   /** Gives the handle back; the engine closes when no store uses it. Idempotent. */
   release(): Promise<void>;
 }
@@ -45,6 +50,7 @@ export function acquireEmbeddedClient(dataDir: string): EmbeddedHandle {
     client: current.client,
     dataDir: dir,
     ready: current.ready,
+    insertTsv: (table, columns, rows) => insertTsv(current.connection, table, columns, rows),
     async release() {
       if (released) return;
       released = true;
@@ -56,18 +62,30 @@ export function acquireEmbeddedClient(dataDir: string): EmbeddedHandle {
 }
 
 function openEngine(dir: string): EmbeddedEngine {
-  const client = openClient(dir);
+  const { client, connection } = openClient(dir);
   // chDB enables async_insert: each insert would wait for a shared buffer's flush (up to its busy
   // timeout) instead of writing its own part. A SET lasts for the session and costs nothing per
   // insert; passed with each insert it becomes a `SET ...; INSERT ...` prefix that made 10k-row
   // inserts about 25% slower.
   const ready = client.command({ query: 'SET async_insert = 0' }).then(() => undefined);
   ready.catch(() => {}); // observed by the store's first call
-  return { dataDir: dir, client, ready, users: 0 };
+  return { dataDir: dir, client, connection, ready, users: 0 };
 }
 
-function openClient(dir: string): ClickHouseClient {
-  let connection: ReturnType<typeof chdbConnection.createChdbConnection>;
+/**
+ * chDB's raw insert, not client.insert: the client serialises row objects to JSON on the main
+ * thread, and its chDB connection then joins the body to the statement as one more copy of the
+ * batch in a JS string. Here the payload goes to the engine as one Buffer, parsed off the main
+ * thread; TabSeparated, because that is cheapest to write (see audit-rows.ts). The raw insert
+ * accepts text formats only (no RowBinary).
+ */
+async function insertTsv(connection: ChdbConnection, table: string, columns: readonly [string, ...string[]], rows: string): Promise<void> {
+  if (rows.length === 0) return;
+  await connection.chdb.rawInsert({ table, columns, values: Buffer.from(rows, 'utf8'), format: 'TabSeparated' });
+}
+
+function openClient(dir: string): { client: ClickHouseClient; connection: ChdbConnection } {
+  let connection: ChdbConnection;
   try {
     mkdirSync(dir, { recursive: true });
     connection = chdbConnection.createChdbConnection({ path: dir });
@@ -76,7 +94,8 @@ function openClient(dir: string): ClickHouseClient {
   }
   // The cast bridges two copies of one interface: chdb types it against @clickhouse/client-common
   // 1.23.0, the client against the copy it vendors (1.23.1), whose settings type differs slightly.
-  return createClient({ connection: connection as unknown as ClientConnection, log: { level: ClickHouseLogLevel.OFF } });
+  const client = createClient({ connection: connection as unknown as ClientConnection, log: { level: ClickHouseLogLevel.OFF } });
+  return { client, connection };
 }
 
 /**

@@ -7,7 +7,7 @@ import type {
   StoredChainLink,
 } from '@walaudit/core';
 import { WalauditError } from '@walaudit/core';
-import { toAuditEntry, toAuditRows, type StoredEntryRow } from './audit-rows.js';
+import { INSERTED_COLUMNS, toAuditEntry, toTsvRows, type StoredEntryRow } from './audit-rows.js';
 import { readChainPages } from './chain-reader.js';
 import { logQuerySql } from './log-query.js';
 import { applyMigrations } from './migrations.js';
@@ -50,18 +50,11 @@ export class ClickHouseStore implements AuditStore {
   }
 
   async insertEntries(entries: readonly AuditEntry[], bodies: readonly string[]): Promise<void> {
-    const rows = toAuditRows(entries, bodies);
+    const rows = toTsvRows(entries, bodies);
     if (rows.length === 0) return;
-    await this.call(() =>
-      this.store.client.insert({
-        table: this.auditLog,
-        values: rows,
-        format: 'JSONEachRow',
-        // Synchronous: resolved means the rows are in a part on disk (fsynced, see the DDL), which
-        // is what lets the caller advance the replication slot.
-        clickhouse_settings: this.store.insertSettings,
-      }),
-    );
+    // Synchronous: resolved means the rows are in a part on disk (fsynced, see the DDL), which is
+    // what lets the caller advance the replication slot.
+    await this.call(() => this.store.insertTsv(this.databaseName, 'audit_log', INSERTED_COLUMNS, rows));
   }
 
   async chainHeads(): Promise<ChainHead[]> {

@@ -1,4 +1,5 @@
-import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { Readable } from 'node:stream';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { WalauditError } from '@walaudit/core';
 import { acquireEmbeddedClient } from './chdb-connection.js';
 
@@ -20,8 +21,11 @@ export interface StoreClient {
   target: string;
   /** Awaited before each call: the embedded session's settings. */
   ready: Promise<void>;
-  /** Sent with each insert: synchronous, so a resolved insert is in a part on disk. */
-  insertSettings: ClickHouseSettings;
+  /**
+   * Inserts TabSeparated rows (audit-rows.ts) into `database`.`table`, synchronously: resolved means
+   * they are in a part on disk. Both names are bare identifiers ([A-Za-z0-9_]).
+   */
+  insertTsv(database: string, table: string, columns: readonly [string, ...string[]], rows: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,7 +34,13 @@ export function openStoreClient(options: ClickHouseStoreOptions): StoreClient {
     const handle = acquireEmbeddedClient(options.dataDir);
     const target = `the embedded store at ${handle.dataDir}`;
     // The session already has async_insert off (see chdb-connection.ts).
-    return { client: handle.client, target, ready: handle.ready, insertSettings: {}, close: () => handle.release() };
+    return {
+      client: handle.client,
+      target,
+      ready: handle.ready,
+      insertTsv: (database, table, columns, rows) => handle.insertTsv(`${database}.${table}`, columns, rows),
+      close: () => handle.release(),
+    };
   }
   const target = `ClickHouse at ${displayUrl(options.url)}`;
   const client = createClient({
@@ -41,8 +51,19 @@ export function openStoreClient(options: ClickHouseStoreOptions): StoreClient {
     // Failures reach the caller as WalauditErrors; the client's own logging would say it twice.
     log: { level: ClickHouseLogLevel.OFF },
   });
-  // Per insert, not per client: a read-only account may not change settings on its queries.
-  return { client, target, ready: Promise.resolve(), insertSettings: { async_insert: 0 }, close: () => client.close() };
+  const insertTsv = async (database: string, table: string, columns: readonly [string, ...string[]], rows: string) => {
+    if (rows.length === 0) return;
+    await client.insert({
+      table: `\`${database}\`.${table}`,
+      columns: [...columns],
+      format: 'TabSeparated',
+      // A raw format is sent as it is; the client wants a byte stream (not object mode) for it.
+      values: Readable.from([Buffer.from(rows, 'utf8')], { objectMode: false }),
+      // Per insert, not per client: a read-only account may not change settings on its queries.
+      clickhouse_settings: { async_insert: 0 },
+    });
+  };
+  return { client, target, ready: Promise.resolve(), insertTsv, close: () => client.close() };
 }
 
 /** The URL without user info, so a password in it never reaches a log. */
