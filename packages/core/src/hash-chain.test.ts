@@ -6,14 +6,13 @@ import { eventId } from './event-id.js';
 import {
   ChainVerifier,
   chainHash,
-  encodeEntryBody,
   GENESIS_HASH,
-  hashedBody,
   linkEntries,
   linkIntoChains,
   type ChainProblem,
   type StoredChainLink,
 } from './hash-chain.js';
+import { encodeEntryBody, hashedBody } from './entry-encoding.js';
 
 function event(seq: number, overrides: Partial<ChangeEvent> = {}): ChangeEvent {
   return {

@@ -5,6 +5,7 @@ export * from './change-event.types.js';
 export * from './wal-message.types.js';
 export * from './commit-time.js';
 export * from './canonical-json.js';
+export * from './entry-encoding.js';
 export * from './hash-chain.js';
 export * from './config.schema.js';
 export * from './audit-rule.js';
