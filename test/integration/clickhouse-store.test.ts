@@ -263,6 +263,16 @@ describe('ClickHouse store on the embedded engine', () => {
       expect(await verify(store)).toMatchObject({ kind: 'altered', id: victim.id, index: 1 });
     });
 
+    it('refuses to edit an analyst column apart from the event', async () => {
+      const { store, entries } = await tamperedStore('tamper_columns');
+      // MATERIALIZED columns (CANNOT_UPDATE_COLUMN) and ALIAS ones (not stored: NO_SUCH_COLUMN_IN_TABLE).
+      for (const column of ['op', 'db_user', 'commit_time', 'xid', 'pk', 'before', 'after']) {
+        await expect(
+          store.command(`ALTER TABLE ${store.table('audit_log')} UPDATE ${column} = ${column} WHERE id = '${entries[0]!.id}' SETTINGS mutations_sync = 2`),
+        ).rejects.toThrow(/CANNOT_UPDATE_COLUMN|NO_SUCH_COLUMN_IN_TABLE/);
+      }
+    });
+
     it('finds a deleted entry', async () => {
       const { store, entries } = await tamperedStore('tamper_delete');
       await store.command(`ALTER TABLE ${store.table('audit_log')} DELETE WHERE id = '${entries[2]!.id}' SETTINGS mutations_sync = 2`);

@@ -73,11 +73,12 @@ function openEngine(dir: string): EmbeddedEngine {
 }
 
 /**
- * chDB's raw insert, not client.insert: the client serialises row objects to JSON on the main
- * thread, and its chDB connection then joins the body to the statement as one more copy of the
- * batch in a JS string. Here the payload goes to the engine as one Buffer, parsed off the main
- * thread; TabSeparated, because that is cheapest to write (see audit-rows.ts). The raw insert
- * accepts text formats only (no RowBinary).
+ * chDB's raw insert, not client.insert: the client serialises each row object to JSON on the main
+ * thread (escaping every body a second time), and its chDB connection then joins the whole batch to
+ * the statement in one more JS string. Here the batch goes to the engine as one Buffer, parsed in
+ * chDB's own threads: about 50 ms of main thread per 10,000 ~800-byte events instead of about 100.
+ * It runs on the session's connection, so SET async_insert = 0 holds for it too. The raw insert
+ * takes text formats only (no RowBinary); TabSeparated is the cheapest of them to write.
  */
 async function insertTsv(connection: ChdbConnection, table: string, columns: readonly [string, ...string[]], rows: string): Promise<void> {
   if (rows.length === 0) return;

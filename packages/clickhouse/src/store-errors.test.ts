@@ -37,6 +37,16 @@ describe('toStoreError', () => {
     expect(toStoreError(serverError('252', 'TOO_MANY_PARTS', 'Too many parts'), target).retriable).toBe(true);
   });
 
+  it('reads the code of a chDB native error (its raw insert) from clickhouseCode', () => {
+    const native = Object.assign(new Error('Code: 252. DB::Exception: Too many parts (300). (TOO_MANY_PARTS) (version 26.7.2.1)'), {
+      code: 'CHDB_INSERT',
+      clickhouseCode: 252,
+    });
+    const error = toStoreError(native, 'the embedded store at /data');
+    expect(error).toMatchObject({ code: 'STORE_QUERY_FAILED', retriable: true, cause: native });
+    expect(error.message).toContain('252 TOO_MANY_PARTS');
+  });
+
   it('passes WalauditErrors through unchanged', () => {
     const original = new WalauditError('STORE_LOCKED', 'held');
     expect(toStoreError(original, target)).toBe(original);

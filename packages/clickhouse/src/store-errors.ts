@@ -86,9 +86,16 @@ export async function withStoreErrors<T>(target: string, call: () => Promise<T>)
 
 function serverError(error: unknown): ServerError | null {
   if (!(error instanceof Error)) return null;
-  const { code, type } = error as { code?: unknown; type?: unknown };
-  if (typeof code !== 'string' || !/^\d+$/.test(code)) return null;
-  return { code, type: typeof type === 'string' ? type : undefined, message: error.message };
+  const { code, type, clickhouseCode } = error as { code?: unknown; type?: unknown; clickhouseCode?: unknown };
+  if (typeof code === 'string' && /^\d+$/.test(code)) return { code, type: typeof type === 'string' ? type : undefined, message: error.message };
+  // chDB's own errors (its raw insert's ChdbInsertError): the number in clickhouseCode, the name
+  // only in the message, "Code: 252. DB::Exception: ... (TOO_MANY_PARTS) (version ...)"; the last
+  // such name, since the text before it may quote the inserted data.
+  if (typeof clickhouseCode === 'number' && Number.isInteger(clickhouseCode)) {
+    const type = [...error.message.matchAll(/\(([A-Z][A-Z0-9_]+)\)/g)].at(-1)?.[1];
+    return { code: String(clickhouseCode), type, message: error.message };
+  }
+  return null;
 }
 
 /** A description of the network failure anywhere in the cause chain, or null. */

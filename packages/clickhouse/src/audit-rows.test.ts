@@ -1,0 +1,52 @@
+import { eventId, formatLsn, type AuditEntry } from '@walaudit/core';
+import { describe, expect, it } from 'vitest';
+import { INSERTED_COLUMNS, toTsvRows } from './audit-rows.js';
+
+function entry(lsn: bigint, seq: number, retentionDays = 0): AuditEntry {
+  return {
+    id: eventId(lsn, seq),
+    op: 'insert',
+    schema: 'public',
+    table: 't',
+    keyKind: 'primary-key',
+    pk: null,
+    columns: [],
+    before: null,
+    after: null,
+    changed: [],
+    tx: { xid: 1, lsn: formatLsn(lsn), commitTime: '2025-01-01T00:00:00.000000Z', seq },
+    actor: {},
+    prevHash: '0'.repeat(64),
+    hash: 'a'.repeat(64),
+    retentionDays,
+    critical: seq === 1,
+  };
+}
+
+describe('toTsvRows', () => {
+  it('writes one line per entry in INSERTED_COLUMNS order, the LSN as a UInt64 decimal', () => {
+    const high = (1n << 40n) + 7n; // past 2^32: the high half of the LSN counts
+    const text = toTsvRows([entry(high, 0, 30), entry(high, 1, 1_000_000)], ['{"a":1}', '{"b":2}']);
+    const rows = text.split('\n');
+    expect(rows.pop()).toBe('');
+    expect(rows.map((row) => row.split('\t'))).toEqual([
+      [eventId(high, 0), high.toString(), '0', '{"a":1}', '0'.repeat(64), 'a'.repeat(64), '30', 'false'],
+      [eventId(high, 1), high.toString(), '1', '{"b":2}', '0'.repeat(64), 'a'.repeat(64), '65535', 'true'],
+    ]);
+    expect(INSERTED_COLUMNS).toHaveLength(8);
+  });
+
+  it('escapes only what TabSeparated would misread, leaving other text as it is', () => {
+    const body = '{"s":"tab\there \\"q\\" \\\\ \\u0000 Zoë 🚀 \u2028"}\r\n';
+    const [row] = toTsvRows([entry(16n, 0)], [body]).split('\n');
+    const field = row!.split('\t')[3]!;
+    expect(field).toBe('{"s":"tab\\there \\\\"q\\\\" \\\\\\\\ \\\\u0000 Zoë 🚀 \u2028"}\\r\\n');
+    // What the reader does: each escape back to its one character.
+    const unescaped = field.replace(/\\(.)/g, (_, c: string) => ({ t: '\t', n: '\n', r: '\r' })[c] ?? c);
+    expect(unescaped).toBe(body);
+  });
+
+  it('refuses entries and bodies that do not pair up', () => {
+    expect(() => toTsvRows([entry(16n, 0)], [])).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+  });
+});
