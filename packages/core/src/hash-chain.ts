@@ -86,20 +86,24 @@ export class ChainVerifier {
   }
 }
 
-/** Links events into one chain after `prevHash`; returns the entries and the new head hash. */
-export function linkEntries(
-  prevHash: string,
-  events: readonly { event: ChangeEvent; retentionDays: number; critical: boolean }[],
-): { entries: AuditEntry[]; bodies: string[]; headHash: string } {
+type AuditedInput = { event: ChangeEvent; retentionDays: number; critical: boolean };
+
+/** One step of a chain: the entry after `prevHash`, and the body its hash covers. */
+function linkOne(prevHash: string, { event, retentionDays, critical }: AuditedInput): { entry: AuditEntry; body: string } {
+  const body = encodeEntryBody(event);
+  return { entry: toEntry(event, prevHash, chainHash(prevHash, body), retentionDays, critical), body };
+}
+
+/** Links events into one chain after `prevHash`, whatever their retention; returns the entries and the new head hash. */
+export function linkEntries(prevHash: string, events: readonly AuditedInput[]): { entries: AuditEntry[]; bodies: string[]; headHash: string } {
   const entries: AuditEntry[] = [];
   const bodies: string[] = [];
   let head = prevHash;
-  for (const { event, retentionDays, critical } of events) {
-    const body = encodeEntryBody(event);
-    const hash = chainHash(head, body);
-    entries.push({ ...event, prevHash: head, hash, retentionDays, critical });
+  for (const audited of events) {
+    const { entry, body } = linkOne(head, audited);
+    entries.push(entry);
     bodies.push(body);
-    head = hash;
+    head = entry.hash;
   }
   return { entries, bodies, headHash: head };
 }
@@ -135,18 +139,16 @@ function toEntry(event: ChangeEvent, prevHash: string, hash: string, retentionDa
  */
 export function linkIntoChains(
   heads: ReadonlyMap<number, string>,
-  events: readonly { event: ChangeEvent; retentionDays: number; critical: boolean }[],
+  events: readonly AuditedInput[],
 ): { entries: AuditEntry[]; bodies: string[]; heads: Map<number, string> } {
   const next = new Map(heads);
   const entries: AuditEntry[] = [];
   const bodies: string[] = [];
-  for (const { event, retentionDays, critical } of events) {
-    const prevHash = next.get(retentionDays) ?? GENESIS_HASH;
-    const body = encodeEntryBody(event);
-    const hash = chainHash(prevHash, body);
-    entries.push(toEntry(event, prevHash, hash, retentionDays, critical));
+  for (const audited of events) {
+    const { entry, body } = linkOne(next.get(audited.retentionDays) ?? GENESIS_HASH, audited);
+    entries.push(entry);
     bodies.push(body);
-    next.set(retentionDays, hash);
+    next.set(audited.retentionDays, entry.hash);
   }
   return { entries, bodies, heads: next };
 }
