@@ -9,6 +9,12 @@ export interface RetryPolicy {
   cancelled?: () => boolean;
 }
 
+/** Wait before retry `attempt` (from 1): doubling from initialMs up to maxMs, with jitter so many processes do not retry in step. */
+export function backoffDelayMs(attempt: number, policy: Pick<RetryPolicy, 'initialMs' | 'maxMs'>): number {
+  const ceiling = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(attempt - 1, 20));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
 /**
  * Retries an operation as long as its error is retriable, with exponential backoff and jitter,
  * for as long as it takes: a store outage holds the pipeline (and so the slot) instead of
@@ -20,8 +26,7 @@ export async function retryWhileRetriable<T>(operation: () => Promise<T>, policy
       return await operation();
     } catch (error) {
       if (!isWalauditError(error) || !error.retriable || policy.cancelled?.()) throw error;
-      const ceiling = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(attempt - 1, 20));
-      const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      const delayMs = backoffDelayMs(attempt, policy);
       policy.onRetry?.(attempt, delayMs, error);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }

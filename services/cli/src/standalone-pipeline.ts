@@ -7,7 +7,7 @@ import {
   type WalauditConfig,
 } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel } from '@walaudit/pg';
-import { createAuditWriter } from '@walaudit/audit-writer';
+import { backoffDelayMs, createAuditWriter } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from './logger.js';
@@ -139,7 +139,7 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
               throw error;
             }
             attempt++;
-            const delay = Math.min(config.pipeline.retryMaxMs, config.pipeline.retryInitialMs * 2 ** Math.min(attempt, 10));
+            const delay = backoffDelayMs(attempt, { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs });
             state = 'retrying';
             metrics.up.set(0);
             log.warn(`${describeError(error)}; reconnecting in ${delay} ms`);
