@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditLog, type AuditEntry, type AuditStore } from '@walaudit/core';
+import { verifyAuditLog, type AuditEntry, type AuditStore, type AuditedEvent } from '@walaudit/core';
 import { runSetup, withAuditContext } from '@walaudit/pg';
 import { createTestDatabase, uniqueName, withUrl, type TestDatabase } from '../support/postgres.js';
 import { embeddedStore, startPipeline, type RunningPipeline } from '../support/pipeline-harness.js';
@@ -45,6 +45,7 @@ describe('standalone pipeline', () => {
   const publication = uniqueName('pub');
   // Roles are cluster-wide: a fixed name would collide with other tests and with a second run.
   const bob = uniqueName('bob');
+  const observed: AuditedEvent[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase('pipeline');
@@ -74,7 +75,7 @@ describe('standalone pipeline', () => {
         { tables: ['customers'], mask: [{ column: 'email', mode: 'hash' }], excludeColumns: ['secret'], critical: true, retentionDays: 0 },
         { tables: ['*'] },
       ],
-    });
+    }, { observers: [(stored) => void observed.push(...stored)] });
   });
 
   afterAll(async () => {
@@ -218,6 +219,15 @@ describe('standalone pipeline', () => {
     expect(actions).toHaveLength(1);
     expect(actions[0]).toMatchObject({ table: 'orders', pk: { id: '12' }, action: { name: 'export', format: 'csv' } });
     expect(await entriesOf('order_lines', 'truncate')).toHaveLength(1);
+  });
+
+  it('hands every stored batch to the observers, in log order and as stored (masked)', async () => {
+    const stored = (await store.queryLog({ limit: 100_000 })).map((entry) => entry.id).sort();
+    expect(observed.map((item) => item.event.id)).toEqual(stored);
+    const customer = observed.find((item) => item.event.table === 'customers' && item.event.after?.email != null);
+    expect(customer?.critical).toBe(true);
+    expect(customer?.event.after?.email).toMatch(/^hmac-sha256:/);
+    expect(customer?.event.after).not.toHaveProperty('secret');
   });
 
   it('keeps an intact hash chain over everything stored', async () => {

@@ -1,7 +1,7 @@
 import { parseConfig, type AuditStore, type WalauditConfigInput } from '@walaudit/core';
 import { createClickHouseStore } from '@walaudit/clickhouse';
 import { PgReplicationSource } from '@walaudit/pg';
-import { createAuditWriter } from '@walaudit/audit-writer';
+import { createAuditWriter, type StoredBatchObserver } from '@walaudit/audit-writer';
 import { createWalReader } from '@walaudit/wal-reader';
 import { tempDir } from './temp-dir.js';
 
@@ -26,7 +26,17 @@ export interface RunningPipeline {
 }
 
 /** The standalone pipeline, in-process, against a real Postgres slot and the given store. */
-export async function startPipeline(sourceUrl: string, store: AuditStore, configInput: WalauditConfigInput = {}): Promise<RunningPipeline> {
+export interface PipelineExtras {
+  /** Downstream services fed by each stored batch (alerts, cascade links). */
+  observers?: readonly StoredBatchObserver[];
+}
+
+export async function startPipeline(
+  sourceUrl: string,
+  store: AuditStore,
+  configInput: WalauditConfigInput = {},
+  extras: PipelineExtras = {},
+): Promise<RunningPipeline> {
   const config = parseConfig({ pipeline: { flushIntervalMs: 50, retryInitialMs: 50, retryMaxMs: 500 }, ...configInput, source: { url: sourceUrl, ...configInput.source } });
   const notices: string[] = [];
   let stopping = false;
@@ -34,6 +44,7 @@ export async function startPipeline(sourceUrl: string, store: AuditStore, config
     store,
     rules: { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },
     retry: { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs, cancelled: () => stopping },
+    observers: extras.observers,
   });
   const { knownShapes } = await writer.init();
   const source = new PgReplicationSource({ url: sourceUrl, slot: config.source.slot, publication: config.source.publication });

@@ -20,7 +20,16 @@ export interface AuditWriterDeps {
   retry: RetryPolicy;
   /** Called after each durable insert. */
   onStored?: (stored: number, skipped: number) => void;
+  /**
+   * Services downstream of the store (alerts, cascade links) see each stored batch here, in log
+   * order, after it is durable and before write() resolves, so the slot confirms a batch only once
+   * every observer has taken it. An observer that throws fails the write like a store error.
+   */
+  observers?: readonly StoredBatchObserver[];
 }
+
+/** Receives the events of one durable batch, after the audit rules (masked as stored). */
+export type StoredBatchObserver = (stored: readonly AuditedEvent[]) => void | Promise<void>;
 
 export interface AuditWriter extends ChangeSink {
   /** Reads the chain heads and the stored table shapes; call once before the first write. */
@@ -78,6 +87,7 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
       heads = linked.heads;
       position = last;
       deps.onStored?.(linked.entries.length, skipped);
+      for (const observe of deps.observers ?? []) await observe(audited);
     },
   };
 }

@@ -7,7 +7,7 @@ import {
   type WalauditConfig,
 } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel } from '@walaudit/pg';
-import { backoffDelayMs, createAuditWriter } from '@walaudit/audit-writer';
+import { backoffDelayMs, createAuditWriter, type StoredBatchObserver } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from './logger.js';
@@ -20,6 +20,8 @@ export interface StandalonePipelineDeps {
   storeLabel: string;
   metrics: PipelineMetrics;
   log: Logger;
+  /** Services fed by the stored batches (see AuditWriterDeps.observers). */
+  observers?: readonly StoredBatchObserver[];
 }
 
 export interface StandalonePipeline {
@@ -72,6 +74,7 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
         log.warn(`store write failed (attempt ${attempt}), retrying in ${delayMs} ms; the slot does not move meanwhile: ${describeError(error)}`);
       },
     },
+    observers: deps.observers,
     onStored: (stored, skipped) => {
       entriesStored += stored;
       metrics.entriesStored.inc(stored);
