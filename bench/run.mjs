@@ -8,7 +8,8 @@
 // Environment: BENCH_RUNS (3), BENCH_DELETE_ROWS (1000000), BENCH_TX_COUNT (200000),
 // BENCH_CASES (delete,tx), BENCH_TIMEOUT_S (300: longest wait for walaudit per measurement),
 // BENCH_BUDGET_S (840: no new run starts past it), BENCH_PG_DURABLE (1; 0 = fsync off),
-// BENCH_CPU_PROF (a directory: run walaudit with --cpu-prof there and summarise the profiles).
+// BENCH_CPU_PROF (a directory: run walaudit with --cpu-prof there and summarise the profiles),
+// BENCH_NODE_FLAGS (extra node flags for walaudit), BENCH_CLI_MAIN (another build's dist/main.js).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { cpus, loadavg, totalmem, availableParallelism } from 'node:os';
@@ -95,7 +96,7 @@ async function measurePair(ctx, { events, endLsn, label }) {
     url: ctx.url, slot: CONFIG.slot, publication: CONFIG.publication, target: events,
     timeoutMs: CONFIG.walauditTimeoutSeconds * 1000, cpuProfDir: CONFIG.cpuProfDir, log,
   });
-  log(`${label}: walaudit ${walaudit.completed ? '' : 'INCOMPLETE '}${walaudit.seconds?.toFixed(2)} s = ${Math.round(walaudit.eventsPerSecond ?? 0)} events/s, peak RSS ${walaudit.peakRssMB?.toFixed(0)} MB`);
+  log(`${label}: walaudit ${walaudit.completed ? '' : 'INCOMPLETE '}${walaudit.seconds?.toFixed(2)} s = ${Math.round(walaudit.eventsPerSecond ?? 0)} events/s, ${walaudit.cpuMsPer1kEvents?.toFixed(0)} ms CPU per 1k events, peak RSS ${walaudit.peakRssMB?.toFixed(0)} MB`);
   await dropSlots(ctx.client, [CONFIG.slot]);
   return {
     ceiling: { seconds: round(ceiling.seconds), eventsPerSecond: round(ceilingEps, 0), messagesLeftInSlot: ceilingLeftMessages },
@@ -108,6 +109,7 @@ async function measurePair(ctx, { events, endLsn, label }) {
       firstEventSeconds: round(walaudit.firstEventSeconds),
       firstStoredSeconds: round(walaudit.firstStoredSeconds),
       decodedSeconds: round(walaudit.decodedSeconds),
+      cpuMsPer1kEvents: round(walaudit.cpuMsPer1kEvents, 1),
       peakRssMB: round(walaudit.peakRssMB, 1),
       maxRssSampleMB: round(walaudit.maxRssSampleMB, 1),
       rssAtRunningMB: round(walaudit.rssAtRunningMB, 1),
@@ -169,6 +171,7 @@ function summarizeCase(runs, { eventsTarget }) {
     walauditEventsPerSecond: pick((r) => r.walaudit.eventsPerSecond),
     ceilingEventsPerSecond: pick((r) => r.ceiling.eventsPerSecond),
     ratio: pick((r) => r.ratio),
+    cpuMsPer1kEvents: pick((r) => r.walaudit.cpuMsPer1kEvents),
     peakRssMB: pick((r) => r.walaudit.peakRssMB),
     maxRssSampleMB: pick((r) => r.walaudit.maxRssSampleMB),
     rssAtRunningMB: pick((r) => r.walaudit.rssAtRunningMB),

@@ -10,9 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { connectClient, findFreePort } from '@walaudit/pg';
 import { trackChild } from './cleanup.mjs';
-import { readProcMemory } from './proc-memory.mjs';
+import { readProcCpuSeconds, readProcMemory } from './proc-memory.mjs';
 
-export const CLI_MAIN = fileURLToPath(new URL('../services/cli/dist/main.js', import.meta.url));
+/** Extra node flags for the measured child (BENCH_NODE_FLAGS, space-separated), to compare settings. */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+
+/** The walaudit build to measure; BENCH_CLI_MAIN points at another checkout's dist/main.js to compare builds. */
+export const CLI_MAIN = process.env.BENCH_CLI_MAIN || fileURLToPath(new URL('../services/cli/dist/main.js', import.meta.url));
 const POLL_MS = 50;
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
@@ -109,7 +113,7 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
   const workDir = await mkdtemp(join(tmpdir(), 'walaudit-bench-'));
   const dataDir = join(workDir, 'data');
   const port = await findFreePort();
-  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  const nodeArgs = [...NODE_FLAGS, ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])];
   const args = [...nodeArgs, CLI_MAIN, 'start', '--source', url, '--data-dir', dataDir, '--http-port', String(port), '--slot', slot, '--publication', publication];
   const logFile = createWriteStream(join(workDir, 'walaudit.log'));
   let outputTail = '';
@@ -139,6 +143,8 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
   let last = null;
   let maxRssMB = 0;
   let rssAtRunningMB = null;
+  let cpuAtRunning = null;
+  let cpuAtStored = null;
   const heapMax = { heapUsedMB: 0, heapTotalMB: 0, externalMB: 0 };
   let slowestPollMs = 0;
   let polls = 0;
@@ -162,6 +168,7 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
         if (tRunning === null && status.state === 'running') {
           tRunning = now;
           rssAtRunningMB = memory?.rssMB ?? null;
+          cpuAtRunning = readProcCpuSeconds(child.pid);
           log(`walaudit running after ${((now - spawnedAt) / 1000).toFixed(2)} s (pid ${child.pid}, port ${port})`);
         }
         if (tRunning !== null) {
@@ -170,6 +177,7 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
           if (tDecoded === null && status.eventsTotal >= target) tDecoded = now;
           if (status.entriesStored >= target) {
             tStored = now;
+            cpuAtStored = readProcCpuSeconds(child.pid);
             completed = true;
             break;
           }
@@ -218,6 +226,8 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
     firstEventSeconds: since(tFirstEvent),
     firstStoredSeconds: since(tFirstStored),
     decodedSeconds: since(tDecoded),
+    // CPU of the walaudit process (every thread: JS and chDB) per 1,000 events stored.
+    cpuMsPer1kEvents: completed && cpuAtRunning !== null && cpuAtStored !== null ? ((cpuAtStored - cpuAtRunning) * 1e6) / target : null,
     peakRssMB: hwmMB,
     maxRssSampleMB: maxRssMB,
     rssAtRunningMB,

@@ -1,6 +1,8 @@
 import { eventId, formatLsn, type AuditEntry } from '@walaudit/core';
 import { describe, expect, it } from 'vitest';
-import { INSERTED_COLUMNS, toTsvRows } from './audit-rows.js';
+import { INSERTED_COLUMNS, toTsvBuffer } from './audit-rows.js';
+
+const toTsvRows = (entries: AuditEntry[], bodies: string[]) => toTsvBuffer(entries, bodies).toString('utf8');
 
 function entry(lsn: bigint, seq: number, retentionDays = 0): AuditEntry {
   return {
@@ -23,7 +25,7 @@ function entry(lsn: bigint, seq: number, retentionDays = 0): AuditEntry {
   };
 }
 
-describe('toTsvRows', () => {
+describe('toTsvBuffer', () => {
   it('writes one line per entry in INSERTED_COLUMNS order, the LSN as a UInt64 decimal', () => {
     const high = (1n << 40n) + 7n; // past 2^32: the high half of the LSN counts
     const text = toTsvRows([entry(high, 0, 30), entry(high, 1, 1_000_000)], ['{"a":1}', '{"b":2}']);
@@ -44,6 +46,13 @@ describe('toTsvRows', () => {
     // What the reader does: each escape back to its one character.
     const unescaped = field.replace(/\\(.)/g, (_, c: string) => ({ t: '\t', n: '\n', r: '\r' })[c] ?? c);
     expect(unescaped).toBe(body);
+  });
+
+  it('grows past its first estimate for bodies of multi-byte characters, keeping every byte', () => {
+    const wide = `{"s":"${'日本語🎉'.repeat(5_000)}"}`;
+    const bodies = [wide, '{"a":1}', wide];
+    const rows = toTsvRows([entry(16n, 0), entry(16n, 1), entry(16n, 2)], bodies).split('\n');
+    expect(rows.slice(0, 3).map((row) => row.split('\t')[3])).toEqual(bodies);
   });
 
   it('refuses entries and bodies that do not pair up', () => {

@@ -30,29 +30,49 @@ function tsvField(text: string): string {
   return TSV_SPECIAL.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => TSV_ESCAPES[c]!) : text;
 }
 
+/** UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units). */
+const MAX_BYTES_PER_UNIT = 3;
+/** Room for everything in a row but the body: id, lsn, seq, two hashes, retention, flag, tabs. */
+const ROW_OVERHEAD_BYTES = 256;
+
 /**
- * The rows of INSERTED_COLUMNS as TabSeparated text. Cheaper than JSONEachRow both to write (a
- * body is not JSON-escaped a second time: every `"` in it would be) and for ClickHouse to read.
+ * The rows of INSERTED_COLUMNS as TabSeparated bytes, written straight into one Buffer. Cheaper
+ * than JSONEachRow both to write (a body is not JSON-escaped a second time: every `"` in it would
+ * be) and for ClickHouse to read; and cheaper than building the batch as one JS string first: that
+ * string (about 10 MB per 10,000 events) had to be flattened and then encoded once more.
  */
-export function toTsvRows(entries: readonly AuditEntry[], bodies: readonly string[]): string {
+export function toTsvBuffer(entries: readonly AuditEntry[], bodies: readonly string[]): Buffer {
   if (entries.length !== bodies.length) {
     throw new WalauditError('INTERNAL', `insertEntries got ${entries.length} entries but ${bodies.length} bodies`);
   }
-  let out = '';
+  let capacity = ROW_OVERHEAD_BYTES;
+  for (let i = 0; i < bodies.length; i++) capacity += bodies[i]!.length + ROW_OVERHEAD_BYTES;
+  let out = Buffer.allocUnsafe(capacity);
+  let length = 0;
   // The entries of a transaction share its LSN: it is converted once per run, not once per row.
   let lsnText = '';
   let lsnDecimal = '';
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
+    const body = tsvField(bodies[i]!);
+    // Sized for ASCII bodies (the usual case); a body with wider characters grows the buffer.
+    const worstCase = length + body.length * MAX_BYTES_PER_UNIT + ROW_OVERHEAD_BYTES;
+    if (worstCase > out.length) {
+      const grown = Buffer.allocUnsafe(Math.max(worstCase, out.length * 2));
+      out.copy(grown, 0, 0, length);
+      out = grown;
+    }
     if (entry.tx.lsn !== lsnText) {
       lsnText = entry.tx.lsn;
       lsnDecimal = parseLsn(lsnText).toString(); // UInt64: a JS number would lose precision
     }
     const retention = Math.min(Math.max(0, Math.trunc(entry.retentionDays)), MAX_RETENTION_DAYS);
+    length += out.write(`${tsvField(entry.id)}\t${lsnDecimal}\t${entry.tx.seq}\t`, length, 'utf8');
     // The body is stored exactly as hashed: re-encoding it could change a byte and break the chain.
-    out += `${tsvField(entry.id)}\t${lsnDecimal}\t${entry.tx.seq}\t${tsvField(bodies[i]!)}\t${tsvField(entry.prevHash)}\t${tsvField(entry.hash)}\t${retention}\t${entry.critical ? 'true' : 'false'}\n`;
+    length += out.write(body, length, 'utf8');
+    length += out.write(`\t${tsvField(entry.prevHash)}\t${tsvField(entry.hash)}\t${retention}\t${entry.critical ? 'true' : 'false'}\n`, length, 'utf8');
   }
-  return out;
+  return out.subarray(0, length);
 }
 
 /** The entry as it was inserted: the hashed body plus the chain and store fields. */

@@ -30,7 +30,7 @@ export interface EmbeddedHandle {
   /** Settles when the session settings are in place; rejects if they could not be set. */
   ready: Promise<void>;
   /** Inserts TabSeparated rows into `database.table` (bare identifiers); resolves when they are in a part. */
-  insertTsv(table: string, columns: readonly [string, ...string[]], rows: string): Promise<void>;
+  insertTsv(table: string, columns: readonly [string, ...string[]], rows: Buffer): Promise<void>;
   /** Gives the handle back; the engine closes when no store uses it. Idempotent. */
   release(): Promise<void>;
 }
@@ -80,9 +80,9 @@ function openEngine(dir: string): EmbeddedEngine {
  * It runs on the session's connection, so SET async_insert = 0 holds for it too. The raw insert
  * takes text formats only (no RowBinary); TabSeparated is the cheapest of them to write.
  */
-async function insertTsv(connection: ChdbConnection, table: string, columns: readonly [string, ...string[]], rows: string): Promise<void> {
+async function insertTsv(connection: ChdbConnection, table: string, columns: readonly [string, ...string[]], rows: Buffer): Promise<void> {
   if (rows.length === 0) return;
-  await connection.chdb.rawInsert({ table, columns, values: Buffer.from(rows, 'utf8'), format: 'TabSeparated' });
+  await connection.chdb.rawInsert({ table, columns, values: rows, format: 'TabSeparated' });
 }
 
 function openClient(dir: string): { client: ClickHouseClient; connection: ChdbConnection } {

@@ -7,7 +7,7 @@ import type {
   StoredChainLink,
 } from '@walaudit/core';
 import { WalauditError } from '@walaudit/core';
-import { INSERTED_COLUMNS, toAuditEntry, toTsvRows, type StoredEntryRow } from './audit-rows.js';
+import { INSERTED_COLUMNS, toAuditEntry, toTsvBuffer, type StoredEntryRow } from './audit-rows.js';
 import { readChainPages } from './chain-reader.js';
 import { logQuerySql } from './log-query.js';
 import { applyMigrations } from './migrations.js';
@@ -50,7 +50,7 @@ export class ClickHouseStore implements AuditStore {
   }
 
   async insertEntries(entries: readonly AuditEntry[], bodies: readonly string[]): Promise<void> {
-    const rows = toTsvRows(entries, bodies);
+    const rows = toTsvBuffer(entries, bodies);
     if (rows.length === 0) return;
     // Synchronous: resolved means the rows are in a part on disk (fsynced, see the DDL), which is
     // what lets the caller advance the replication slot.

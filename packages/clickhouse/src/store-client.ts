@@ -25,7 +25,7 @@ export interface StoreClient {
    * Inserts TabSeparated rows (audit-rows.ts) into `database`.`table`, synchronously: resolved means
    * they are in a part on disk. Both names are bare identifiers ([A-Za-z0-9_]).
    */
-  insertTsv(database: string, table: string, columns: readonly [string, ...string[]], rows: string): Promise<void>;
+  insertTsv(database: string, table: string, columns: readonly [string, ...string[]], rows: Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,14 +51,14 @@ export function openStoreClient(options: ClickHouseStoreOptions): StoreClient {
     // Failures reach the caller as WalauditErrors; the client's own logging would say it twice.
     log: { level: ClickHouseLogLevel.OFF },
   });
-  const insertTsv = async (database: string, table: string, columns: readonly [string, ...string[]], rows: string) => {
+  const insertTsv = async (database: string, table: string, columns: readonly [string, ...string[]], rows: Buffer) => {
     if (rows.length === 0) return;
     await client.insert({
       table: `\`${database}\`.${table}`,
       columns: [...columns],
       format: 'TabSeparated',
       // A raw format is sent as it is; the client wants a byte stream (not object mode) for it.
-      values: Readable.from([Buffer.from(rows, 'utf8')], { objectMode: false }),
+      values: Readable.from([rows], { objectMode: false }),
       // Per insert, not per client: a read-only account may not change settings on its queries.
       clickhouse_settings: { async_insert: 0 },
     });
