@@ -36,6 +36,7 @@ export class PgReplicationSource implements ChangeSource {
   private readonly catalog: RelationCatalog;
   private durable: Lsn = 0n;
   private stopping = false;
+  private streaming = false;
   private settleStopped: () => void = () => {};
 
   constructor(private readonly options: ReplicationSourceOptions) {
@@ -63,6 +64,12 @@ export class PgReplicationSource implements ChangeSource {
       await this.closeCatalog();
       throw toWalauditError(error, this.options.url);
     }
+    // stop() before the stream exists only sets `stopping` (see stop()): end here instead of streaming.
+    if (this.stopping) {
+      await this.closeCatalog();
+      return;
+    }
+    this.streaming = true;
 
     const plugin = new LosslessPgoutputPlugin({ protoVersion: 1, publicationNames: [this.options.publication], messages: true });
     return new Promise<void>((resolve, reject) => {
@@ -112,6 +119,9 @@ export class PgReplicationSource implements ChangeSource {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    // Before the stream exists, run() is still looking up the slot; ending the catalog client under
+    // a pending connect() left that connect (and run) unsettled forever. run() sees `stopping` next.
+    if (!this.streaming) return;
     await this.shutdown();
     this.settleStopped();
   }
