@@ -20,7 +20,7 @@ import {
   type ChangeEvent,
   type ColumnDef,
 } from '@walaudit/core';
-import { createClickHouseStore, type ClickHouseStore } from '@walaudit/clickhouse';
+import { createClickHouseStore, loadMigrations, type ClickHouseStore } from '@walaudit/clickhouse';
 
 // chDB binds one data directory per process, and vitest runs each integration file in its own
 // process: every store below shares this directory, one database per test.
@@ -122,14 +122,16 @@ async function rawCount(store: ClickHouseStore): Promise<number> {
 }
 
 describe('ClickHouse store on the embedded engine', () => {
-  it('migrates idempotently and comments every column', async () => {
+  it('migrates idempotently and comments every column of every table', async () => {
     const store = await openStore('migrations');
     await store.migrate();
     await store.migrate();
-    const applied = await store.select<{ version: number }>(`SELECT version FROM ${store.table('schema_migrations')}`);
-    expect(applied).toEqual([{ version: 1 }]);
-    const uncommented = await store.select<{ name: string }>(
-      `SELECT name FROM system.columns WHERE database = 'migrations' AND table = 'audit_log' AND comment = ''`,
+    const applied = await store.select<{ version: number }>(`SELECT version FROM ${store.table('schema_migrations')} FINAL ORDER BY version`);
+    const files = await loadMigrations();
+    expect(files.map((migration) => migration.version)).toContain(1);
+    expect(applied).toEqual(files.map((migration) => ({ version: migration.version })));
+    const uncommented = await store.select<{ table: string; name: string }>(
+      `SELECT table, name FROM system.columns WHERE database = 'migrations' AND comment = ''`,
     );
     expect(uncommented).toEqual([]);
     expect(await store.countEntries()).toBe(0);

@@ -129,4 +129,31 @@ describe('bad input gets a clear error and loses nothing', () => {
     expect(yaml.code).toBe(2);
     expect(yaml.stderr).toContain('not valid YAML');
   });
+
+  it('refuses to write a second database into a store that holds another one\'s trail', async () => {
+    const store = await embeddedStore(uniqueName('owned'));
+    const first = await startPipeline(db.url, store, { source: { slot, publication: slot } });
+    await query(db.url, "INSERT INTO items VALUES (901, 'first source')");
+    await first.waitForEntries(1);
+    await first.stop();
+    expect(await store.sourceIdentity()).toMatchObject({ database: db.name });
+
+    const other = await createTestDatabase('other-source');
+    try {
+      const otherSlot = uniqueName('other');
+      await runSetup(other.url, { slot: otherSlot, publication: otherSlot, tables: [], dryRun: false, log: () => {} });
+      const error = await startPipeline(other.url, store, { source: { slot: otherSlot, publication: otherSlot } }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WalauditError);
+      expect((error as WalauditError).code).toBe('STORE_OTHER_SOURCE');
+      expect((error as WalauditError).message).toContain(`database "${db.name}"`);
+      expect((error as WalauditError).message).toContain(`database "${other.name}"`);
+      // The same source again is its owner.
+      const again = await startPipeline(db.url, store, { source: { slot, publication: slot } });
+      await again.stop();
+      await query(other.url, `SELECT pg_drop_replication_slot('${otherSlot}')`);
+    } finally {
+      await other.drop();
+      await store.close();
+    }
+  });
 });

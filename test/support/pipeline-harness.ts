@@ -1,6 +1,6 @@
 import { parseConfig, type AuditStore, type WalauditConfigInput } from '@walaudit/core';
 import { createClickHouseStore } from '@walaudit/clickhouse';
-import { PgReplicationSource } from '@walaudit/pg';
+import { PgReplicationSource, identifySource } from '@walaudit/pg';
 import { createAuditWriter, type StoredBatchObserver } from '@walaudit/audit-writer';
 import { createWalReader } from '@walaudit/wal-reader';
 import { tempDir } from './temp-dir.js';
@@ -46,7 +46,7 @@ export async function startPipeline(
     retry: { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs, cancelled: () => stopping },
     observers: extras.observers,
   });
-  const { knownShapes } = await writer.init();
+  const { knownShapes } = await writer.init(await identifySource(sourceUrl));
   const source = new PgReplicationSource({ url: sourceUrl, slot: config.source.slot, publication: config.source.publication });
   const reader = createWalReader({
     source,

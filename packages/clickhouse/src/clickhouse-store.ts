@@ -4,6 +4,7 @@ import type {
   ChainHead,
   ColumnDef,
   LogQuery,
+  SourceIdentity,
   StoredChainLink,
 } from '@walaudit/core';
 import { WalauditError } from '@walaudit/core';
@@ -95,6 +96,23 @@ export class ClickHouseStore implements AuditStore {
     // FINAL: a replayed copy not merged yet is still one entry.
     const rows = await this.select<{ entries: number | string }>(`SELECT count() AS entries FROM ${this.auditLog} FINAL`);
     return Number(rows[0]?.entries ?? 0);
+  }
+
+  async sourceIdentity(): Promise<SourceIdentity | null> {
+    const rows = await this.select<{ system_identifier: string; database: string }>(
+      `SELECT system_identifier, database FROM ${this.table('source')} ORDER BY recorded_at LIMIT 1`,
+    );
+    const first = rows[0];
+    return first ? { systemId: first.system_identifier, database: first.database } : null;
+  }
+
+  async recordSourceIdentity(identity: SourceIdentity): Promise<void> {
+    await this.call(() =>
+      this.store.client.command({
+        query: `INSERT INTO ${this.table('source')} (system_identifier, database) VALUES ({systemId:String}, {database:String})`,
+        query_params: { systemId: identity.systemId, database: identity.database },
+      }),
+    );
   }
 
   async close(): Promise<void> {

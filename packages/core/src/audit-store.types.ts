@@ -1,6 +1,7 @@
 import type { StoredChainLink } from './hash-chain.js';
 import type { AuditEntry, ChangeOp, ColumnDef } from './change-event.types.js';
 import type { Lsn } from './lsn.js';
+import type { SourceIdentity } from './source-identity.js';
 
 /** The newest stored entry of one chain (see StoredChainLink): where that chain continues. */
 export interface ChainHead {
@@ -41,5 +42,9 @@ export interface AuditStore {
   /** Every entry of every chain in log order, streamed. */
   readChain(): AsyncIterable<StoredChainLink>;
   countEntries(): Promise<number>;
+  /** The source the store was first written from, or null for a store no pipeline has used yet. */
+  sourceIdentity(): Promise<SourceIdentity | null>;
+  /** Records the store's source; only the first record counts. */
+  recordSourceIdentity(identity: SourceIdentity): Promise<void>;
   close(): Promise<void>;
 }

@@ -15,3 +15,4 @@ export * from './demo-schema.js';
 export * from './catalog.js';
 export * from './replication-source.js';
 export * from './slot-monitor.js';
+export * from './source-identity.js';

@@ -11,6 +11,8 @@ import {
   type ColumnDef,
   type LogPosition,
   type RuleContext,
+  type SourceIdentity,
+  sourceMismatch,
 } from '@walaudit/core';
 import { retryWhileRetriable, type RetryPolicy } from './retry.js';
 
@@ -18,6 +20,8 @@ export interface AuditWriterDeps {
   store: AuditStore;
   rules: RuleContext;
   retry: RetryPolicy;
+  /** Names the store in messages (a URL without credentials, or the embedded data directory). */
+  storeLabel?: string;
   /** Called after each durable insert. */
   onStored?: (stored: number, skipped: number) => void;
   /**
@@ -32,8 +36,12 @@ export interface AuditWriterDeps {
 export type StoredBatchObserver = (stored: readonly AuditedEvent[]) => void | Promise<void>;
 
 export interface AuditWriter extends ChangeSink {
-  /** Reads the chain heads and the stored table shapes; call once before the first write. */
-  init(): Promise<{ heads: ChainHead[]; knownShapes: Map<string, ColumnDef[]> }>;
+  /**
+   * Reads the chain heads and the stored table shapes; call once before the first write. With
+   * `source`, first checks that the store belongs to that source (STORE_OTHER_SOURCE otherwise) and
+   * records it in a store that has none yet.
+   */
+  init(source?: SourceIdentity): Promise<{ heads: ChainHead[]; knownShapes: Map<string, ColumnDef[]> }>;
   /** Position of the newest stored entry, or null for an empty log. */
   readonly position: LogPosition | null;
 }
@@ -51,7 +59,8 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
     get position() {
       return position;
     },
-    async init() {
+    async init(source?: SourceIdentity) {
+      if (source) await claimStore(deps, source);
       const stored = await retryWhileRetriable(() => deps.store.chainHeads(), deps.retry);
       heads = new Map(stored.map((head) => [head.chain, head.hash]));
       position = null;
@@ -90,4 +99,11 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
       for (const observe of deps.observers ?? []) await observe(audited);
     },
   };
+}
+
+async function claimStore(deps: AuditWriterDeps, source: SourceIdentity): Promise<void> {
+  const owner = await retryWhileRetriable(() => deps.store.sourceIdentity(), deps.retry);
+  const mismatch = sourceMismatch(owner, source, deps.storeLabel ?? 'the audit store');
+  if (mismatch) throw mismatch;
+  if (owner === null) await retryWhileRetriable(() => deps.store.recordSourceIdentity(source), deps.retry);
 }

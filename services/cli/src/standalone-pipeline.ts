@@ -6,7 +6,7 @@ import {
   type PipelineStatus,
   type WalauditConfig,
 } from '@walaudit/core';
-import { PgReplicationSource, SlotMonitor, connectionLabel } from '@walaudit/pg';
+import { PgReplicationSource, SlotMonitor, connectionLabel, identifySource } from '@walaudit/pg';
 import { backoffDelayMs, createAuditWriter, type StoredBatchObserver } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import type { PipelineMetrics } from '@walaudit/api';
@@ -61,6 +61,7 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
 
   const writer = createAuditWriter({
     store: deps.store,
+    storeLabel: deps.storeLabel,
     rules: { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },
     retry: {
       initialMs: config.pipeline.retryInitialMs,
@@ -101,7 +102,7 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
   };
 
   const runOnce = async () => {
-    const { knownShapes } = await writer.init();
+    const { knownShapes } = await writer.init(await identifySource(deps.sourceUrl));
     const source = new PgReplicationSource({ url: deps.sourceUrl, slot: config.source.slot, publication: config.source.publication });
     reader = createWalReader({
       source,
