@@ -48,6 +48,11 @@ export class BulkDeleteWindow implements WindowStore {
     return this.states.size;
   }
 
+  /** Puts a state back (an alert stored before a restart that is still absorbing deletions). */
+  seed(key: string, state: ActorWindowState, windowMs: number): void {
+    this.states.set(key, { state, windowMs });
+  }
+
   forget(key: string): void {
     this.states.delete(key);
   }

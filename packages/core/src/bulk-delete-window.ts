@@ -128,3 +128,28 @@ function combine(buckets: readonly WindowBucket[]): DeletionSummary | null {
 export function alertId(kind: string, key: string, firstEntryId: string): string {
   return createHash('sha256').update(`${kind}\u0000${key}\u0000${firstEntryId}`).digest('hex').slice(0, 12);
 }
+
+/** A stored alert as the open alert of a window again (rebuilding windows after a restart). */
+export function openAlertFromStored(alert: {
+  id: string; version: number; rows: number; allRows: boolean; tables: DeletionSummary['tables']; firstCommitTime: string; lastCommitTime: string;
+  firstEntryId: string; lastEntryId: string; xids: number[]; transactions: number; raisedAt: string; window: { start: string } | null;
+}): OpenWindowAlert {
+  return {
+    id: alert.id,
+    version: alert.version,
+    rows: alert.rows,
+    allRows: alert.allRows,
+    tables: alert.tables.map((table) => ({ ...table })),
+    firstAtMs: Date.parse(alert.firstCommitTime),
+    lastAtMs: Date.parse(alert.lastCommitTime),
+    firstCommitTime: alert.firstCommitTime,
+    lastCommitTime: alert.lastCommitTime,
+    firstEntryId: alert.firstEntryId,
+    lastEntryId: alert.lastEntryId,
+    xids: [...alert.xids],
+    lastXid: alert.xids.at(-1) ?? 0,
+    transactions: alert.transactions,
+    windowStartMs: Date.parse(alert.window?.start ?? alert.firstCommitTime),
+    raisedAtMs: Date.parse(alert.raisedAt),
+  };
+}

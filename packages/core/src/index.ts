@@ -26,3 +26,4 @@ export * from './deletion-tally.js';
 export * from './critical-deletions.js';
 export * from './alert-builder.js';
 export * from './quiet-hours.js';
+export * from './alert-store.types.js';

@@ -1,1 +1,11 @@
-export {};
+export * from './alerter.js';
+export * from './alert-metrics.js';
+export * from './delivery-queue.js';
+export * from './notifier.types.js';
+export * from './window-rebuild.js';
+export * from './notifiers/post-json.js';
+export * from './notifiers/webhook-notifier.js';
+export * from './notifiers/pagerduty-notifier.js';
+export * from './notifiers/email-notifier.js';
+export * from './notifiers/syslog-notifier.js';
+export * from './notifiers/notifiers-from-config.js';
