@@ -9,6 +9,7 @@ import {
   type Alert,
   type AlertQuery,
   type AlertsConfig,
+  type AlertsStatus,
   type AlertStore,
   type DeletionTally,
   type WindowOutcome,
@@ -51,14 +52,6 @@ export interface AlerterDeps {
   /** Health of the window store, for status (Redis: false while counting locally). */
   windowStoreHealthy?: () => boolean;
   now?: () => number;
-}
-
-export interface AlertsStatus {
-  windowStore: 'memory' | 'redis';
-  windowStoreHealthy: boolean;
-  channels: string[];
-  raised: number;
-  rebuilt: RebuildReport | null;
 }
 
 export interface Alerter {

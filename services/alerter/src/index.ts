@@ -9,3 +9,4 @@ export * from './notifiers/pagerduty-notifier.js';
 export * from './notifiers/email-notifier.js';
 export * from './notifiers/syslog-notifier.js';
 export * from './notifiers/notifiers-from-config.js';
+export * from './redis-window-store.js';

@@ -1,0 +1,80 @@
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAlertMetrics, createRedisWindowStore, type RedisWindowStore } from '@walaudit/alerter';
+import { startLocalRedis, type LocalRedis } from '../support/redis.js';
+import { deletion, describeWindowStore } from '../support/window-store-behaviour.js';
+
+/** The alert windows in a real redis-server: the same behaviour as in memory, shared by instances. */
+const quiet = { info: () => {}, warn: () => {} };
+let redis: LocalRedis;
+
+beforeAll(async () => {
+  redis = await startLocalRedis();
+});
+afterAll(async () => redis?.stop());
+
+async function ready(store: RedisWindowStore): Promise<RedisWindowStore> {
+  const deadline = Date.now() + 10_000;
+  while (!store.healthy) {
+    if (Date.now() > deadline) throw new Error('Redis window store never became healthy');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return store;
+}
+
+describeWindowStore('Redis', async () => {
+  const prefix = `test:${Math.random().toString(16).slice(2)}:`;
+  const a = await ready(createRedisWindowStore({ url: redis.url, log: quiet, keyPrefix: prefix }));
+  const b = await ready(createRedisWindowStore({ url: redis.url, log: quiet, keyPrefix: prefix }));
+  return { a, b, close: async () => Promise.all([a.close(), b.close()]).then(() => undefined) };
+});
+
+describe('Redis window store while Redis is down', () => {
+  it('counts locally, says so in its metrics, raises the alert, and merges the local window back', async () => {
+    const own = await startLocalRedis();
+    const registry = new Registry();
+    const metrics = createAlertMetrics(registry);
+    const store = await ready(createRedisWindowStore({ url: own.url, log: quiet, metrics }));
+    const rule = { threshold: 50, windowMs: 600_000 };
+    const t0 = Date.parse('2026-11-24T10:00:00Z');
+    expect((await store.add('dave\u0000default', deletion(30, t0), rule)).kind).toBe('below');
+    await own.stop();
+    // While Redis is down the alert is still raised, from the local window.
+    const during = await store.add('erin\u0000default', deletion(60, t0), rule);
+    expect(during.kind).toBe('opened');
+    expect(store.healthy).toBe(false);
+    expect(await registry.getSingleMetricAsString('walaudit_alert_window_store_up')).toMatch(/walaudit_alert_window_store_up 0/);
+    expect((await store.add('frank\u0000default', deletion(30, t0), rule)).kind).toBe('below');
+    await store.close();
+
+    // Back on the same port: a new instance finds nothing (no persistence), the old one merges in.
+    const back = await startLocalRedisOnPort(own.port);
+    try {
+      const merging = createRedisWindowStore({ url: back.url, log: quiet, metrics });
+      await merging.add('frank\u0000default', deletion(30, t0), rule); // local: Redis not ready yet
+      await ready(merging);
+      await merging.reconciled();
+      const other = await ready(createRedisWindowStore({ url: back.url, log: quiet }));
+      // Frank's 30 local rows were merged into Redis: 30 more in another instance cross the threshold.
+      expect((await other.add('frank\u0000default', deletion(30, t0 + 1000), rule)).kind).toBe('opened');
+      await merging.close();
+      await other.close();
+    } finally {
+      await back.stop();
+    }
+  });
+});
+
+async function startLocalRedisOnPort(port: number): Promise<LocalRedis> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
