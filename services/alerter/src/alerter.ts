@@ -70,6 +70,7 @@ export interface Alerter {
 /** Updates of an open alert reach the channels at most this often (the store gets every one). */
 const UPDATE_NOTIFY_MS = 60_000;
 const UPDATE_SWEEP_MS = 5_000;
+const MAX_TRACKED_ALERTS = 10_000;
 
 export function createAlerter(deps: AlerterDeps): Alerter {
   const { config, metrics, log } = deps;
@@ -125,6 +126,8 @@ export function createAlerter(deps: AlerterDeps): Alerter {
     const outcome = outcomeOf ? await outcomeOf(tally) : await deps.windows.add(tally.windowKey, tally.deletion, tally.policy.rule, now());
     if (outcome.kind === 'below') return;
     windowKeys.set(outcome.alert.id, tally.windowKey);
+    // Bounded: an alert this old has long stopped absorbing (its acknowledgement only writes a version).
+    if (windowKeys.size > MAX_TRACKED_ALERTS) windowKeys.delete(windowKeys.keys().next().value!);
     record(bulkDeleteAlert(outcome.alert, tally.actor, tally.policy.rule, now()), outcome.kind === 'opened');
   };
 
