@@ -1,6 +1,11 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAlertMetrics, createRedisWindowStore, type RedisWindowStore } from '@walaudit/alerter';
+import { parseConfig, type AuditedEvent } from '@walaudit/core';
+import { createClickHouseAlertStore, type ClickHouseStore } from '@walaudit/clickhouse';
+import { createAlertMetrics, createAlerter, createRedisWindowStore, webhookNotifier, type RedisWindowStore } from '@walaudit/alerter';
+import { embeddedStore } from '../support/pipeline-harness.js';
+import { uniqueName } from '../support/postgres.js';
+import { startHttpPeer } from '../support/alert-peers.js';
 import { startLocalRedis, type LocalRedis } from '../support/redis.js';
 import { deletion, describeWindowStore } from '../support/window-store-behaviour.js';
 
@@ -27,6 +32,48 @@ describeWindowStore('Redis', async () => {
   const a = await ready(createRedisWindowStore({ url: redis.url, log: quiet, keyPrefix: prefix }));
   const b = await ready(createRedisWindowStore({ url: redis.url, log: quiet, keyPrefix: prefix }));
   return { a, b, close: async () => Promise.all([a.close(), b.close()]).then(() => undefined) };
+});
+
+describe('two alerters sharing Redis windows', () => {
+  it('each sees half of one actor\'s deletions; together they raise and store exactly one alert', async () => {
+    const store = await embeddedStore(uniqueName('shared'));
+    const webhook = await startHttpPeer();
+    const prefix = `shared:${Math.random().toString(16).slice(2)}:`;
+    const config = parseConfig({ alerts: { windowStore: 'redis', redisUrl: redis.url } }).alerts;
+    const instances = await Promise.all([0, 1].map(async () => {
+      const windows = await ready(createRedisWindowStore({ url: redis.url, log: quiet, keyPrefix: prefix }));
+      return createAlerter({
+        config, windows, alertStore: createClickHouseAlertStore(store as ClickHouseStore), notifiers: [webhookNotifier(webhook.url)],
+        metrics: createAlertMetrics(new Registry()), log: quiet, retry: { initialMs: 50, maxMs: 500 },
+      });
+    }));
+    try {
+      // 40 transactions of 2 rows by the same application user, alternately to each instance.
+      const commitTime = new Date().toISOString();
+      const batches = Array.from({ length: 40 }, (_, i): AuditedEvent[] => [0, 1].map((seq) => ({
+        retentionDays: 90,
+        critical: false,
+        event: {
+          id: `${(0x5000 + i).toString(16).toUpperCase().padStart(16, '0')}-${seq}`, op: 'delete', schema: 'public', table: 'orders', keyKind: 'primary-key',
+          pk: { id: `${i}-${seq}` }, columns: [], before: { id: `${i}-${seq}` }, after: null, changed: [],
+          tx: { xid: 1000 + i, lsn: `0/${(0x5000 + i).toString(16)}`, commitTime, seq }, actor: { app: { user: 'mallory' } },
+        },
+      })));
+      await Promise.all([0, 1].map(async (n) => {
+        for (let i = n; i < batches.length; i += 2) await instances[n]!.observe(batches[i]!);
+      }));
+      await Promise.all(instances.map((instance) => instance.idle()));
+      const alerts = await instances[0]!.list({ limit: 10 });
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]).toMatchObject({ kind: 'bulk-delete', rows: 80, transactions: 40, actor: { name: 'mallory' } });
+      const raised = (webhook.bodies as Array<{ event: string }>).filter((body) => body.event === 'raised');
+      expect(raised).toHaveLength(1);
+    } finally {
+      await Promise.all(instances.map((instance) => instance.close()));
+      await webhook.close();
+      await store.close();
+    }
+  });
 });
 
 describe('Redis window store while Redis is down', () => {
