@@ -59,7 +59,7 @@ export function criticalTableAlert(open: OpenCriticalAlert, actor: AlertActor, n
 export function alertSummary(alert: Alert): string {
   const who = `${alert.actor.name}${alert.actor.ip ? ` from ${alert.actor.ip}` : ''}${alert.actor.applicationName ? ` (${alert.actor.applicationName})` : ''}`;
   const tables = alert.tables.map((table) => `${table.table} ${table.allRows ? 'ALL rows (TRUNCATE)' : `${table.rows} rows`}`).join(', ');
-  const what = alert.allRows ? 'truncated' : `deleted ${alert.rows} rows`;
+  const what = alert.allRows ? (alert.rows > 0 ? `deleted ${alert.rows} rows and truncated` : 'truncated') : `deleted ${alert.rows} rows`;
   if (alert.kind === 'bulk-delete') {
     return `[walaudit] bulk delete: ${who} ${what} within ${alert.window!.minutes} min (threshold ${alert.window!.threshold}): ${tables}; alert ${alert.id}`;
   }
