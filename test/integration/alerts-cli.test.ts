@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '@walaudit/core';
-import { findFreePort, runSetup } from '@walaudit/pg';
+import { findFreePort, runSetup, withAuditContext } from '@walaudit/pg';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
 import { runWalaudit, spawnWalaudit, type WalauditProcess } from '../support/walaudit-process.js';
 import { startHttpPeer, type HttpPeer } from '../support/alert-peers.js';
@@ -19,7 +19,7 @@ describe('walaudit alerts (CLI)', () => {
     db = await createTestDatabase('alerts_cli');
     const admin = new pg.Client({ connectionString: db.url });
     await admin.connect();
-    await admin.query(`CREATE TABLE invoices (id int PRIMARY KEY, total numeric); INSERT INTO invoices SELECT g, g FROM generate_series(1, 200) g`);
+    await admin.query(`CREATE TABLE invoices (id int PRIMARY KEY, total numeric); INSERT INTO invoices SELECT g, g FROM generate_series(1, 400) g`);
     await admin.end();
     await runSetup(db.url, { slot, publication: slot, tables: [], dryRun: false, log: () => {} });
     webhook = await startHttpPeer();
@@ -81,10 +81,36 @@ describe('walaudit alerts (CLI)', () => {
     expect(verify.code).toBe(0);
   });
 
-  it('reads the alerts from the store itself when no start runs', async () => {
+  it('reads and acknowledges alerts on the store itself when no start runs', async () => {
+    const app = new pg.Client({ connectionString: db.url });
+    await app.connect();
+    await withAuditContext(app, { user: 'batch-job@example.com' }, (tx) => tx.query('DELETE FROM invoices'));
+    await app.end();
+    // Bodies so far: the first alert, its acknowledgement; now this one.
+    await webhook.waitFor(3);
     expect(await start.kill('SIGTERM')).toBe(0);
+
     const listed = await runWalaudit(['alerts', ...common]);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/bulk-delete .* acknowledged by dana \(expected purge\)$/m);
+    const open = listed.stdout.split('\n').find((line) => line.includes('batch-job@example.com'))!;
+    expect(open).toMatch(/ 250 rows: public.invoices 250 .* OPEN$/);
+    const id = open.split(' ')[0]!;
+    const ack = await runWalaudit(['alerts', 'ack', id, '--by', 'erin', ...common]);
+    expect(ack.stderr).toBe('');
+    expect(ack.stdout).toContain(`acknowledged ${id}`);
+    expect((await runWalaudit(['alerts', '--open', ...common])).stdout.trim()).toBe('no open alerts');
+
+    // The acknowledgement waited in the WAL; the next start stores it in the log.
+    start = spawnWalaudit(['start', ...common], { WALAUDIT_ALERTS_WEBHOOK_URL: webhook.url, WALAUDIT_ALERTS_THRESHOLD: '100' });
+    await start.waitFor((status) => status.state === 'running');
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const log = await runWalaudit(['log', '--op', 'action', '--json', ...common]);
+      const acks = log.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line)).filter((e) => e.action?.name === 'alert.acknowledge');
+      if (acks.some((entry) => entry.action.alert === id && entry.action.by === 'erin')) break;
+      if (Date.now() > deadline) throw new Error(`no offline acknowledgement in the log: ${log.stdout}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   });
 });

@@ -67,13 +67,15 @@ export function createRedisWindowStore(options: RedisWindowOptions): RedisWindow
   let healthy = false;
   let reconciling: Promise<void> = Promise.resolve();
   let closed = false;
+  let everHealthy = false;
 
   const setHealthy = (value: boolean, reason?: string) => {
     if (healthy === value) return;
     healthy = value;
     options.metrics?.windowStoreUp.set(value ? 1 : 0);
     if (!value) options.log.warn(`Redis at ${safeUrl(options.url)} does not answer (${reason ?? 'disconnected'}): counting alert windows locally until it is back`);
-    else options.log.info(`Redis at ${safeUrl(options.url)} answers: alert windows are shared again`);
+    else options.log.info(`Redis at ${safeUrl(options.url)} answers: alert windows are shared${everHealthy ? ' again, local counts merged' : ''}`);
+    everHealthy ||= value;
   };
   options.metrics?.windowStoreUp.set(0);
   redis.on('error', () => undefined); // reported through 'close' and failed commands
