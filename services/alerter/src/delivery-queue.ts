@@ -53,8 +53,15 @@ export class DeliveryQueue {
       this.log(`${this.channel}: queue full (${MAX_QUEUED}), dropped the ${dropped.event} notification of alert ${dropped.alert.id} (still stored; see walaudit alerts)`);
     }
     this.metrics.queued.set({ channel: this.channel }, this.pending.length);
-    this.running ??= this.drain().finally(() => {
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.drain().finally(() => {
       this.running = null;
+      // Something queued between the loop's last check and here: keep going.
+      if (this.pending.length > 0 && !this.closed) return this.kick();
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
   }

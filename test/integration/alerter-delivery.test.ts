@@ -8,8 +8,8 @@ import { embeddedStore } from '../support/pipeline-harness.js';
 import { uniqueName } from '../support/postgres.js';
 import { startHttpPeer, type HttpPeer } from '../support/alert-peers.js';
 
-/** Quiet hours: the alert is stored and listed, the channels are not called, the metrics say so. */
-describe('alerts during quiet hours', () => {
+/** The alerter's side of delivery: quiet hours, and a hanging channel that must not hold the pipeline. */
+describe('alerter delivery', () => {
   let store: AuditStore;
   let webhook: HttpPeer;
 
@@ -22,17 +22,42 @@ describe('alerts during quiet hours', () => {
     await store?.close();
   });
 
-  const batch = (rows: number): AuditedEvent[] =>
+  const batch = (rows: number, user = 'night-owl', lsn = 0xabcdef): AuditedEvent[] =>
     Array.from({ length: rows }, (_, seq): AuditedEvent => {
       const event: ChangeEvent = {
-        id: `0000000000ABCDEF-${seq}`, op: 'delete', schema: 'public', table: 'orders', keyKind: 'primary-key', pk: { id: String(seq) }, columns: [],
-        before: { id: String(seq) }, after: null, changed: [], tx: { xid: 99, lsn: '0/ABCDEF', commitTime: new Date().toISOString(), seq },
-        actor: { app: { user: 'night-owl' } },
+        id: `${lsn.toString(16).toUpperCase().padStart(16, '0')}-${seq}`, op: 'delete', schema: 'public', table: 'orders', keyKind: 'primary-key', pk: { id: String(seq) }, columns: [],
+        before: { id: String(seq) }, after: null, changed: [], tx: { xid: lsn, lsn: `0/${lsn.toString(16).toUpperCase()}`, commitTime: new Date().toISOString(), seq },
+        actor: { app: { user } },
       };
       return { event, retentionDays: 90, critical: false };
     });
 
-  it('stores the alert without sending it', async () => {
+  it('a hanging webhook does not hold the pipeline: observe() returns once the alert is stored', async () => {
+    const hanging = await startHttpPeer();
+    hanging.delayMs = 20_000;
+    const config = parseConfig({ alerts: { webhookUrl: hanging.url, notifyTimeoutMs: 15_000 } }).alerts;
+    const alerter = createAlerter({
+      config,
+      alertStore: createClickHouseAlertStore(store as ClickHouseStore),
+      windows: new BulkDeleteWindow(),
+      notifiers: notifiersFromConfig(config),
+      metrics: createAlertMetrics(new Registry()),
+      log: { info: () => {}, warn: () => {} },
+      retry: { initialMs: 50, maxMs: 500 },
+    });
+    try {
+      await alerter.observe(batch(60, 'slow-hook-user', 0x1234));
+      expect((await alerter.list({ limit: 10 })).some((alert) => alert.actor.name === 'slow-hook-user')).toBe(true);
+      // The webhook has the request but has not answered: delivery is still in flight.
+      while (hanging.requests === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(hanging.bodies).toHaveLength(0);
+    } finally {
+      await alerter.close();
+      await hanging.close();
+    }
+  });
+
+  it('quiet hours: stores the alert without sending it', async () => {
     const now = new Date();
     const hhmm = (date: Date) => date.toISOString().slice(11, 16);
     // A quiet period from an hour ago to an hour from now (UTC), whatever the time of the run.
@@ -50,7 +75,7 @@ describe('alerts during quiet hours', () => {
     });
     await alerter.observe(batch(60));
     await alerter.idle();
-    const alerts = await alerter.list({ open: true, limit: 10 });
+    const alerts = (await alerter.list({ open: true, limit: 10 })).filter((alert) => alert.actor.name === 'night-owl');
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ kind: 'bulk-delete', rows: 60, actor: { name: 'night-owl' } });
     expect(webhook.requests).toBe(0);
