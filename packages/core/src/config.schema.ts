@@ -34,7 +34,7 @@ export const auditRuleSchema = z
     excludeColumns: z.array(z.string().min(1)).default([]),
     /** Columns whose values are masked before they are hashed and stored. */
     mask: z.array(maskSchema).default([]),
-    /** Marks the table as critical (alerts on every deletion, see the alerts issue). */
+    /** Marks the table as critical: every transaction deleting from it raises a critical-table alert. */
     critical: z.boolean().default(false),
     /** Days the entries of these tables are kept; 0 keeps forever. Default: `retention.defaultDays`. */
     retentionDays: z.number().int().min(0).optional(),
