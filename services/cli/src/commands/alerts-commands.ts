@@ -66,7 +66,8 @@ export async function alertsAckCommand(config: WalauditConfig, ids: string[], fl
 export function formatAlert(alert: Alert): string {
   const tables = alert.tables.map((table) => `${table.table} ${table.allRows ? 'ALL' : table.rows}`).join(', ');
   const where = [alert.actor.ip, alert.actor.applicationName].filter(Boolean).join(' ');
-  const scope = alert.window ? `${alert.transactions} tx in ${alert.window.minutes} min` : `xid ${alert.xid}`;
+  const keys = alert.keys.length > 0 ? ` keys ${alert.keys.slice(0, 3).map((key) => Object.entries(key).map(([name, value]) => `${name}=${value}`).join(',')).join(' ')}${alert.keys.length > 3 ? ' ...' : ''}` : '';
+  const scope = alert.window ? `${alert.transactions} tx in ${alert.window.minutes} min` : `xid ${alert.xid}${keys}`;
   const state = alert.status === 'acknowledged' ? `acknowledged by ${alert.acknowledgement?.by}${alert.acknowledgement?.note ? ` (${alert.acknowledgement.note})` : ''}` : 'OPEN';
   return `${alert.id}  ${alert.raisedAt.replace('T', ' ').slice(0, 19)}  ${alert.kind.padEnd(14)}  ${alert.actor.name}${where ? ` (${where})` : ''}  ${alert.allRows ? 'ALL rows' : `${alert.rows} rows`}: ${tables}  ${scope}  entries ${alert.firstEntryId}..${alert.lastEntryId}  ${state}`;
 }
