@@ -68,6 +68,21 @@ describe('two alerters sharing Redis windows', () => {
       expect(alerts[0]).toMatchObject({ kind: 'bulk-delete', rows: 80, transactions: 40, actor: { name: 'mallory' } });
       const raised = (webhook.bodies as Array<{ event: string }>).filter((body) => body.event === 'raised');
       expect(raised).toHaveLength(1);
+
+      // A third instance, which never saw the alert, acknowledges it: the shared window is released,
+      // so mallory's next deletions count afresh and raise a new alert instead of growing that one.
+      const third = createAlerter({
+        config, windows: await ready(createRedisWindowStore({ url: redis.url, log: quiet, keyPrefix: prefix })), alertStore: createClickHouseAlertStore(store as ClickHouseStore),
+        notifiers: [], metrics: createAlertMetrics(new Registry()), log: quiet, retry: { initialMs: 50, maxMs: 500 },
+      });
+      await third.acknowledge({ ids: [alerts[0]!.id], by: 'dana' });
+      await third.close();
+      const more = batches.map((batch, i) => batch.map((audited) => ({ ...audited, event: { ...audited.event, id: audited.event.id.replace(/^0000/, '0001'), tx: { ...audited.event.tx, xid: 2000 + i } } })));
+      for (const batch of more.slice(0, 30)) await instances[0]!.observe(batch);
+      const after = await instances[1]!.list({ limit: 10 });
+      expect(after).toHaveLength(2);
+      expect(after.find((alert) => alert.id === alerts[0]!.id)).toMatchObject({ status: 'acknowledged', rows: 80 });
+      expect(after.find((alert) => alert.id !== alerts[0]!.id)).toMatchObject({ status: 'open', rows: 60 });
     } finally {
       await Promise.all(instances.map((instance) => instance.close()));
       await webhook.close();

@@ -1,6 +1,6 @@
 import { tableMatches } from './audit-rule.js';
 import { actorExcluded } from './alert-actor.js';
-import type { AlertActor } from './alert.types.js';
+import type { Alert, AlertActor } from './alert.types.js';
 import type { AlertsConfig } from './alerts-config.schema.js';
 import type { WindowRule } from './window-state.js';
 
@@ -45,4 +45,20 @@ export function createAlertPolicy(config: AlertsConfig): AlertPolicy {
     },
     excluded: (actor) => actorExcluded(actor, config.excludeActors),
   };
+}
+
+/** The window of one actor and table group (see TableAlertPolicy.group). */
+export function windowKey(actorName: string, group: string): string {
+  return `${actorName}\u0000${group}`;
+}
+
+/**
+ * The window a bulk-delete alert counts in, from the alert alone (its actor and its first table's
+ * group), so any alerter instance can release it when acknowledged. Null for other alerts.
+ */
+export function alertWindowKey(alert: Alert, policy: AlertPolicy): string | null {
+  if (alert.kind !== 'bulk-delete' || alert.tables.length === 0) return null;
+  const qualified = alert.tables[0]!.table;
+  const dot = qualified.indexOf('.');
+  return windowKey(alert.actor.name, policy.forTable(qualified.slice(0, dot), qualified.slice(dot + 1), false).group);
 }

@@ -1,7 +1,7 @@
 import type { AuditedEvent } from './audit-rule.js';
 import { resolveAlertActor } from './alert-actor.js';
 import { ALERT_SAMPLE_LIMIT, type AlertActor } from './alert.types.js';
-import type { AlertPolicy, TableAlertPolicy } from './alert-policy.js';
+import { windowKey, type AlertPolicy, type TableAlertPolicy } from './alert-policy.js';
 import type { Actor, RowImage } from './change-event.types.js';
 import type { WindowDeletion } from './window-state.js';
 
@@ -48,7 +48,7 @@ export function tallyDeletions(stored: readonly AuditedEvent[], policy: AlertPol
     const tablePolicy = policy.forTable(event.schema, event.table, critical);
     current = {
       actor,
-      windowKey: `${actor.name}\u0000${tablePolicy.group}`,
+      windowKey: windowKey(actor.name, tablePolicy.group),
       policy: tablePolicy,
       deletion: {
         atMs: Date.parse(event.tx.commitTime),

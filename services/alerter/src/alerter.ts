@@ -1,4 +1,5 @@
 import {
+  alertWindowKey,
   bulkDeleteAlert,
   createAlertPolicy,
   criticalTableAlert,
@@ -70,7 +71,6 @@ export interface Alerter {
 /** Updates of an open alert reach the channels at most this often (the store gets every one). */
 const UPDATE_NOTIFY_MS = 60_000;
 const UPDATE_SWEEP_MS = 5_000;
-const MAX_TRACKED_ALERTS = 10_000;
 
 export function createAlerter(deps: AlerterDeps): Alerter {
   const { config, metrics, log } = deps;
@@ -83,8 +83,6 @@ export function createAlerter(deps: AlerterDeps): Alerter {
     initialMs: config.notifyRetryInitialMs,
     maxMs: config.notifyRetryMaxMs,
   }, metrics, (line) => log.warn(line)));
-  /** Window key of each open bulk alert, to release it when acknowledged. */
-  const windowKeys = new Map<string, string>();
   const lastNotified = new Map<string, number>();
   const pendingUpdates = new Map<string, Alert>();
   let raised = 0;
@@ -125,9 +123,6 @@ export function createAlerter(deps: AlerterDeps): Alerter {
     }
     const outcome = outcomeOf ? await outcomeOf(tally) : await deps.windows.add(tally.windowKey, tally.deletion, tally.policy.rule, now());
     if (outcome.kind === 'below') return;
-    windowKeys.set(outcome.alert.id, tally.windowKey);
-    // Bounded: an alert this old has long stopped absorbing (its acknowledgement only writes a version).
-    if (windowKeys.size > MAX_TRACKED_ALERTS) windowKeys.delete(windowKeys.keys().next().value!);
     record(bulkDeleteAlert(outcome.alert, tally.actor, tally.policy.rule, now()), outcome.kind === 'opened');
   };
 
@@ -149,7 +144,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
     },
 
     async rebuild() {
-      rebuilt = await rebuildWindows({ config, policy, alertStore: deps.alertStore, windows: deps.windows, process, publish, windowKeys, log });
+      rebuilt = await rebuildWindows({ config, policy, alertStore: deps.alertStore, windows: deps.windows, process, publish, log });
       metrics.openWindows.set(rebuilt.deletionsReplayed);
       return rebuilt;
     },
@@ -173,11 +168,9 @@ export function createAlerter(deps: AlerterDeps): Alerter {
         await deps.recordAcknowledgement?.(acked);
         await deps.alertStore.saveAlerts([acked]);
         metrics.acknowledged.inc();
-        const key = windowKeys.get(alert.id);
-        if (key) {
-          await deps.windows.release(key, alert.id);
-          windowKeys.delete(alert.id);
-        }
+        // Whichever instance raised it: the window is named by the alert's actor and table.
+        const key = alertWindowKey(alert, policy);
+        if (key) await deps.windows.release(key, alert.id);
         pendingUpdates.delete(alert.id);
         for (const queue of queues) queue.enqueue(acked, 'acknowledged');
         result.acknowledged.push(acked);

@@ -1,5 +1,7 @@
 import {
+  alertWindowKey,
   BulkDeleteWindow,
+  windowKey,
   compareEntryIds,
   criticalAlertId,
   openAlertFromStored,
@@ -32,7 +34,6 @@ export interface RebuildDeps {
   windows: WindowStore;
   process(tally: DeletionTally, changed: Changed, outcomeOf: (tally: DeletionTally) => Promise<WindowOutcome>): Promise<void>;
   publish(changed: Changed): Promise<void>;
-  windowKeys: Map<string, string>;
   log: { info(line: string): void };
 }
 
@@ -60,15 +61,14 @@ export async function rebuildWindows(deps: RebuildDeps): Promise<RebuildReport> 
 
   const countedUpTo = new Map<string, string>();
   for (const alert of stored) {
-    if (alert.kind !== 'bulk-delete' || alert.tables.length === 0) continue;
-    const [schema, ...rest] = alert.tables[0]!.table.split('.');
-    const tablePolicy = deps.policy.forTable(schema!, rest.join('.'), false);
-    const key = `${alert.actor.name}\u0000${tablePolicy.group}`;
+    const key = alertWindowKey(alert, deps.policy);
+    if (!key) continue;
+    const table = alert.tables[0]!.table;
+    const tablePolicy = deps.policy.forTable(table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1), false);
     const previous = countedUpTo.get(key);
     if (!previous || compareEntryIds(alert.lastEntryId, previous) > 0) countedUpTo.set(key, alert.lastEntryId);
     if (alert.status === 'acknowledged') continue;
     window.seed(key, { revision: 0, buckets: [], open: openAlertFromStored(alert) }, tablePolicy.rule.windowMs);
-    deps.windowKeys.set(alert.id, key);
     report.alertsRestored++;
   }
 
@@ -99,7 +99,7 @@ function tallyOf(deletion: StoredDeletion, policy: AlertPolicy): DeletionTally |
   const tablePolicy = policy.forTable(deletion.schema, deletion.tableName, deletion.critical);
   return {
     actor: deletion.actor,
-    windowKey: `${deletion.actor.name}\u0000${tablePolicy.group}`,
+    windowKey: windowKey(deletion.actor.name, tablePolicy.group),
     policy: tablePolicy,
     deletion: {
       atMs: Date.parse(deletion.commitTime),
