@@ -123,3 +123,18 @@ describe('inQuietHours', () => {
     expect(inQuietHours('', new Date())).toBe(false);
   });
 });
+
+describe('alertWindowKey', () => {
+  it('names the window of a bulk-delete alert from the alert alone, as the tallies do', async () => {
+    const { alertWindowKey } = await import('./alert-policy.js');
+    const { bulkDeleteAlert } = await import('./alert-builder.js');
+    const { addDeletion } = await import('./bulk-delete-window.js');
+    const policy = policyOf({ tables: [{ tables: ['orders'], threshold: 10 }] });
+    const [tally] = tallyDeletions(audited(Array.from({ length: 11 }, (_, seq) => deleteEvent(30, seq))), policy);
+    const step = addDeletion(null, tally!.windowKey, tally!.deletion, tally!.policy.rule);
+    if (step.outcome.kind === 'below') throw new Error('no alert');
+    const alert = bulkDeleteAlert(step.outcome.alert, tally!.actor, tally!.policy.rule);
+    expect(alertWindowKey(alert, policy)).toBe(tally!.windowKey);
+    expect(alertWindowKey({ ...alert, kind: 'critical-table' }, policy)).toBeNull();
+  });
+});
