@@ -73,18 +73,21 @@ describe('alerts through the standalone pipeline', () => {
     await db?.drop();
   });
 
-  it('a 5000-row DELETE in five batches raises exactly one bulk-delete alert, which reaches the webhook', async () => {
+  it('a 5000-row DELETE in five batches raises exactly one bulk-delete alert, which reaches the webhook, then its full count', async () => {
     const psql = new pg.Client({ connectionString: withUrl(db.url, { user: carol }), application_name: 'psql' });
     await psql.connect();
     await psql.query('DELETE FROM orders');
     await psql.end();
     await pipeline.waitForEntries(5000);
     const [body] = (await webhook.waitFor(1)) as Array<{ text: string; event: string; alert: Alert }>;
-    await alerter.idle();
-    expect(webhook.bodies).toHaveLength(1);
     expect(body!.event).toBe('raised');
     expect(body!.text).toMatch(new RegExp(`^\\[walaudit\\] bulk delete: ${carol} from 127\\.0\\.0\\.1 \\(psql\\) deleted \\d+ rows within 10 min \\(threshold 50\\): public.orders`));
     expect(body!.alert).toMatchObject({ kind: 'bulk-delete', actor: { name: carol, dbUser: carol, applicationName: 'psql' } });
+
+    // Raised at the first batch, with its count; the full count follows in one update within seconds.
+    const [, update] = (await webhook.waitFor(2)) as Array<{ event: string; alert: Alert }>;
+    expect(update).toMatchObject({ event: 'updated', alert: { id: body!.alert.id, rows: 5000 } });
+    expect(webhook.bodies).toHaveLength(2);
 
     const alerts = await alerter.list({ limit: 100 });
     expect(alerts).toHaveLength(1);
@@ -99,8 +102,8 @@ describe('alerts through the standalone pipeline', () => {
 
   it('a one-row delete on a critical table raises its own alert with the row key', async () => {
     await admin.query('DELETE FROM payments WHERE id = 7');
-    const bodies = (await webhook.waitFor(2)) as Array<{ alert: Alert }>;
-    const critical = bodies[1]!.alert;
+    const bodies = (await webhook.waitFor(3)) as Array<{ alert: Alert }>;
+    const critical = bodies[2]!.alert;
     expect(critical).toMatchObject({ kind: 'critical-table', rows: 1, keys: [{ id: '7' }], tables: [{ table: 'public.payments', rows: 1 }] });
     expect(critical.xid).toBeGreaterThan(0);
   });
@@ -111,9 +114,9 @@ describe('alerts through the standalone pipeline', () => {
     expect(result.acknowledged.map((alert) => alert.id)).toEqual([open!.id]);
     expect((await alerter.list({ ids: [open!.id], limit: 1 }))[0]).toMatchObject({ status: 'acknowledged', acknowledgement: { by: 'oncall-dana', note: 'planned cleanup' } });
     expect((await alerter.list({ open: true, limit: 10 })).map((alert) => alert.id)).not.toContain(open!.id);
-    const bodies = (await webhook.waitFor(3)) as Array<{ event: string; text: string }>;
-    expect(bodies[2]).toMatchObject({ event: 'acknowledged' });
-    expect(bodies[2]!.text).toContain('acknowledged by oncall-dana: planned cleanup');
+    const bodies = (await webhook.waitFor(4)) as Array<{ event: string; text: string }>;
+    expect(bodies[3]).toMatchObject({ event: 'acknowledged' });
+    expect(bodies[3]!.text).toContain('acknowledged by oncall-dana: planned cleanup');
     const deadline = Date.now() + 30_000;
     for (;;) {
       const actions = await store.queryLog({ op: 'action', limit: 10 });

@@ -68,9 +68,14 @@ export interface Alerter {
   close(): Promise<void>;
 }
 
-/** Updates of an open alert reach the channels at most this often (the store gets every one). */
+/**
+ * Updates of an open alert reach the channels at most once a minute (the store gets every one);
+ * the first update comes sooner, so the full count of a big DELETE (raised at its first batch)
+ * follows within seconds.
+ */
 const UPDATE_NOTIFY_MS = 60_000;
-const UPDATE_SWEEP_MS = 5_000;
+const FIRST_UPDATE_NOTIFY_MS = 5_000;
+const UPDATE_SWEEP_MS = 2_500;
 
 export function createAlerter(deps: AlerterDeps): Alerter {
   const { config, metrics, log } = deps;
@@ -83,18 +88,19 @@ export function createAlerter(deps: AlerterDeps): Alerter {
     initialMs: config.notifyRetryInitialMs,
     maxMs: config.notifyRetryMaxMs,
   }, metrics, (line) => log.warn(line)));
-  const lastNotified = new Map<string, number>();
+  const lastNotified = new Map<string, { at: number; updates: number }>();
   const pendingUpdates = new Map<string, Alert>();
   let raised = 0;
   let rebuilt: RebuildReport | null = null;
 
   const notify = (alert: Alert, event: AlertEvent) => {
-    if (event === 'updated' && now() - (lastNotified.get(alert.id) ?? 0) < UPDATE_NOTIFY_MS) {
+    const last = lastNotified.get(alert.id);
+    if (event === 'updated' && last && now() - last.at < (last.updates === 0 ? FIRST_UPDATE_NOTIFY_MS : UPDATE_NOTIFY_MS)) {
       pendingUpdates.set(alert.id, alert);
       return;
     }
     pendingUpdates.delete(alert.id);
-    lastNotified.set(alert.id, now());
+    lastNotified.set(alert.id, { at: now(), updates: event === 'updated' ? (last?.updates ?? 0) + 1 : 0 });
     if (event !== 'acknowledged' && inQuietHours(config.quietHours, new Date(now()))) {
       for (const queue of queues) metrics.deliveries.inc({ channel: queue.channel, outcome: 'suppressed' });
       return;
@@ -105,7 +111,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
   const sweep = setInterval(() => {
     for (const alert of [...pendingUpdates.values()]) notify(alert, 'updated');
     // Forget alerts quiet for an hour: their windows have closed.
-    for (const [id, at] of lastNotified) if (now() - at > 3_600_000 && !pendingUpdates.has(id)) lastNotified.delete(id);
+    for (const [id, last] of lastNotified) if (now() - last.at > 3_600_000 && !pendingUpdates.has(id)) lastNotified.delete(id);
   }, UPDATE_SWEEP_MS);
   sweep.unref();
 
