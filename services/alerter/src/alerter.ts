@@ -116,7 +116,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
   sweep.unref();
 
   /** Turns one tally into alert changes; `changed` keeps the newest state of each alert of the batch. */
-  const process = async (tally: DeletionTally, changed: Map<string, { alert: Alert; event: AlertEvent }>, outcomeOf?: (tally: DeletionTally) => Promise<WindowOutcome>) => {
+  const countTally = async (tally: DeletionTally, changed: Map<string, { alert: Alert; event: AlertEvent }>, outcomeOf?: (tally: DeletionTally) => Promise<WindowOutcome>) => {
     const record = (alert: Alert, opened: boolean) => {
       const previous = changed.get(alert.id);
       changed.set(alert.id, { alert, event: opened || previous?.event === 'raised' ? 'raised' : 'updated' });
@@ -145,12 +145,12 @@ export function createAlerter(deps: AlerterDeps): Alerter {
       const tallies = tallyDeletions(stored, policy);
       if (tallies.length === 0) return;
       const changed = new Map<string, { alert: Alert; event: AlertEvent }>();
-      for (const tally of tallies) await process(tally, changed);
+      for (const tally of tallies) await countTally(tally, changed);
       await publish(changed);
     },
 
     async rebuild() {
-      rebuilt = await rebuildWindows({ config, policy, alertStore: deps.alertStore, windows: deps.windows, process, publish, log });
+      rebuilt = await rebuildWindows({ config, policy, alertStore: deps.alertStore, windows: deps.windows, countTally, publish, log });
       metrics.openWindows.set(rebuilt.deletionsReplayed);
       return rebuilt;
     },

@@ -32,7 +32,7 @@ export interface RebuildDeps {
   policy: AlertPolicy;
   alertStore: AlertStore;
   windows: WindowStore;
-  process(tally: DeletionTally, changed: Changed, outcomeOf: (tally: DeletionTally) => Promise<WindowOutcome>): Promise<void>;
+  countTally(tally: DeletionTally, changed: Changed, outcomeOf: (tally: DeletionTally) => Promise<WindowOutcome>): Promise<void>;
   publish(changed: Changed): Promise<void>;
   log: { info(line: string): void };
 }
@@ -80,7 +80,7 @@ export async function rebuildWindows(deps: RebuildDeps): Promise<RebuildReport> 
     if (tally.policy.critical && known.has(criticalAlertId(tally.commitLsnKey, tally.deletion.table))) tally.policy = { ...tally.policy, critical: false };
     const upTo = countedUpTo.get(tally.windowKey);
     const counted = upTo !== undefined && compareEntryIds(tally.deletion.lastEntryId, upTo) <= 0;
-    await deps.process(tally, changed, async (t) => (counted ? { kind: 'below' } : window.addNow(t.windowKey, t.deletion, t.policy.rule)));
+    await deps.countTally(tally, changed, async (t) => (counted ? { kind: 'below' } : window.addNow(t.windowKey, t.deletion, t.policy.rule)));
   }
   for (const [id, entry] of changed) {
     if (entry.event === 'raised' && known.has(id)) changed.delete(id);

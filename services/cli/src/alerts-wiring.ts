@@ -27,8 +27,10 @@ export function createConfiguredAlerter(wiring: AlertsWiring): Alerter {
     const redis = createRedisWindowStore({ url: config.alerts.redisUrl!, metrics, log: log.child('redis') });
     windows = redis;
     healthy = () => redis.healthy;
-  } else windows = new BulkDeleteWindow();
-  metrics.windowStoreUp.set(1);
+  } else {
+    windows = new BulkDeleteWindow();
+    metrics.windowStoreUp.set(1);
+  }
   return createAlerter({
     config: config.alerts,
     alertStore: createClickHouseAlertStore(wiring.store as ClickHouseStore),
