@@ -6,7 +6,7 @@
 //   node --expose-gc bench/run.mjs       (uses the existing dist)
 //
 // Environment: BENCH_RUNS (3), BENCH_DELETE_ROWS (1000000), BENCH_TX_COUNT (200000),
-// BENCH_CASES (delete,tx), BENCH_TIMEOUT_S (300: longest wait for walaudit per measurement),
+// BENCH_CASES (delete,tx,alerts), BENCH_ALERTS (200: bulk DELETEs in the alerts case), BENCH_TIMEOUT_S (300: longest wait for walaudit per measurement),
 // BENCH_BUDGET_S (840: no new run starts past it), BENCH_PG_DURABLE (1; 0 = fsync off),
 // BENCH_CPU_PROF (a directory: run walaudit with --cpu-prof there and summarise the profiles),
 // BENCH_NODE_FLAGS (extra node flags for walaudit), BENCH_CLI_MAIN (another build's dist/main.js).
@@ -23,6 +23,7 @@ import { distBuiltAt, gitInfo } from './code-version.mjs';
 import { summarizeProfileFile } from './cpuprofile-top.mjs';
 import { round, summarize } from './stats.mjs';
 import { CLI_MAIN, runWalaudit } from './walaudit-run.mjs';
+import { measureAlertLatency } from './alert-latency.mjs';
 import { createSlots, dropSlots, prepareDeleteTable, prepareTxTable, runDelete, runTx, DELETE_TABLE, TX_TABLE } from './workloads.mjs';
 
 const envInt = (name, fallback) => {
@@ -37,7 +38,8 @@ const CONFIG = {
   runs: envInt('BENCH_RUNS', 3),
   deleteRows: envInt('BENCH_DELETE_ROWS', 1_000_000),
   txCount: envInt('BENCH_TX_COUNT', 200_000),
-  cases: (process.env.BENCH_CASES || 'delete,tx').split(',').map((s) => s.trim()).filter(Boolean),
+  alerts: envInt('BENCH_ALERTS', 200),
+  cases: (process.env.BENCH_CASES || 'delete,tx,alerts').split(',').map((s) => s.trim()).filter(Boolean),
   walauditTimeoutSeconds: envInt('BENCH_TIMEOUT_S', 300),
   budgetSeconds: envInt('BENCH_BUDGET_S', 840),
   pgDurable: process.env.BENCH_PG_DURABLE !== '0',
@@ -253,6 +255,10 @@ async function main() {
     await runCase('tx200k', measureTx, {});
     cases.tx200k = { transactions: CONFIG.txCount, ...cases.tx200k };
     await client.query(`DROP TABLE IF EXISTS ${TX_TABLE}`);
+  }
+  if (CONFIG.cases.includes('alerts')) {
+    // Alert latency (issue 4): commit of a bulk DELETE -> webhook, under a 10k row changes/s load.
+    cases.alertLatency = await measureAlertLatency(ctx, { alerts: CONFIG.alerts, rowsPerDelete: 100, loadRowsPerSecond: 10_000, intervalMs: 150, timeoutMs: 30_000, log });
   }
   if (CONFIG.deleteRows !== 1_000_000 || CONFIG.txCount !== 200_000) {
     notes.push(`sizes overridden: BENCH_DELETE_ROWS=${CONFIG.deleteRows}, BENCH_TX_COUNT=${CONFIG.txCount} (the case names keep their nominal sizes)`);

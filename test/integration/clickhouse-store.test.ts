@@ -126,12 +126,11 @@ describe('ClickHouse store on the embedded engine', () => {
     const store = await openStore('migrations');
     await store.migrate();
     await store.migrate();
-    const applied = await store.select<{ version: number }>(`SELECT version FROM ${store.table('schema_migrations')} FINAL ORDER BY version`);
-    const files = await loadMigrations();
-    expect(files.map((migration) => migration.version)).toContain(1);
-    expect(applied).toEqual(files.map((migration) => ({ version: migration.version })));
-    const uncommented = await store.select<{ table: string; name: string }>(
-      `SELECT table, name FROM system.columns WHERE database = 'migrations' AND comment = ''`,
+    // Every migration file once (each issue adds its own), and a comment on every column of every table.
+    const applied = await store.select<{ version: number }>(`SELECT version FROM ${store.table('schema_migrations')} ORDER BY version`);
+    expect(applied.map((row) => Number(row.version))).toEqual((await loadMigrations()).map((migration) => migration.version));
+    const uncommented = await store.select<{ name: string }>(
+      `SELECT concat(table, '.', name) AS name FROM system.columns WHERE database = 'migrations' AND comment = ''`,
     );
     expect(uncommented).toEqual([]);
     expect(await store.countEntries()).toBe(0);

@@ -137,6 +137,15 @@ export class ClickHouseStore implements AuditStore {
     });
   }
 
+  /**
+   * Inserts a few rows as JSONEachRow into `database`.name (tables beside audit_log: alerts),
+   * synchronously, errors mapped. For small inserts; audit entries take the TabSeparated path.
+   */
+  async insertRows(name: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.call(() => this.store.client.insert({ table: this.table(name), values: [...rows], format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } }));
+  }
+
   /** Runs a statement that returns no rows (ALTER, OPTIMIZE), errors mapped. */
   async command(query: string): Promise<void> {
     await this.call(() => this.store.client.command({ query }));

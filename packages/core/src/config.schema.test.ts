@@ -12,6 +12,13 @@ function configError(input: unknown, origin?: string): WalauditError {
   throw new Error('parseConfig accepted an invalid config');
 }
 
+/** The alerts section's defaults (its own tests: deletion-tally.test.ts). */
+const ALERTS_DEFAULTS = {
+  enabled: true, threshold: 50, windowMinutes: 10, operations: ['delete'], excludeActors: [], quietHours: '', tables: [], windowStore: 'memory',
+  pagerdutyUrl: 'https://events.pagerduty.com/v2/enqueue', emailFrom: 'walaudit@localhost', emailTo: [], syslogPort: 514, syslogProtocol: 'udp',
+  notifyTimeoutMs: 5_000, notifyAttempts: 6, notifyRetryInitialMs: 500, notifyRetryMaxMs: 30_000,
+};
+
 const DEFAULTS = {
   source: { slot: 'walaudit', publication: 'walaudit', tables: [] },
   store: { dataDir: '.walaudit/data', database: 'walaudit' },
@@ -26,6 +33,7 @@ const DEFAULTS = {
   },
   retention: { defaultDays: 90 },
   masking: {},
+  alerts: ALERTS_DEFAULTS,
   rules: [],
 };
 
@@ -83,7 +91,7 @@ describe('parseConfig defaults', () => {
         },
       ],
     };
-    expect(parseConfig(input)).toEqual(input);
+    expect(parseConfig(input)).toEqual({ ...input, alerts: ALERTS_DEFAULTS });
   });
 });
 

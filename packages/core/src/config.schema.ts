@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WalauditError } from './errors.js';
+import { alertsConfigSchema } from './alerts-config.schema.js';
 
 /**
  * Every walaudit option, with its default and its documentation, in one place. Sources, in
@@ -33,7 +34,7 @@ export const auditRuleSchema = z
     excludeColumns: z.array(z.string().min(1)).default([]),
     /** Columns whose values are masked before they are hashed and stored. */
     mask: z.array(maskSchema).default([]),
-    /** Marks the table as critical (alerts on every deletion, see the alerts issue). */
+    /** Marks the table as critical: every transaction deleting from it raises a critical-table alert. */
     critical: z.boolean().default(false),
     /** Days the entries of these tables are kept; 0 keeps forever. Default: `retention.defaultDays`. */
     retentionDays: z.number().int().min(0).optional(),
@@ -109,6 +110,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Alerts on bulk and critical-table deletions, and where they are sent (alerts-config.schema.ts). */
+    alerts: alertsConfigSchema,
     /** Audit rules, first match wins. Default: every table, every operation, no masking. */
     rules: z.array(auditRuleSchema).default([]),
   })
@@ -165,13 +168,14 @@ function kindOf(node: SchemaNode): ConfigOptionKind | null {
   const inner = unwrap(node);
   switch (inner.def?.type) {
     case 'string':
+    case 'enum':
       return 'string';
     case 'number':
       return 'number';
     case 'boolean':
       return 'boolean';
     case 'array':
-      return unwrap(inner.def.element as SchemaNode).def?.type === 'string' ? 'string[]' : null;
+      return ['string', 'enum'].includes(unwrap(inner.def.element as SchemaNode).def?.type ?? '') ? 'string[]' : null;
     default:
       return null;
   }

@@ -24,6 +24,10 @@ export type WalauditErrorCode =
   | 'MALFORMED_MESSAGE'
   | 'SERVER_NOT_RUNNING'
   | 'CHAIN_BROKEN'
+  // Alerts (issue 4)
+  | 'ALERT_NOT_FOUND'
+  | 'NOTIFY_FAILED'
+  | 'WINDOW_STORE_UNAVAILABLE'
   | 'INTERNAL';
 
 export interface WalauditErrorOptions {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { CHANGE_OPS, describeError, isWalauditError, verifyAuditLog, WalauditError, type AuditStore, type ChangeOp, type LogQuery, type PipelineStatus } from '@walaudit/core';
 import type { Registry } from 'prom-client';
+import { parseAlertQuery, readAckRequest, type AlertsApi } from './alerts-routes.js';
 
 export interface ApiServerDeps {
   host: string;
@@ -8,6 +9,8 @@ export interface ApiServerDeps {
   status: () => Promise<PipelineStatus>;
   store: AuditStore;
   registry: Registry;
+  /** The alerter, when alerts are enabled: `GET /alerts`, `POST /alerts/ack`. */
+  alerts?: AlertsApi;
 }
 
 export interface ApiServer {
@@ -34,6 +37,11 @@ export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
 
 async function route(deps: ApiServerDeps, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
+  if (url.pathname === '/alerts/ack') {
+    if (request.method !== 'POST') return sendJson(response, 405, { error: 'POST /alerts/ack with {"ids": [...], "by": "name"}' });
+    if (!deps.alerts) throw new WalauditError('CONFIG_INVALID', 'alerts are disabled in this walaudit (alerts.enabled: false)');
+    return sendJson(response, 200, await deps.alerts.acknowledge(await readAckRequest(request)));
+  }
   if (request.method !== 'GET') return sendJson(response, 405, { error: 'only GET is served' });
   switch (url.pathname) {
     case '/health': {
@@ -51,8 +59,11 @@ async function route(deps: ApiServerDeps, request: IncomingMessage, response: Se
       return sendJson(response, 200, { entries: await deps.store.queryLog(parseLogQuery(url.searchParams)) });
     case '/verify':
       return sendJson(response, 200, await verifyAuditLog(deps.store));
+    case '/alerts':
+      if (!deps.alerts) throw new WalauditError('CONFIG_INVALID', 'alerts are disabled in this walaudit (alerts.enabled: false)');
+      return sendJson(response, 200, { alerts: await deps.alerts.list(parseAlertQuery(url.searchParams)) });
     default:
-      return sendJson(response, 404, { error: `no route ${url.pathname}; try /health, /metrics, /status, /entries, /verify` });
+      return sendJson(response, 404, { error: `no route ${url.pathname}; try /health, /metrics, /status, /entries, /verify, /alerts` });
   }
 }
 
@@ -73,7 +84,7 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 }
 
 function sendError(response: ServerResponse, error: unknown): void {
-  const status = isWalauditError(error) && error.code === 'CONFIG_INVALID' ? 400 : 500;
+  const status = isWalauditError(error) && error.code === 'CONFIG_INVALID' ? 400 : isWalauditError(error) && error.code === 'ALERT_NOT_FOUND' ? 404 : 500;
   const code = isWalauditError(error) ? error.code : 'INTERNAL';
   if (!response.headersSent) sendJson(response, status, { error: { code, message: describeError(error) } });
   else response.end();

@@ -1,2 +1,3 @@
 export * from './api-server.js';
 export * from './pipeline-metrics.js';
+export * from './alerts-routes.js';

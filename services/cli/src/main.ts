@@ -6,8 +6,9 @@ import { startCommand } from './commands/start.js';
 import { logCommand, statusCommand, verifyCommand, type LogFlags } from './commands/read-commands.js';
 import { setupCommand, teardownCommand } from './commands/setup-commands.js';
 import { WALAUDIT_VERSION } from './version.js';
+import { registerAlertsCommands } from './commands/alerts-cli.js';
 
-const out = (line: string) => process.stdout.write(`${line}\n`);
+const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const log = createLogger('walaudit');
 
 /** Exit codes: 0 ok, 1 the audit log failed verification, 2 an error (its code and message on stderr). */
@@ -70,5 +71,7 @@ withCommonOptions(program.command('status'))
   .description('slot position, lag behind the server, events per second, last error')
   .option('--json', 'print the status as JSON')
   .action((flags: CommonFlags & { json?: boolean }) => run(() => statusCommand(loadConfig(flags), flags, out)));
+
+registerAlertsCommands(program, { withCommonOptions, run, out, log });
 
 await program.parseAsync(process.argv);

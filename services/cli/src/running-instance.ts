@@ -1,20 +1,24 @@
-import { WalauditError, type WalauditConfig } from '@walaudit/core';
+import { WalauditError, type WalauditConfig, type WalauditErrorCode } from '@walaudit/core';
 
 /**
  * Asks a running `walaudit start` over HTTP. Returns undefined when nothing listens on the
  * configured port, so the caller can fall back to opening the store itself.
  */
-export async function askRunningInstance<T>(config: WalauditConfig, path: string): Promise<T | undefined> {
+export async function askRunningInstance<T>(config: WalauditConfig, path: string, init: RequestInit = {}): Promise<T | undefined> {
   const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}${path}`;
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(120_000) });
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(120_000) });
   } catch (error) {
     const code = (error as { cause?: { code?: string } }).cause?.code;
     if (code === 'ECONNREFUSED') return undefined;
     throw new WalauditError('SERVER_NOT_RUNNING', `cannot reach walaudit at ${url}: ${(error as Error).message}`, { cause: error });
   }
   const body = (await response.json()) as T & { error?: { code: string; message: string } };
-  if (!response.ok && body.error) throw new WalauditError('INTERNAL', `walaudit at ${url} answered ${response.status}: ${body.error.message}`);
+  if (!response.ok && body.error) {
+    // The running process's own code (ALERT_NOT_FOUND, CONFIG_INVALID...) is what the user acts on.
+    const code = (body.error.code ?? 'INTERNAL') as WalauditErrorCode;
+    throw new WalauditError(code, `walaudit at ${url} answered ${response.status}: ${body.error.message.replace(/^[A-Z_]+: /, '')}`);
+  }
   return body;
 }

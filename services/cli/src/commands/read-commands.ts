@@ -68,6 +68,10 @@ export async function statusCommand(config: WalauditConfig, flags: { json?: bool
     out(`  position confirmed ${running.confirmedLsn ?? '-'}, server ${running.serverLsn ?? '-'}, lag ${running.lagBytes === null ? '-' : formatBytes(running.lagBytes)}, WAL held ${running.retainedBytes === null ? '-' : formatBytes(running.retainedBytes)}`);
     out(`  events   ${running.eventsTotal} decoded, ${running.entriesStored} stored, ${running.eventsPerSecond}/s`);
     out(`  last error ${running.lastError ? `${running.lastError.at} ${running.lastError.code}: ${running.lastError.message}` : 'none'}`);
+    if (running.alerts) {
+      const windows = running.alerts.windowStore === 'redis' && !running.alerts.windowStoreHealthy ? 'redis DOWN, counting locally' : running.alerts.windowStore;
+      out(`  alerts   ${running.alerts.raised} raised since start, windows in ${windows}, channels ${running.alerts.channels.join(', ') || 'none (stored only)'}`);
+    }
     return;
   }
   if (!config.source.url) {

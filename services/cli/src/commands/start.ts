@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { openStore } from '../open-store.js';
 import { createStandalonePipeline } from '../standalone-pipeline.js';
 import { startDemoSource } from '../demo-source.js';
+import { createConfiguredAlerter } from '../alerts-wiring.js';
 
 /** `walaudit start`: the standalone pipeline in the foreground until SIGINT/SIGTERM. */
 export async function startCommand(config: WalauditConfig, log: Logger): Promise<void> {
@@ -16,9 +17,13 @@ export async function startCommand(config: WalauditConfig, log: Logger): Promise
     onRetry: (attempt, delayMs, error) => log.warn(`store not reachable (attempt ${attempt}), retrying in ${delayMs} ms; nothing is read from the slot meanwhile: ${describeError(error)}`),
   });
   const metrics = createPipelineMetrics();
-  const pipeline = createStandalonePipeline({ config, sourceUrl, store, storeLabel: label, metrics, log: log.child('pipeline') });
-  const api = await startApiServer({ host: config.http.host, port: config.http.port, status: () => pipeline.status(), store, registry: metrics.registry });
-  log.info(`HTTP API on http://${config.http.host}:${api.port} (/health, /metrics, /status, /entries, /verify)`);
+  // Alerts: fed by each stored batch; windows recounted from the store first (see window-rebuild.ts).
+  const alerter = config.alerts.enabled ? createConfiguredAlerter({ config, store, registry: metrics.registry, sourceUrl, log: log.child('alerts') }) : null;
+  if (alerter) await alerter.rebuild();
+  const pipeline = createStandalonePipeline({ config, sourceUrl, store, storeLabel: label, metrics, log: log.child('pipeline'), observers: alerter ? [alerter.observe] : [] });
+  const status = async () => ({ ...(await pipeline.status()), ...(alerter ? { alerts: alerter.status() } : {}) });
+  const api = await startApiServer({ host: config.http.host, port: config.http.port, status, store, registry: metrics.registry, alerts: alerter ?? undefined });
+  log.info(`HTTP API on http://${config.http.host}:${api.port} (/health, /metrics, /status, /entries, /verify${alerter ? ', /alerts' : ''})`);
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -42,6 +47,7 @@ export async function startCommand(config: WalauditConfig, log: Logger): Promise
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await api.close();
+    await alerter?.close();
     await store.close();
     await demo?.stop();
   }

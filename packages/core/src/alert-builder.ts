@@ -1,0 +1,67 @@
+import type { Alert, AlertActor } from './alert.types.js';
+import type { OpenCriticalAlert } from './critical-deletions.js';
+import type { OpenWindowAlert, WindowRule } from './window-state.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The alert as stored and sent, from the window's open alert. */
+export function bulkDeleteAlert(open: OpenWindowAlert, actor: AlertActor, rule: WindowRule, nowMs = Date.now()): Alert {
+  return {
+    id: open.id,
+    kind: 'bulk-delete',
+    version: open.version,
+    status: 'open',
+    actor,
+    tables: open.tables.map((table) => ({ ...table })),
+    rows: open.rows,
+    allRows: open.allRows,
+    window: { minutes: rule.windowMs / 60_000, threshold: rule.threshold, start: iso(open.windowStartMs) },
+    xid: null,
+    xids: [...open.xids],
+    transactions: open.transactions,
+    firstCommitTime: open.firstCommitTime,
+    lastCommitTime: open.lastCommitTime,
+    firstEntryId: open.firstEntryId,
+    lastEntryId: open.lastEntryId,
+    keys: [],
+    raisedAt: iso(open.raisedAtMs),
+    updatedAt: iso(nowMs),
+    acknowledgement: null,
+  };
+}
+
+export function criticalTableAlert(open: OpenCriticalAlert, actor: AlertActor, nowMs = Date.now()): Alert {
+  return {
+    id: open.id,
+    kind: 'critical-table',
+    version: open.version,
+    status: 'open',
+    actor,
+    tables: open.tables.map((table) => ({ ...table })),
+    rows: open.rows,
+    allRows: open.allRows,
+    window: null,
+    xid: open.xid,
+    xids: [open.xid],
+    transactions: 1,
+    firstCommitTime: open.firstCommitTime,
+    lastCommitTime: open.lastCommitTime,
+    firstEntryId: open.firstEntryId,
+    lastEntryId: open.lastEntryId,
+    keys: open.keys.map((key) => ({ ...key })),
+    raisedAt: iso(open.raisedAtMs),
+    updatedAt: iso(nowMs),
+    acknowledgement: null,
+  };
+}
+
+/** One line a human reads first (Slack `text`, e-mail subject, syslog message). */
+export function alertSummary(alert: Alert): string {
+  const who = `${alert.actor.name}${alert.actor.ip ? ` from ${alert.actor.ip}` : ''}${alert.actor.applicationName ? ` (${alert.actor.applicationName})` : ''}`;
+  const tables = alert.tables.map((table) => `${table.table} ${table.allRows ? 'ALL rows (TRUNCATE)' : `${table.rows} rows`}`).join(', ');
+  const what = alert.allRows ? (alert.rows > 0 ? `deleted ${alert.rows} rows and truncated` : 'truncated') : `deleted ${alert.rows} rows`;
+  if (alert.kind === 'bulk-delete') {
+    return `[walaudit] bulk delete: ${who} ${what} within ${alert.window!.minutes} min (threshold ${alert.window!.threshold}): ${tables}; alert ${alert.id}`;
+  }
+  return `[walaudit] critical table: ${who} ${what} in transaction ${alert.xid}: ${tables}; alert ${alert.id}`;
+}
