@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { AuditRule } from './config.schema.js';
 import type { ChangeEvent, RowImage } from './change-event.types.js';
+import { globMatches } from './glob.js';
 
 /** The default when no rule is configured: every table, every operation, no masking. */
 export const AUDIT_EVERYTHING: AuditRule = {
@@ -26,25 +27,10 @@ export interface AuditedEvent {
 
 export const REDACTED = '[redacted]';
 
-const patternCache = new Map<string, RegExp>();
-
-function patternRegExp(pattern: string): RegExp {
-  let compiled = patternCache.get(pattern);
-  if (!compiled) {
-    // A bare name means the public schema, except `*`, which means every table in every schema.
-    const qualified = pattern === '*' || pattern.includes('.') ? pattern : `public.${pattern}`;
-    const source = qualified
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*');
-    compiled = new RegExp(`^${source}$`);
-    patternCache.set(pattern, compiled);
-  }
-  return compiled;
-}
-
 export function tableMatches(pattern: string, schema: string, table: string): boolean {
-  return patternRegExp(pattern).test(`${schema}.${table}`);
+  // A bare name means the public schema, except `*`, which means every table in every schema.
+  const qualified = pattern === '*' || pattern.includes('.') ? pattern : `public.${pattern}`;
+  return globMatches(qualified, `${schema}.${table}`);
 }
 
 const ruleCache = new WeakMap<readonly AuditRule[], Map<string, AuditRule | null>>();
