@@ -14,3 +14,4 @@ export * from './audit-store.types.js';
 export * from './change-source.types.js';
 export * from './verify-log.js';
 export * from './status.types.js';
+export * from './cascade/index.js';

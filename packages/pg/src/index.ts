@@ -15,3 +15,5 @@ export * from './demo-schema.js';
 export * from './catalog.js';
 export * from './replication-source.js';
 export * from './slot-monitor.js';
+// Cascade links and restores: foreign keys from the catalog.
+export * from './foreign-keys.js';

@@ -1,0 +1,26 @@
+import type { AuditEntry } from '../change-event.types.js';
+import type { Lsn } from '../lsn.js';
+import type { CascadeLink } from './cascade-link.types.js';
+
+/** Where cascade links live (ClickHouse `cascade_links`), beside the audit log. */
+export interface CascadeLinkStore {
+  /** Durable when it resolves. A replayed link is harmless (collapses with its copy). */
+  insertLinks(links: readonly CascadeLink[]): Promise<void>;
+  /** The links of every row the entry's deletion removed or nulled, at any depth, by depth then log order. */
+  linksCausedBy(entryId: string): Promise<CascadeLink[]>;
+  /** The link of one entry, when Postgres caused it. */
+  linkOf(entryId: string): Promise<CascadeLink | null>;
+}
+
+/** What the restorer and the correlator's recovery read from the audit log besides queryLog. */
+export interface EntryReader {
+  /** The entries with these ids (any order; missing ids are absent). */
+  entriesByIds(ids: readonly string[]): Promise<AuditEntry[]>;
+  /** Row deletes (and, with `updates`, updates) of one transaction id, in log order. */
+  rowChangesOfTransaction(xid: number, options?: { updates?: boolean }): Promise<AuditEntry[]>;
+  /**
+   * Deletes and updates committed at or after `fromLsn` of the given tables, in log order, in
+   * pages: what a restarted correlator links again (entries stored but not yet confirmed).
+   */
+  rowChangesSince(fromLsn: Lsn, tables: readonly string[]): AsyncIterable<AuditEntry[]>;
+}
