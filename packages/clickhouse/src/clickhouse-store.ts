@@ -119,6 +119,15 @@ export class ClickHouseStore implements AuditStore {
     });
   }
 
+  /**
+   * Inserts TabSeparated rows into another table of this database (cascade links), synchronously
+   * like insertEntries. `table` is a bare identifier.
+   */
+  async insertTsv(table: string, columns: readonly [string, ...string[]], rows: string): Promise<void> {
+    if (rows.length === 0) return;
+    await this.call(() => this.store.insertTsv(this.databaseName, table, columns, rows));
+  }
+
   /** Runs a statement that returns no rows (ALTER, OPTIMIZE), errors mapped. */
   async command(query: string): Promise<void> {
     await this.call(() => this.store.client.command({ query }));

@@ -2,3 +2,4 @@ export { createClickHouseStore, ClickHouseStore } from './clickhouse-store.js';
 export type { ClickHouseStoreOptions } from './store-client.js';
 export { applyMigrations, loadMigrations, MIGRATIONS_DIR, type Migration } from './migrations.js';
 export { toStoreError } from './store-errors.js';
+export { ClickHouseCascadeLinks } from './cascade-link-store.js';

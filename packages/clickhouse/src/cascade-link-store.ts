@@ -1,0 +1,151 @@
+import { formatLsn, parseLsn, type AuditEntry, type CascadeLink, type CascadeLinkStore, type EntryReader, type Lsn } from '@walaudit/core';
+import { toAuditEntry, tsvField, type StoredEntryRow } from './audit-rows.js';
+import type { ClickHouseStore } from './clickhouse-store.js';
+
+const LINK_COLUMNS = [
+  'entry_id', 'kind', 'schema_name', 'table_name', 'entry_key', 'xid', 'lsn', 'seq', 'constraint_name',
+  'parent_entry_id', 'parent_schema', 'parent_table', 'parent_key', 'root_entry_id', 'root_schema', 'root_table', 'depth',
+] as const;
+
+interface LinkRow {
+  entry_id: string;
+  kind: string;
+  schema_name: string;
+  table_name: string;
+  entry_key: string;
+  xid: number | string;
+  lsn_text: string;
+  seq: number | string;
+  constraint_name: string;
+  parent_entry_id: string;
+  parent_schema: string;
+  parent_table: string;
+  parent_key: string;
+  root_entry_id: string;
+  root_schema: string;
+  root_table: string;
+  depth: number | string;
+}
+
+const SELECT_LINK = `SELECT entry_id, kind, schema_name, table_name, entry_key, toString(xid) AS xid, toString(lsn) AS lsn_text, seq, constraint_name,
+  parent_entry_id, parent_schema, parent_table, parent_key, root_entry_id, root_schema, root_table, depth`;
+
+/** Rows per page when the correlator re-reads entries after a restart. */
+const PAGE_ROWS = 10_000;
+
+/** Cascade links and the entry lookups of the correlator and the restorer, on the same ClickHouse. */
+export class ClickHouseCascadeLinks implements CascadeLinkStore, EntryReader {
+  private readonly links: string;
+  private readonly auditLog: string;
+
+  constructor(private readonly store: ClickHouseStore) {
+    this.links = store.table('cascade_links');
+    this.auditLog = store.table('audit_log');
+  }
+
+  async insertLinks(links: readonly CascadeLink[]): Promise<void> {
+    if (links.length === 0) return;
+    let rows = '';
+    let lsnText = '';
+    let lsnDecimal = '';
+    for (const link of links) {
+      if (link.lsn !== lsnText) {
+        lsnText = link.lsn;
+        lsnDecimal = parseLsn(lsnText).toString();
+      }
+      const fields = [
+        link.entryId, link.kind, link.schema, link.table, JSON.stringify(link.key), String(link.xid), lsnDecimal, String(link.seq), link.constraint,
+        link.parentEntryId, link.parentSchema, link.parentTable, JSON.stringify(link.parentKey), link.rootEntryId, link.rootSchema, link.rootTable, String(link.depth),
+      ];
+      rows += `${fields.map(tsvField).join('\t')}\n`;
+    }
+    await this.store.insertTsv('cascade_links', LINK_COLUMNS, rows);
+  }
+
+  async linkOf(entryId: string): Promise<CascadeLink | null> {
+    const rows = await this.store.select<LinkRow>(`${SELECT_LINK} FROM ${this.links} WHERE entry_id = {id:String} LIMIT 1`, { id: entryId });
+    return rows[0] ? toLink(rows[0]) : null;
+  }
+
+  async linksCausedBy(entryId: string): Promise<CascadeLink[]> {
+    const own = await this.linkOf(entryId);
+    const root = own ? own.rootEntryId : entryId;
+    const rows = await this.store.select<LinkRow>(
+      `${SELECT_LINK} FROM ${this.links} WHERE root_entry_id = {root:String} ORDER BY depth, lsn, seq LIMIT 1 BY entry_id`,
+      { root },
+    );
+    const all = rows.map(toLink);
+    if (!own) return all;
+    // An entry in the middle of a chain: keep its descendants only (parents come first by depth).
+    const under = new Set([entryId]);
+    return all.filter((link) => under.has(link.parentEntryId) && (under.add(link.entryId), true));
+  }
+
+  async entriesByIds(ids: readonly string[]): Promise<AuditEntry[]> {
+    const found: AuditEntry[] = [];
+    for (let i = 0; i < ids.length; i += PAGE_ROWS) {
+      const page = ids.slice(i, i + PAGE_ROWS);
+      // The ids name (lsn, seq), the sorting key: a range read, not a scan of every event.
+      const positions = page.map(positionOfId);
+      const rows = await this.store.select<StoredEntryRow>(
+        `SELECT id, event, prev_hash, hash, retention_days, critical FROM ${this.auditLog}
+          WHERE lsn IN {lsns:Array(UInt64)} AND id IN {ids:Array(String)} ORDER BY lsn, seq LIMIT 1 BY lsn, seq`,
+        { lsns: [...new Set(positions.map((p) => p.toString()))], ids: page },
+      );
+      found.push(...rows.map(toAuditEntry));
+    }
+    return found;
+  }
+
+  async rowChangesOfTransaction(xid: number, options: { updates?: boolean } = {}): Promise<AuditEntry[]> {
+    const rows = await this.store.select<StoredEntryRow>(
+      `SELECT id, event, prev_hash, hash, retention_days, critical FROM ${this.auditLog}
+        WHERE xid = {xid:UInt64} AND op IN {ops:Array(String)} ORDER BY lsn, seq LIMIT 1 BY lsn, seq`,
+      { xid: String(xid), ops: options.updates ? ['delete', 'update'] : ['delete'] },
+    );
+    return rows.map(toAuditEntry);
+  }
+
+  async *rowChangesSince(fromLsn: Lsn, tables: readonly string[]): AsyncIterable<AuditEntry[]> {
+    let after: { lsn: string; seq: number } | null = null;
+    for (;;) {
+      const rows: (StoredEntryRow & { lsn_text: string; seq: number | string })[] = await this.store.select(
+        `SELECT id, event, prev_hash, hash, retention_days, critical, toString(lsn) AS lsn_text, seq FROM ${this.auditLog}
+          WHERE lsn >= {from:UInt64} AND op IN ('delete', 'update') AND concat(schema_name, '.', table_name) IN {tables:Array(String)}
+          ${after ? 'AND (lsn, seq) > ({lsn:UInt64}, {seq:UInt32})' : ''}
+          ORDER BY lsn, seq LIMIT 1 BY lsn, seq LIMIT ${PAGE_ROWS}`,
+        { from: fromLsn.toString(), tables: [...tables], ...(after ? { lsn: after.lsn, seq: after.seq } : {}) },
+      );
+      if (rows.length > 0) yield rows.map(toAuditEntry);
+      if (rows.length < PAGE_ROWS) return;
+      const last = rows.at(-1)!;
+      after = { lsn: last.lsn_text, seq: Number(last.seq) };
+    }
+  }
+}
+
+function positionOfId(id: string): bigint {
+  return BigInt(`0x${id.slice(0, id.indexOf('-'))}`);
+}
+
+function toLink(row: LinkRow): CascadeLink {
+  return {
+    entryId: row.entry_id,
+    kind: row.kind === 'set-null' ? 'set-null' : 'cascade',
+    schema: row.schema_name,
+    table: row.table_name,
+    key: JSON.parse(row.entry_key) as CascadeLink['key'],
+    xid: Number(row.xid),
+    lsn: formatLsn(BigInt(row.lsn_text)),
+    seq: Number(row.seq),
+    constraint: row.constraint_name,
+    parentEntryId: row.parent_entry_id,
+    parentSchema: row.parent_schema,
+    parentTable: row.parent_table,
+    parentKey: JSON.parse(row.parent_key) as CascadeLink['parentKey'],
+    rootEntryId: row.root_entry_id,
+    rootSchema: row.root_schema,
+    rootTable: row.root_table,
+    depth: Number(row.depth),
+  };
+}
