@@ -1,4 +1,4 @@
-import { formatLsn, parseLsn, type AuditEntry, type CascadeLink, type CascadeLinkStore, type EntryReader, type Lsn } from '@walaudit/core';
+import { formatLsn, parseLsn, WalauditError, type AuditEntry, type CascadeLink, type CascadeLinkStore, type EntryReader, type Lsn } from '@walaudit/core';
 import { toAuditEntry, tsvField, type StoredEntryRow } from './audit-rows.js';
 import type { ClickHouseStore } from './clickhouse-store.js';
 
@@ -85,12 +85,13 @@ export class ClickHouseCascadeLinks implements CascadeLinkStore, EntryReader {
     const found: AuditEntry[] = [];
     for (let i = 0; i < ids.length; i += PAGE_ROWS) {
       const page = ids.slice(i, i + PAGE_ROWS);
-      // The ids name (lsn, seq), the sorting key: a range read, not a scan of every event.
+      // The ids name (lsn, seq), the sorting key: a range read, not a scan of every event. The LSNs
+      // are inlined (decimal from BigInt, so safe): chDB does not parse an Array(UInt64) parameter.
       const positions = page.map(positionOfId);
       const rows = await this.store.select<StoredEntryRow>(
         `SELECT id, event, prev_hash, hash, retention_days, critical FROM ${this.auditLog}
-          WHERE lsn IN {lsns:Array(UInt64)} AND id IN {ids:Array(String)} ORDER BY lsn, seq LIMIT 1 BY lsn, seq`,
-        { lsns: [...new Set(positions.map((p) => p.toString()))], ids: page },
+          WHERE lsn IN (${[...new Set(positions.map((p) => p.toString()))].join(', ')}) AND id IN {ids:Array(String)} ORDER BY lsn, seq LIMIT 1 BY lsn, seq`,
+        { ids: page },
       );
       found.push(...rows.map(toAuditEntry));
     }
@@ -125,7 +126,9 @@ export class ClickHouseCascadeLinks implements CascadeLinkStore, EntryReader {
 }
 
 function positionOfId(id: string): bigint {
-  return BigInt(`0x${id.slice(0, id.indexOf('-'))}`);
+  const hex = id.slice(0, id.indexOf('-'));
+  if (!/^[0-9A-Fa-f]{1,16}$/.test(hex)) throw new WalauditError('CONFIG_INVALID', `"${id}" is not an entry id (expected <16 hex digits>-<seq>, as \`walaudit log\` prints)`);
+  return BigInt(`0x${hex}`);
 }
 
 function toLink(row: LinkRow): CascadeLink {
