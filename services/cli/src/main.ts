@@ -6,6 +6,7 @@ import { startCommand } from './commands/start.js';
 import { logCommand, statusCommand, verifyCommand, type LogFlags } from './commands/read-commands.js';
 import { setupCommand, teardownCommand } from './commands/setup-commands.js';
 import { WALAUDIT_VERSION } from './version.js';
+import { causedByCommand } from './commands/cascade-commands.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const log = createLogger('walaudit');
@@ -59,7 +60,9 @@ withCommonOptions(program.command('log'))
   .option('--xid <xid>', 'entries of one transaction')
   .option('--limit <n>', 'most entries shown', '50')
   .option('--json', 'JSON lines instead of text')
-  .action((flags: CommonFlags & LogFlags) => run(() => logCommand(loadConfig(flags), flags, out)));
+  .option('--caused-by <id>', 'everything the deletion of this entry removed or nulled (ON DELETE CASCADE / SET NULL), as a tree')
+  .action((flags: CommonFlags & LogFlags & { causedBy?: string }) =>
+    run(() => (flags.causedBy ? causedByCommand(loadConfig(flags), flags.causedBy, flags, out) : logCommand(loadConfig(flags), flags, out))));
 
 withCommonOptions(program.command('verify'))
   .description('recompute the hash chain; exit 1 and name the first altered, removed or inserted entry')

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { openStore } from '../open-store.js';
 import { createStandalonePipeline } from '../standalone-pipeline.js';
 import { startDemoSource } from '../demo-source.js';
+import { startCascadeServices } from '../cascade-services.js';
 
 /** `walaudit start`: the standalone pipeline in the foreground until SIGINT/SIGTERM. */
 export async function startCommand(config: WalauditConfig, log: Logger): Promise<void> {
@@ -16,8 +17,11 @@ export async function startCommand(config: WalauditConfig, log: Logger): Promise
     onRetry: (attempt, delayMs, error) => log.warn(`store not reachable (attempt ${attempt}), retrying in ${delayMs} ms; nothing is read from the slot meanwhile: ${describeError(error)}`),
   });
   const metrics = createPipelineMetrics();
-  const pipeline = createStandalonePipeline({ config, sourceUrl, store, storeLabel: label, metrics, log: log.child('pipeline') });
-  const api = await startApiServer({ host: config.http.host, port: config.http.port, status: () => pipeline.status(), store, registry: metrics.registry });
+  const cascade = await startCascadeServices(config, store, sourceUrl, log.child('cascade'));
+  const observers = [...cascade.observers];
+  const routes = { ...cascade.routes };
+  const pipeline = createStandalonePipeline({ config, sourceUrl, store, storeLabel: label, metrics, log: log.child('pipeline'), observers });
+  const api = await startApiServer({ host: config.http.host, port: config.http.port, status: () => pipeline.status(), store, registry: metrics.registry, routes });
   log.info(`HTTP API on http://${config.http.host}:${api.port} (/health, /metrics, /status, /entries, /verify)`);
 
   let signals = 0;
