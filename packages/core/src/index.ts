@@ -15,3 +15,4 @@ export * from './change-source.types.js';
 export * from './verify-log.js';
 export * from './status.types.js';
 export * from './cascade/index.js';
+export * from './restore/index.js';
