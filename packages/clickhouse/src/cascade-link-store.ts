@@ -13,7 +13,7 @@ interface LinkRow {
   schema_name: string;
   table_name: string;
   entry_key: string;
-  xid: number | string;
+  xid_text: string;
   lsn_text: string;
   seq: number | string;
   constraint_name: string;
@@ -27,7 +27,7 @@ interface LinkRow {
   depth: number | string;
 }
 
-const SELECT_LINK = `SELECT entry_id, kind, schema_name, table_name, entry_key, toString(xid) AS xid, toString(lsn) AS lsn_text, seq, constraint_name,
+const SELECT_LINK = `SELECT entry_id, kind, schema_name, table_name, entry_key, toString(xid) AS xid_text, toString(lsn) AS lsn_text, seq, constraint_name,
   parent_entry_id, parent_schema, parent_table, parent_key, root_entry_id, root_schema, root_table, depth`;
 
 /** Rows per page when the correlator re-reads entries after a restart. */
@@ -65,6 +65,14 @@ export class ClickHouseCascadeLinks implements CascadeLinkStore, EntryReader {
   async linkOf(entryId: string): Promise<CascadeLink | null> {
     const rows = await this.store.select<LinkRow>(`${SELECT_LINK} FROM ${this.links} WHERE entry_id = {id:String} LIMIT 1`, { id: entryId });
     return rows[0] ? toLink(rows[0]) : null;
+  }
+
+  async linksOfTransaction(xid: number): Promise<CascadeLink[]> {
+    const rows = await this.store.select<LinkRow>(
+      `${SELECT_LINK} FROM ${this.links} WHERE xid = {xid:UInt64} ORDER BY lsn, seq LIMIT 1 BY entry_id`,
+      { xid: String(xid) },
+    );
+    return rows.map(toLink);
   }
 
   async linksCausedBy(entryId: string): Promise<CascadeLink[]> {
@@ -138,7 +146,7 @@ function toLink(row: LinkRow): CascadeLink {
     schema: row.schema_name,
     table: row.table_name,
     key: JSON.parse(row.entry_key) as CascadeLink['key'],
-    xid: Number(row.xid),
+    xid: Number(row.xid_text),
     lsn: formatLsn(BigInt(row.lsn_text)),
     seq: Number(row.seq),
     constraint: row.constraint_name,

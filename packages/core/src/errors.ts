@@ -23,6 +23,7 @@ export type WalauditErrorCode =
   | 'MALFORMED_MESSAGE'
   | 'SERVER_NOT_RUNNING'
   | 'CHAIN_BROKEN'
+  | 'RESTORE_CONFLICT'
   | 'INTERNAL';
 
 export interface WalauditErrorOptions {

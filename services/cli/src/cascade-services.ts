@@ -52,6 +52,7 @@ export async function startCascadeServices(config: WalauditConfig, store: AuditS
       insertLinks: (batch) => retryWhileRetriable(() => links.insertLinks(batch), { ...retry, onRetry: (n, ms, error) => log.warn(`storing cascade links failed (attempt ${n}), retrying in ${ms} ms: ${String(error)}`) }),
       linksCausedBy: (id) => links.linksCausedBy(id),
       linkOf: (id) => links.linkOf(id),
+      linksOfTransaction: (xid) => links.linksOfTransaction(xid),
     },
     entries: links,
     loadForeignKeys: () => withClient(sourceUrl, 'walaudit-correlator', (client) => loadForeignKeys(client, sourceUrl)),

@@ -10,6 +10,8 @@ export interface CascadeLinkStore {
   linksCausedBy(entryId: string): Promise<CascadeLink[]>;
   /** The link of one entry, when Postgres caused it. */
   linkOf(entryId: string): Promise<CascadeLink | null>;
+  /** Every link of one transaction id, in log order. */
+  linksOfTransaction(xid: number): Promise<CascadeLink[]>;
 }
 
 /** What the restorer and the correlator's recovery read from the audit log besides queryLog. */
