@@ -1,4 +1,4 @@
-import { WalauditError, type WalauditConfig } from '@walaudit/core';
+import { WalauditError, type WalauditConfig, type WalauditErrorCode } from '@walaudit/core';
 
 /**
  * Asks a running `walaudit start` over HTTP. Returns undefined when nothing listens on the
@@ -17,4 +17,23 @@ export async function askRunningInstance<T>(config: WalauditConfig, path: string
   const body = (await response.json()) as T & { error?: { code: string; message: string } };
   if (!response.ok && body.error) throw new WalauditError('INTERNAL', `walaudit at ${url} answered ${response.status}: ${body.error.message}`);
   return body;
+}
+
+/** POSTs JSON to a running `walaudit start`; undefined when none listens. Errors carry its code. */
+export async function postToRunningInstance<T>(config: WalauditConfig, path: string, body: unknown): Promise<T | undefined> {
+  const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}${path}`;
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(600_000) });
+  } catch (error) {
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    if (code === 'ECONNREFUSED') return undefined;
+    throw new WalauditError('SERVER_NOT_RUNNING', `cannot reach walaudit at ${url}: ${(error as Error).message}`, { cause: error });
+  }
+  const answer = (await response.json()) as T & { error?: { code: WalauditErrorCode; message: string } };
+  if (!response.ok && answer.error) {
+    const code = answer.error.code ?? 'INTERNAL';
+    throw new WalauditError(code, answer.error.message.startsWith(`${code}: `) ? answer.error.message.slice(code.length + 2) : answer.error.message);
+  }
+  return answer;
 }

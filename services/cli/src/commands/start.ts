@@ -6,6 +6,7 @@ import { openStore } from '../open-store.js';
 import { createStandalonePipeline } from '../standalone-pipeline.js';
 import { startDemoSource } from '../demo-source.js';
 import { startCascadeServices } from '../cascade-services.js';
+import { startRestoreServices } from '../restore-services.js';
 
 /** `walaudit start`: the standalone pipeline in the foreground until SIGINT/SIGTERM. */
 export async function startCommand(config: WalauditConfig, log: Logger): Promise<void> {
@@ -19,7 +20,8 @@ export async function startCommand(config: WalauditConfig, log: Logger): Promise
   const metrics = createPipelineMetrics();
   const cascade = await startCascadeServices(config, store, sourceUrl, log.child('cascade'));
   const observers = [...cascade.observers];
-  const routes = { ...cascade.routes };
+  const restores = startRestoreServices(config, store, sourceUrl, log.child('restore'));
+  const routes = { ...cascade.routes, ...restores.routes };
   const pipeline = createStandalonePipeline({ config, sourceUrl, store, storeLabel: label, metrics, log: log.child('pipeline'), observers });
   const api = await startApiServer({ host: config.http.host, port: config.http.port, status: () => pipeline.status(), store, registry: metrics.registry, routes });
   log.info(`HTTP API on http://${config.http.host}:${api.port} (/health, /metrics, /status, /entries, /verify)`);
@@ -46,6 +48,7 @@ export async function startCommand(config: WalauditConfig, log: Logger): Promise
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await api.close();
+    await restores.close();
     await store.close();
     await demo?.stop();
   }
