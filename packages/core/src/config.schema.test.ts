@@ -26,7 +26,7 @@ const DEFAULTS = {
   },
   retention: { defaultDays: 90 },
   masking: {},
-  cascade: { links: true, refreshIntervalMs: 60_000, maxTrackedKeys: 5_000_000, onConflict: 'fail', queue: 'walaudit-restore', attempts: 3, batchRows: 5_000 },
+  cascade: { links: true, refreshIntervalMs: 60_000, maxTrackedKeys: 5_000_000, onConflict: 'fail', queue: 'walaudit-restore', attempts: 3, jobLockMs: 30_000, batchRows: 5_000 },
   rules: [],
 };
 
@@ -71,7 +71,7 @@ describe('parseConfig defaults', () => {
       pipeline: { batchSize: 1, flushIntervalMs: 0, heartbeatIntervalMs: 100, lagWarnBytes: 0, retryInitialMs: 10, retryMaxMs: 10 },
       retention: { defaultDays: 0 },
       masking: { hashKey: 'secret' },
-      cascade: { links: false, refreshIntervalMs: 1_000, maxTrackedKeys: 10, restoreUrl: 'postgres://restorer@h/db', onConflict: 'new-key', redisUrl: 'redis://r:6379', queue: 'q.1', attempts: 1, batchRows: 1 },
+      cascade: { links: false, refreshIntervalMs: 1_000, maxTrackedKeys: 10, restoreUrl: 'postgres://restorer@h/db', onConflict: 'new-key', redisUrl: 'redis://r:6379', queue: 'q.1', attempts: 1, jobLockMs: 1_000, batchRows: 1 },
       rules: [
         {
           tables: ['public.users', 'app.*'],

@@ -127,6 +127,8 @@ export const configSchema = z
         queue: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (no ":")').default('walaudit-restore'),
         /** Attempts of a restore job that fails with a transient error (connection lost, deadlock). */
         attempts: z.number().int().min(1).max(100).default(3),
+        /** How long a worker's lock on a restore job lasts, in ms: a job whose worker died goes to another worker after this. */
+        jobLockMs: z.number().int().min(1_000).default(30_000),
         /** Rows inserted per statement by a restore. */
         batchRows: z.number().int().min(1).max(100_000).default(5_000),
       })

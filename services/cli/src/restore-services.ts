@@ -47,7 +47,7 @@ export function startRestoreServices(config: WalauditConfig, store: AuditStore, 
   let queue: RestoreQueue;
   if (redisUrl) {
     queue = createBullRestoreQueue({ redisUrl, queue: queueName, attempts });
-    if (options.worker !== false) worker = startRestoreWorker({ redisUrl, queue: queueName, handler, onError: (message) => log.warn(message) });
+    if (options.worker !== false) worker = startRestoreWorker({ redisUrl, queue: queueName, handler, lockDurationMs: config.cascade.jobLockMs, onError: (message) => log.warn(message) });
   } else queue = createInProcessRestoreQueue(handler);
   const routes: Record<string, ApiRoute> = {
     '/restores': async ({ method, url, body }) => {
