@@ -6,7 +6,7 @@
 //   node --expose-gc bench/run.mjs       (uses the existing dist)
 //
 // Environment: BENCH_RUNS (3), BENCH_DELETE_ROWS (1000000), BENCH_TX_COUNT (200000),
-// BENCH_CASES (delete,tx), BENCH_TIMEOUT_S (300: longest wait for walaudit per measurement),
+// BENCH_CASES (delete,tx; also cascade, restore), BENCH_CASCADE_ROWS (1000000), BENCH_RESTORE_ROWS (100000), BENCH_TIMEOUT_S (300: longest wait for walaudit per measurement),
 // BENCH_BUDGET_S (840: no new run starts past it), BENCH_PG_DURABLE (1; 0 = fsync off),
 // BENCH_CPU_PROF (a directory: run walaudit with --cpu-prof there and summarise the profiles).
 import { execFileSync } from 'node:child_process';
@@ -22,6 +22,7 @@ import { distBuiltAt, gitInfo } from './code-version.mjs';
 import { summarizeProfileFile } from './cpuprofile-top.mjs';
 import { round, summarize } from './stats.mjs';
 import { CLI_MAIN, runWalaudit } from './walaudit-run.mjs';
+import { measureCascade, measureRestore } from './cascade-cases.mjs';
 import { createSlots, dropSlots, prepareDeleteTable, prepareTxTable, runDelete, runTx, DELETE_TABLE, TX_TABLE } from './workloads.mjs';
 
 const envInt = (name, fallback) => {
@@ -250,6 +251,25 @@ async function main() {
     await runCase('tx200k', measureTx, {});
     cases.tx200k = { transactions: CONFIG.txCount, ...cases.tx200k };
     await client.query(`DROP TABLE IF EXISTS ${TX_TABLE}`);
+  }
+  // Cascade links and restores (issue 5): their own summaries, see bench/cascade-cases.mjs.
+  for (const [name, enabled, measure, options] of [
+    ['cascade1M', CONFIG.cases.includes('cascade'), measureCascade, { rows: envInt('BENCH_CASCADE_ROWS', 1_000_000), timeoutMs: CONFIG.walauditTimeoutSeconds * 1000, log }],
+    ['restore100k', CONFIG.cases.includes('restore'), measureRestore, { rows: envInt('BENCH_RESTORE_ROWS', 100_000), log }],
+  ]) {
+    if (!enabled) continue;
+    const runs = [];
+    for (let run = 1; run <= CONFIG.runs && budgetLeft() > 0; run++) {
+      runs.push(await measure(ctx, run, options));
+      cases[name] = { runsSoFar: runs };
+      global.gc?.();
+    }
+    const pick = (fn) => summarize(runs.map(fn));
+    cases[name] = name === 'cascade1M'
+      ? { rows: options.rows, runsCompleted: runs.length, withLinksEventsPerSecond: pick((r) => r.withLinks.eventsPerSecond), withoutLinksEventsPerSecond: pick((r) => r.withoutLinks.eventsPerSecond),
+          rateWithOverWithout: pick((r) => r.rateWithOverWithout), withLinksPeakRssMB: pick((r) => r.withLinks.peakRssMB), withoutLinksPeakRssMB: pick((r) => r.withoutLinks.peakRssMB), runs }
+      : { rows: options.rows, runsCompleted: runs.length, restoreRowsPerSecond: pick((r) => r.restoreRowsPerSecond), copyRowsPerSecond: pick((r) => r.copyRowsPerSecond),
+          ratioToCopy: pick((r) => r.ratioToCopy), target: { ratioToCopy: '>= 0.3', met: runs.length > 0 && summarize(runs.map((r) => r.ratioToCopy)).median >= 0.3 }, runs };
   }
   if (CONFIG.deleteRows !== 1_000_000 || CONFIG.txCount !== 200_000) {
     notes.push(`sizes overridden: BENCH_DELETE_ROWS=${CONFIG.deleteRows}, BENCH_TX_COUNT=${CONFIG.txCount} (the case names keep their nominal sizes)`);
