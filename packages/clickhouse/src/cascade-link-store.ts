@@ -30,6 +30,9 @@ interface LinkRow {
 const SELECT_LINK = `SELECT entry_id, kind, schema_name, table_name, entry_key, toString(xid) AS xid_text, toString(lsn) AS lsn_text, seq, constraint_name,
   parent_entry_id, parent_schema, parent_table, parent_key, root_entry_id, root_schema, root_table, depth`;
 
+/** From this many ids in one transaction, entriesByIds reads the transaction whole. */
+const WHOLE_TRANSACTION_FROM = 200;
+
 /** Rows per page when the correlator re-reads entries after a restart. */
 const PAGE_ROWS = 10_000;
 
@@ -67,6 +70,26 @@ export class ClickHouseCascadeLinks implements CascadeLinkStore, EntryReader {
     return rows[0] ? toLink(rows[0]) : null;
   }
 
+  async rootCascade(rootEntryId: string): Promise<{ deletes: AuditEntry[]; setNull: CascadeLink[] } | null> {
+    if (await this.linkOf(rootEntryId)) return null;
+    const lsn = positionOfId(rootEntryId).toString();
+    // A cascade commits in one transaction: the root's LSN bounds the read to that range of the
+    // sorting key; the links table gives the positions without its rows being sent here.
+    const rows = await this.store.selectFields(
+      `SELECT id, event, prev_hash, hash, retention_days, critical FROM ${this.auditLog}
+        WHERE lsn = ${lsn} AND seq IN (SELECT seq FROM ${this.links} WHERE root_entry_id = {root:String} AND kind = 'cascade')
+        ORDER BY seq LIMIT 1 BY seq`,
+      { root: rootEntryId },
+    );
+    const setNull = await this.store.select<LinkRow>(
+      `${SELECT_LINK} FROM ${this.links} WHERE root_entry_id = {root:String} AND kind = 'set-null' ORDER BY lsn, seq LIMIT 1 BY entry_id`,
+      { root: rootEntryId },
+    );
+    const deletes = rows.map(([id, event, prev_hash, hash, retention_days, critical]) =>
+      toAuditEntry({ id: id!, event: event!, prev_hash: prev_hash!, hash: hash!, retention_days: retention_days!, critical: critical === 'true' }));
+    return { deletes, setNull: setNull.map(toLink) };
+  }
+
   async linksOfTransaction(xid: number): Promise<CascadeLink[]> {
     const rows = await this.store.select<LinkRow>(
       `${SELECT_LINK} FROM ${this.links} WHERE xid = {xid:UInt64} ORDER BY lsn, seq LIMIT 1 BY entry_id`,
@@ -90,15 +113,37 @@ export class ClickHouseCascadeLinks implements CascadeLinkStore, EntryReader {
   }
 
   async entriesByIds(ids: readonly string[]): Promise<AuditEntry[]> {
+    // The ids name (lsn, seq), the sorting key. Grouped by transaction: a big group (a cascade) is
+    // one read of its transaction's range; small ones are looked up by id. (Pages of ids each
+    // filtering the same transaction read it once per page: 10x slower on 100k rows.)
+    const byLsn = new Map<bigint, string[]>();
+    for (const id of ids) {
+      const lsn = positionOfId(id);
+      const group = byLsn.get(lsn);
+      if (group) group.push(id);
+      else byLsn.set(lsn, [id]);
+    }
     const found: AuditEntry[] = [];
-    for (let i = 0; i < ids.length; i += PAGE_ROWS) {
-      const page = ids.slice(i, i + PAGE_ROWS);
-      // The ids name (lsn, seq), the sorting key: a range read, not a scan of every event. The LSNs
-      // are inlined (decimal from BigInt, so safe): chDB does not parse an Array(UInt64) parameter.
-      const positions = page.map(positionOfId);
+    const small: string[] = [];
+    for (const [lsn, group] of byLsn) {
+      if (group.length < WHOLE_TRANSACTION_FROM) {
+        small.push(...group);
+        continue;
+      }
       const rows = await this.store.select<StoredEntryRow>(
         `SELECT id, event, prev_hash, hash, retention_days, critical FROM ${this.auditLog}
-          WHERE lsn IN (${[...new Set(positions.map((p) => p.toString()))].join(', ')}) AND id IN {ids:Array(String)} ORDER BY lsn, seq LIMIT 1 BY lsn, seq`,
+          WHERE lsn = ${lsn.toString()} AND seq IN {seqs:Array(UInt32)} ORDER BY seq LIMIT 1 BY seq`,
+        { seqs: group.map((id) => Number(id.slice(id.indexOf('-') + 1))) },
+      );
+      found.push(...rows.map(toAuditEntry));
+    }
+    for (let i = 0; i < small.length; i += PAGE_ROWS) {
+      const page = small.slice(i, i + PAGE_ROWS);
+      // LSNs are inlined (decimal from BigInt, so safe): chDB does not parse an Array(UInt64) parameter.
+      const lsns = [...new Set(page.map((id) => positionOfId(id).toString()))];
+      const rows = await this.store.select<StoredEntryRow>(
+        `SELECT id, event, prev_hash, hash, retention_days, critical FROM ${this.auditLog}
+          WHERE lsn IN (${lsns.join(', ')}) AND id IN {ids:Array(String)} ORDER BY lsn, seq LIMIT 1 BY lsn, seq`,
         { ids: page },
       );
       found.push(...rows.map(toAuditEntry));

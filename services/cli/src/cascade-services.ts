@@ -53,6 +53,7 @@ export async function startCascadeServices(config: WalauditConfig, store: AuditS
       linksCausedBy: (id) => links.linksCausedBy(id),
       linkOf: (id) => links.linkOf(id),
       linksOfTransaction: (xid) => links.linksOfTransaction(xid),
+      rootCascade: (id) => links.rootCascade(id),
     },
     entries: links,
     loadForeignKeys: () => withClient(sourceUrl, 'walaudit-correlator', (client) => loadForeignKeys(client, sourceUrl)),

@@ -9,13 +9,20 @@ export async function selectEntries(request: RestoreRequest, entries: EntryReade
       return { deletes: [], nullings: [], reverts: [await oneEntry(entries, request.entryId, 'update')] };
     case 'cascade': {
       const root = await oneEntry(entries, request.entryId, 'delete');
+      const whole = await links.rootCascade(root.id);
+      if (whole) {
+        const setNullEntries = new Map((await entries.entriesByIds(whole.setNull.map((l) => l.entryId))).map((e) => [e.id, e]));
+        const nullings = whole.setNull.map((link) => ({ entry: setNullEntries.get(link.entryId)!, link })).filter((n) => n.entry);
+        if (nullings.length < whole.setNull.length) throw missingEntry(whole.setNull.find((l) => !setNullEntries.has(l.entryId))!.entryId, root.tx.xid);
+        return { deletes: [root, ...whole.deletes], nullings, reverts: [] };
+      }
       const caused = await links.linksCausedBy(root.id);
       const found = new Map((await entries.entriesByIds(caused.map((l) => l.entryId))).map((e) => [e.id, e]));
       const deletes = [root];
       const nullings: RestoreSelection['nullings'] = [];
       for (const link of caused) {
         const entry = found.get(link.entryId);
-        if (!entry) throw new WalauditError('STORE_QUERY_FAILED', `cascade link to entry ${link.entryId} found, but not the entry (expired by retention?): restore the rest with --tx ${root.tx.xid}`);
+        if (!entry) throw missingEntry(link.entryId, root.tx.xid);
         if (link.kind === 'cascade') deletes.push(entry);
         else nullings.push({ entry, link });
       }
@@ -30,6 +37,10 @@ export async function selectEntries(request: RestoreRequest, entries: EntryReade
       return { deletes, nullings, reverts: [] };
     }
   }
+}
+
+function missingEntry(id: string, xid: number): WalauditError {
+  return new WalauditError('STORE_QUERY_FAILED', `a cascade link names entry ${id}, but the audit log no longer has it (expired by retention?): restore the rest with --tx ${xid}`);
 }
 
 async function oneEntry(entries: EntryReader, id: string, op: 'delete' | 'update'): Promise<AuditEntry> {

@@ -10,6 +10,12 @@ export interface CascadeLinkStore {
   linksCausedBy(entryId: string): Promise<CascadeLink[]>;
   /** The link of one entry, when Postgres caused it. */
   linkOf(entryId: string): Promise<CascadeLink | null>;
+  /**
+   * For a root delete (an entry no link names as caused): the entries its deletion removed
+   * (kind cascade), read in one pass without their links, and its SET NULL links. Null when the
+   * entry is itself caused (use linksCausedBy).
+   */
+  rootCascade(rootEntryId: string): Promise<{ deletes: AuditEntry[]; setNull: CascadeLink[] } | null>;
   /** Every link of one transaction id, in log order. */
   linksOfTransaction(xid: number): Promise<CascadeLink[]>;
 }

@@ -47,6 +47,7 @@ export function planRestore(request: RestoreRequest, policy: ConflictPolicy, sel
 
   // 1. Each delete on its own: table, columns, key.
   const candidates: Candidate[] = [];
+  const columnPlans = new Map<string, ColumnPlan>();
   for (const entry of selection.deletes) {
     const q = qualifiedName(entry.schema, entry.table);
     const table = facts.tables.get(q);
@@ -55,7 +56,7 @@ export function planRestore(request: RestoreRequest, policy: ConflictPolicy, sel
       continue;
     }
     const before = entry.before ?? {};
-    const { columns, unrestorable } = restorableColumns(entry, before, table, facts, conflict);
+    const { columns, unrestorable } = restorableColumns(entry, before, table, facts, conflict, columnPlans);
     const step: InsertStep = {
       entryId: entry.id, schema: entry.schema, table: entry.table, key: entry.pk, columns,
       overridingSystemValue: columns.some((c) => table.columns.get(c.name)?.identityAlways),
@@ -97,7 +98,9 @@ export function planRestore(request: RestoreRequest, policy: ConflictPolicy, sel
     for (const edge of levels.edges[index] ?? []) {
       const { fk, parent } = edge;
       // The values to insert (a missing parent may have set some to NULL), the old key under them.
-      const row = { ...candidate.entry.before, ...rowOf(candidate.step) };
+      const row = candidate.step.newKey || candidate.step.columns.length !== Object.keys(candidate.entry.before ?? {}).length
+        ? { ...candidate.entry.before, ...rowOf(candidate.step) }
+        : rowOf(candidate.step);
       const target = keyText(row, fk.columns);
       if (target === null) continue;
       const parentCandidate = parent === undefined ? undefined : candidates[parent];
@@ -144,18 +147,48 @@ export function planRestore(request: RestoreRequest, policy: ConflictPolicy, sel
 
 type ConflictFn = (entry: AuditEntry, kind: ConflictKind, detail: string, allowed: RestoreConflict['resolution'], column?: string, onceKey?: string) => RestoreConflict['resolution'];
 
+/** What to do with each column of one table's entries: decided once per table and column list. */
+interface ColumnPlan {
+  source: AuditEntry['columns'];
+  kept: { name: string; type: string; masked: boolean; notNullNoDefault: boolean }[];
+  unrestorable: string | null;
+}
+
+function sameColumns(a: AuditEntry['columns'], b: AuditEntry['columns']): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.name !== b[i]!.name || a[i]!.type !== b[i]!.type) return false;
+  return true;
+}
+
 /** The entry's columns that can go back: present now, same type, not masked, not generated. */
-function restorableColumns(entry: AuditEntry, before: RowImage, table: TableFacts, facts: DatabaseFacts, conflict: ConflictFn): { columns: ColumnValue[]; unrestorable: string | null } {
+function restorableColumns(entry: AuditEntry, before: RowImage, table: TableFacts, facts: DatabaseFacts, conflict: ConflictFn, cache: Map<string, ColumnPlan>): { columns: ColumnValue[]; unrestorable: string | null } {
   const q = qualifiedName(entry.schema, entry.table);
+  let plan = cache.get(q);
+  if (!plan || !sameColumns(plan.source, entry.columns)) {
+    plan = planColumns(entry, table, facts, conflict);
+    cache.set(q, plan);
+  }
+  let unrestorable = plan.unrestorable;
   const columns: ColumnValue[] = [];
-  let unrestorable: string | null = null;
-  const leaveOut = (name: string, kind: ConflictKind, detail: string) => {
-    conflict(entry, kind, detail, 'column-left-out', name, `${q}|${name}|${kind}`);
-    const current = table.columns.get(name);
-    if (current?.notNull && !current.hasDefault) unrestorable = `column ${name} cannot be restored (${kind}) and is NOT NULL without a default`;
-  };
-  for (const column of entry.columns) {
+  for (const column of plan.kept) {
     if (!(column.name in before)) continue;
+    const value = before[column.name] ?? null;
+    if (column.masked && value !== null) {
+      conflict(entry, 'masked', `column ${column.name} was masked by an audit rule: its value was never stored, left out`, 'column-left-out', column.name, `${q}|${column.name}|masked`);
+      if (column.notNullNoDefault) unrestorable ??= `column ${column.name} cannot be restored (masked) and is NOT NULL without a default`;
+      continue;
+    }
+    columns.push({ name: column.name, type: column.type, value });
+  }
+  return { columns, unrestorable };
+}
+
+function planColumns(entry: AuditEntry, table: TableFacts, facts: DatabaseFacts, conflict: ConflictFn): ColumnPlan {
+  const q = qualifiedName(entry.schema, entry.table);
+  const kept: ColumnPlan['kept'] = [];
+  let unrestorable: string | null = null;
+  for (const column of entry.columns) {
     const current = table.columns.get(column.name);
     if (!current) {
       conflict(entry, 'column-missing', `column ${column.name} (${column.type}) no longer exists in ${q}: left out`, 'column-left-out', column.name, `${q}|${column.name}|column-missing`);
@@ -163,22 +196,18 @@ function restorableColumns(entry: AuditEntry, before: RowImage, table: TableFact
     }
     if (current.generated) continue;
     if (current.type !== column.type) {
-      leaveOut(column.name, 'type-changed', `column ${column.name} was ${column.type}, is ${current.type} now: left out`);
+      conflict(entry, 'type-changed', `column ${column.name} was ${column.type}, is ${current.type} now: left out`, 'column-left-out', column.name, `${q}|${column.name}|type-changed`);
+      if (current.notNull && !current.hasDefault) unrestorable ??= `column ${column.name} cannot be restored (type-changed) and is NOT NULL without a default`;
       continue;
     }
-    const value = before[column.name] ?? null;
-    if (value !== null && facts.maskedColumns.has(`${q}.${column.name}`)) {
-      leaveOut(column.name, 'masked', `column ${column.name} was masked by an audit rule: its value was never stored, left out`);
-      continue;
-    }
-    columns.push({ name: column.name, type: column.type, value });
+    kept.push({ name: column.name, type: column.type, masked: facts.maskedColumns.has(`${q}.${column.name}`), notNullNoDefault: current.notNull && !current.hasDefault });
   }
   for (const current of table.columns.values()) {
-    if (current.notNull && !current.hasDefault && !current.generated && !columns.some((c) => c.name === current.name) && !unrestorable) {
-      unrestorable = `column ${current.name} is NOT NULL without a default and the entry has no value for it`;
+    if (current.notNull && !current.hasDefault && !current.generated && !kept.some((c) => c.name === current.name)) {
+      unrestorable ??= `column ${current.name} is NOT NULL without a default and the entry has no value for it`;
     }
   }
-  return { columns, unrestorable };
+  return { source: entry.columns, kept, unrestorable };
 }
 
 function planUpdate(entry: AuditEntry, columns: readonly string[], why: UpdateStep['why'], facts: DatabaseFacts, conflict: ConflictFn): UpdateStep | null {
