@@ -51,16 +51,15 @@ export class ClickHouseCascadeLinks implements CascadeLinkStore, EntryReader {
     let rows = '';
     let lsnText = '';
     let lsnDecimal = '';
+    // One string per batch, fields appended directly: a million links are a million rows here.
+    // Ids, xid, seq and depth never hold a tab, newline or backslash; names and keys may.
     for (const link of links) {
       if (link.lsn !== lsnText) {
         lsnText = link.lsn;
         lsnDecimal = parseLsn(lsnText).toString();
       }
-      const fields = [
-        link.entryId, link.kind, link.schema, link.table, JSON.stringify(link.key), String(link.xid), lsnDecimal, String(link.seq), link.constraint,
-        link.parentEntryId, link.parentSchema, link.parentTable, JSON.stringify(link.parentKey), link.rootEntryId, link.rootSchema, link.rootTable, String(link.depth),
-      ];
-      rows += `${fields.map(tsvField).join('\t')}\n`;
+      rows += `${link.entryId}\t${link.kind}\t${tsvField(link.schema)}\t${tsvField(link.table)}\t${tsvField(JSON.stringify(link.key))}\t${link.xid}\t${lsnDecimal}\t${link.seq}\t${tsvField(link.constraint)}\t`
+        + `${link.parentEntryId}\t${tsvField(link.parentSchema)}\t${tsvField(link.parentTable)}\t${tsvField(JSON.stringify(link.parentKey))}\t${link.rootEntryId}\t${tsvField(link.rootSchema)}\t${tsvField(link.rootTable)}\t${link.depth}\n`;
     }
     await this.store.insertTsv('cascade_links', LINK_COLUMNS, rows);
   }

@@ -1,5 +1,6 @@
 import { WalauditError, type AuditStore, type ConflictPolicy, type RestoreRequest, type WalauditConfig } from '@walaudit/core';
 import {
+  checkRequest,
   createBullRestoreQueue,
   createInProcessRestoreQueue,
   createRestoreHandler,
@@ -62,6 +63,7 @@ export function startRestoreServices(config: WalauditConfig, store: AuditStore, 
       const call = body as RestoreCall;
       if (!call?.request?.kind || !call.policy) throw new WalauditError('CONFIG_INVALID', 'POST /restores wants {"request":{"kind":...},"policy":...,"requestedBy":...}');
       if (call.dryRun) return { status: 200, body: { report: await runRestore(deps, call.request, { policy: call.policy, dryRun: true, requestedBy: call.requestedBy }) } };
+      await checkRequest(call.request, deps.entries);
       const job = await queue.submit({ request: call.request, policy: call.policy, requestedBy: call.requestedBy });
       log.info(`restore job ${job.id}${job.existing ? ' (already submitted)' : ''} for ${call.requestedBy}`);
       return { status: 202, body: { job } };

@@ -3,3 +3,4 @@ export * from './restore-report.js';
 export * from './restore-sql.js';
 export * from './restore-jobs.js';
 export * from './bullmq-restore-queue.js';
+export { checkRequest } from './restore-selection.js';

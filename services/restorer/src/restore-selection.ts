@@ -39,6 +39,12 @@ export async function selectEntries(request: RestoreRequest, entries: EntryReade
   }
 }
 
+/** Refuses a request naming a missing entry or the wrong kind of entry, before it becomes a job. */
+export async function checkRequest(request: RestoreRequest, entries: EntryReader): Promise<void> {
+  if (request.kind === 'tx') return;
+  await oneEntry(entries, request.entryId, request.kind === 'revert' ? 'update' : 'delete');
+}
+
 function missingEntry(id: string, xid: number): WalauditError {
   return new WalauditError('STORE_QUERY_FAILED', `a cascade link names entry ${id}, but the audit log no longer has it (expired by retention?): restore the rest with --tx ${xid}`);
 }

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { WalauditError, type ConflictPolicy, type RestoreReport, type RestoreRequest, type WalauditConfig } from '@walaudit/core';
-import { createBullRestoreQueue, formatReport, runRestore, unknownJob, type RestoreJobStatus, type RestoreProgress } from '@walaudit/restorer';
+import { checkRequest, createBullRestoreQueue, formatReport, runRestore, unknownJob, type RestoreJobStatus, type RestoreProgress } from '@walaudit/restorer';
 import { openStore } from '../open-store.js';
 import { askRunningInstance, postToRunningInstance } from '../running-instance.js';
 import { restoreDeps, startRestoreServices, type RestoreCall } from '../restore-services.js';
@@ -52,6 +52,7 @@ export async function restoreCommand(config: WalauditConfig, entryId: string | u
     if (flags.dryRun) return printReport(await runRestore(restoreDeps(config, store, sourceUrl ?? ''), request, { policy, dryRun: true, requestedBy: call.requestedBy }), flags, out);
     const services = startRestoreServices(config, store, sourceUrl ?? '', createLogger('walaudit:restore'), { worker: false });
     try {
+      await checkRequest(request, services.deps.entries);
       const job = await services.queue.submit(call);
       return await follow(job, { ...flags, wait: true }, out, (id) => services.queue.status(id));
     } finally {
