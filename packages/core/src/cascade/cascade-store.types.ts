@@ -13,7 +13,8 @@ export interface CascadeLinkStore {
   /**
    * For a root delete (an entry no link names as caused): the entries its deletion removed
    * (kind cascade), read in one pass without their links, and its SET NULL links. Null when the
-   * entry is itself caused (use linksCausedBy).
+   * entry is itself caused (use linksCausedBy). The deletes carry what a restore plans with (row
+   * images, columns, key, transaction): their actor is empty and their hashes are not read.
    */
   rootCascade(rootEntryId: string): Promise<{ deletes: AuditEntry[]; setNull: CascadeLink[] } | null>;
   /** Every link of one transaction id, in log order. */
