@@ -88,7 +88,8 @@ describe('restore jobs on Redis', () => {
     const partial = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM visits v');
     expect(partial.rows[0]!.n).toBe(0);
 
-    start = spawnWalaudit(args, env);
+    // Distributed mode's worker alone takes the stalled job over.
+    start = spawnWalaudit(['start', '--services', 'restorer', '--source', db.url, '--data-dir', dataDir], env);
     let done: RestoreJobStatus | null = null;
     for (let i = 0; i < 600; i++) {
       done = await queue.status(job.id);
@@ -96,6 +97,7 @@ describe('restore jobs on Redis', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(done).toMatchObject({ state: 'completed', report: { outcome: 'ok', restored: BIG + 11, updated: 1 } });
+    expect(start.stderr()).toContain(`restore worker on queue ${queueName}`);
     expect(await snapshotTables(admin)).toEqual(snapshot);
     expect((await admin.query('SELECT md5(string_agg(row_to_json(v)::text, \',\' ORDER BY id)) AS sum FROM visits v')).rows).toEqual(visits.rows);
 

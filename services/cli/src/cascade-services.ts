@@ -34,7 +34,7 @@ export interface CascadeServices {
  * run stored but did not confirm, then observes every stored batch. GET /cascade?caused-by=ID
  * answers `walaudit log --caused-by` while `start` holds the store.
  */
-export async function startCascadeServices(config: WalauditConfig, store: AuditStore, sourceUrl: string, log: Logger): Promise<CascadeServices> {
+export function startCascadeServices(config: WalauditConfig, store: AuditStore, sourceUrl: string, log: Logger): CascadeServices {
   const links = cascadeLinksOf(store);
   const routes: Record<string, ApiRoute> = {
     '/cascade': async ({ url }) => {
@@ -61,17 +61,35 @@ export async function startCascadeServices(config: WalauditConfig, store: AuditS
     maxTrackedKeys: config.cascade.maxTrackedKeys,
     warn: (message) => log.warn(message),
   });
-  await retryWhileRetriable(() => correlator.start(), { ...retry, onRetry: (n, ms, error) => log.warn(`cannot read the foreign keys (attempt ${n}), retrying in ${ms} ms: ${String(error)}`) });
-  const monitor = new SlotMonitor(sourceUrl, config.source.slot);
-  try {
-    const slot = await monitor.state();
-    if (slot.exists && slot.confirmedLsn !== null) {
-      const relinked = await correlator.recover(slot.confirmedLsn);
-      if (relinked > 0) log.info(`linked ${relinked} cascaded rows stored before the last stop but not confirmed`);
-    }
-  } finally {
-    await monitor.close();
-  }
-  log.info(`cascade links on: ${correlator.foreignKeys.filter((fk) => fk.onDelete === 'cascade' || fk.onDelete === 'set-null').length} cascading foreign keys`);
-  return { observers: [(stored) => correlator.observe(stored)], routes };
+  // Prepared with the first stored batch, not before `start` serves: an unreachable Postgres must
+  // not keep the API (status, health) down. By then the reader is connected, and the slot has not
+  // confirmed anything new, so its confirmed position still marks what the last run left unlinked.
+  let ready: Promise<void> | null = null;
+  const prepare = () =>
+    (ready ??= (async () => {
+      await retryWhileRetriable(() => correlator.start(), { ...retry, onRetry: (n, ms, error) => log.warn(`cannot read the foreign keys (attempt ${n}), retrying in ${ms} ms: ${String(error)}`) });
+      const monitor = new SlotMonitor(sourceUrl, config.source.slot);
+      try {
+        const slot = await monitor.state();
+        if (slot.exists && slot.confirmedLsn !== null) {
+          const relinked = await correlator.recover(slot.confirmedLsn);
+          if (relinked > 0) log.info(`linked ${relinked} cascaded rows stored before the last stop but not confirmed`);
+        }
+      } finally {
+        await monitor.close();
+      }
+      log.info(`cascade links on: ${correlator.foreignKeys.filter((fk) => fk.onDelete === 'cascade' || fk.onDelete === 'set-null').length} cascading foreign keys`);
+    })().catch((error: unknown) => {
+      ready = null;
+      throw error;
+    }));
+  return {
+    observers: [
+      async (stored) => {
+        await prepare();
+        await correlator.observe(stored);
+      },
+    ],
+    routes,
+  };
 }

@@ -1,12 +1,15 @@
 import {
   CascadeLinker,
+  comparePositions,
   describeError,
+  positionOf,
   qualifiedName,
   type AuditedEvent,
   type CascadeLinkStore,
   type ChangeEvent,
   type EntryReader,
   type ForeignKey,
+  type LogPosition,
   type Lsn,
 } from '@walaudit/core';
 
@@ -44,6 +47,8 @@ export function createCorrelator(deps: CorrelatorDeps): Correlator {
   let signature = '';
   let loadedAt = 0;
   let overflowWarnedFor: string | null = null;
+  // The newest position linked, so entries a recovery already linked are not linked twice.
+  let linkedUpTo: LogPosition | null = null;
   const linker = new CascadeLinker([], { maxTrackedKeys: deps.maxTrackedKeys });
 
   const refresh = async () => {
@@ -58,6 +63,7 @@ export function createCorrelator(deps: CorrelatorDeps): Correlator {
   };
 
   const linkAndStore = async (events: readonly ChangeEvent[]) => {
+    if (events.length === 0) return 0;
     const links = linker.link(events);
     if (linker.overflowed && overflowWarnedFor !== events.at(-1)?.tx.lsn) {
       overflowWarnedFor = events.at(-1)?.tx.lsn ?? null;
@@ -67,6 +73,7 @@ export function createCorrelator(deps: CorrelatorDeps): Correlator {
       await deps.links.insertLinks(links);
       deps.onLinked?.(links.length);
     }
+    linkedUpTo = positionOf(events.at(-1)!.tx);
     return links.length;
   };
 
@@ -78,7 +85,11 @@ export function createCorrelator(deps: CorrelatorDeps): Correlator {
       await refresh();
     },
     async observe(stored) {
-      const events = stored.map((audited) => audited.event);
+      let events = stored.map((audited) => audited.event);
+      if (linkedUpTo) {
+        const after = linkedUpTo;
+        events = events.filter((event) => comparePositions(positionOf(event.tx), after) > 0);
+      }
       const schemaChanged = events.some((event) => event.op === 'schema');
       if (schemaChanged || Date.now() - loadedAt > deps.refreshIntervalMs) {
         try {

@@ -119,7 +119,8 @@ async function readTables(client: pg.ClientBase, names: (readonly [string, strin
     facts.columns.set(row.name, column);
     if (row.primary_key) facts.primaryKey.push(row.name);
   }
-  // pg_index order, not column order, is the key's order; keyText only needs the same order on both sides.
+  // Key columns in column order: every key text of a table is built with this same list, so the
+  // lookups agree whatever the constraint's own column order.
   return tables;
 }
 

@@ -18,7 +18,7 @@ export async function startCommand(config: WalauditConfig, log: Logger): Promise
     onRetry: (attempt, delayMs, error) => log.warn(`store not reachable (attempt ${attempt}), retrying in ${delayMs} ms; nothing is read from the slot meanwhile: ${describeError(error)}`),
   });
   const metrics = createPipelineMetrics();
-  const cascade = await startCascadeServices(config, store, sourceUrl, log.child('cascade'));
+  const cascade = startCascadeServices(config, store, sourceUrl, log.child('cascade'));
   const observers = [...cascade.observers];
   const restores = startRestoreServices(config, store, sourceUrl, log.child('restore'));
   const routes = { ...cascade.routes, ...restores.routes };
