@@ -160,6 +160,14 @@ describe('restore', () => {
       const skip = await run.restore({ kind: 'entry', entryId: shipment!.id }, 'skip');
       expect(skip).toMatchObject({ outcome: 'ok', restored: 1, conflicts: [{ kind: 'column-missing', column: 'note', resolution: 'column-left-out' }] });
       expect((await admin.query('SELECT wh, bin FROM shipments WHERE id = 2')).rows).toEqual([{ wh: 'A', bin: 2 }]);
+
+      await deleteAndWait(`DELETE FROM notes WHERE id = 8`, 1);
+      const [note] = await run.latest('notes', 'delete');
+      await admin.query(`ALTER TABLE notes ALTER COLUMN body TYPE varchar(40)`);
+      const retyped = await run.restore({ kind: 'entry', entryId: note!.id }, 'skip');
+      expect(retyped).toMatchObject({ outcome: 'ok', restored: 1, conflicts: [{ kind: 'type-changed', column: 'body', resolution: 'column-left-out' }] });
+      expect(retyped.conflicts[0]!.detail).toBe('column body was text, is character varying(40) now: left out');
+      expect((await admin.query('SELECT body FROM notes WHERE id = 8')).rows).toEqual([{ body: null }]);
     });
   });
 
