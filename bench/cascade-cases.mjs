@@ -124,7 +124,7 @@ export async function measureRestore(ctx, run, { rows, log }) {
     const phases = {};
     t = performance.now();
     const report = await runRestore(
-      { entries: links, links, restoreUrl: ctx.url, rules: [], batchRows: 5_000 },
+      { entries: links, links, restoreUrl: ctx.url, rules: [], batchRows: Number(process.env.BENCH_RESTORE_BATCH_ROWS ?? 5_000) },
       { kind: 'cascade', entryId: root.id },
       { policy: 'fail', dryRun: false, requestedBy: 'bench', onProgress: (p) => (phases[p.phase] ??= (performance.now() - t) / 1000) },
     );

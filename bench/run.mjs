@@ -5,7 +5,7 @@
 //   npm run bench                        (builds first)
 //   node --expose-gc bench/run.mjs       (uses the existing dist)
 //
-// Environment: BENCH_RUNS (3), BENCH_DELETE_ROWS (1000000), BENCH_TX_COUNT (200000),
+// Environment: BENCH_RUNS (3), BENCH_DELETE_ROWS (1000000), BENCH_TX_COUNT (200000), BENCH_RESTORE_BATCH_ROWS (5000),
 // BENCH_CASES (delete,tx; also cascade, restore), BENCH_CASCADE_ROWS (1000000), BENCH_RESTORE_ROWS (100000), BENCH_TIMEOUT_S (300: longest wait for walaudit per measurement),
 // BENCH_BUDGET_S (840: no new run starts past it), BENCH_PG_DURABLE (1; 0 = fsync off),
 // BENCH_CPU_PROF (a directory: run walaudit with --cpu-prof there and summarise the profiles).

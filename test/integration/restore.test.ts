@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditEntry } from '@walaudit/core';
+import { parseLsn, type AuditEntry } from '@walaudit/core';
 import { createTestDatabase, uniqueName, withUrl, type TestDatabase } from '../support/postgres.js';
 import { CASCADE_DDL, fillCascadeData, snapshotTables } from '../support/cascade-fixture.js';
 import { startCascadePipeline, type CascadePipeline } from '../support/restore-harness.js';
@@ -26,10 +26,19 @@ describe('restore', () => {
     await db?.drop();
   });
 
+  /**
+   * Runs the SQL and waits for its entries: counted by position, past the WAL position before it,
+   * because the audited inserts of an earlier restore may still be arriving.
+   */
   const deleteAndWait = async (sql: string, entries: number) => {
-    const before = await run.store.countEntries();
+    const [{ lsn }] = (await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows;
     await admin.query(sql);
-    await run.waitFor(before, entries);
+    for (let i = 0; i < 600; i++) {
+      const [row] = await run.store.select<{ n: string }>(`SELECT toString(count()) AS n FROM ${run.store.table('audit_log')} FINAL WHERE lsn > {lsn:UInt64}`, { lsn: parseLsn(lsn!).toString() });
+      if (Number(row!.n) >= entries) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`entries of ${sql} not stored`);
   };
 
   const waitForLinks = async (rootId: string, count: number) => {
@@ -144,7 +153,7 @@ describe('restore', () => {
 
     it('a nullable foreign key to a gone parent is set to NULL and reported', async () => {
       await admin.query(`INSERT INTO orders (id, customer_id) VALUES (30, 2); INSERT INTO notes VALUES (8, 30, 'to be orphaned')`);
-      await deleteAndWait(`BEGIN; DELETE FROM notes WHERE id = 8; DELETE FROM orders WHERE id = 30; COMMIT`, 4);
+      await deleteAndWait(`BEGIN; DELETE FROM notes WHERE id = 8; DELETE FROM orders WHERE id = 30; COMMIT`, 2);
       const [note] = (await run.latest('notes', 'delete', 5)).filter((e) => e.pk!.id === '8');
       const report = await run.restore({ kind: 'entry', entryId: note!.id }, 'skip');
       expect(report).toMatchObject({ outcome: 'ok', restored: 1, conflicts: [{ kind: 'missing-parent', resolution: 'set-null', column: 'order_id' }] });

@@ -69,34 +69,32 @@ export class ClickHouseCascadeLinks implements CascadeLinkStore, EntryReader {
     return rows[0] ? toLink(rows[0]) : null;
   }
 
-  async rootCascade(rootEntryId: string): Promise<{ deletes: AuditEntry[]; setNull: CascadeLink[] } | null> {
-    if (await this.linkOf(rootEntryId)) return null;
-    const lsn = positionOfId(rootEntryId).toString();
+  async rootCascade(root: AuditEntry): Promise<{ deletes: AuditEntry[]; setNull: CascadeLink[] } | null> {
+    if (await this.linkOf(root.id)) return null;
     // A cascade commits in one transaction: the root's LSN bounds the read to that range of the
-    // sorting key; the links table gives the positions without its rows being sent here.
-    // Only what a restore plans with, extracted by ClickHouse (in its own threads): the actor and
-    // the rest of each event are left out, and a table's column list is parsed once, not per row.
+    // sorting key, and the links table gives the positions without its rows being sent here. Only
+    // what a restore plans with is extracted, by ClickHouse in its own threads (every JSONExtract
+    // parses the event again: each one left out counts); the transaction fields are the root's.
     const rows = await this.store.selectFields(
-      `SELECT id, schema_name, table_name, toString(xid), seq, JSONExtractString(event, 'tx', 'lsn'), JSONExtractString(event, 'tx', 'commitTime'),
-              JSONExtractString(event, 'keyKind'), JSONExtractRaw(event, 'pk'), JSONExtractRaw(event, 'columns'), JSONExtractRaw(event, 'before')
+      `SELECT id, schema_name, table_name, seq, JSONExtractString(event, 'keyKind'), JSONExtractRaw(event, 'pk'), JSONExtractRaw(event, 'columns'), JSONExtractRaw(event, 'before')
          FROM ${this.auditLog}
-        WHERE lsn = ${lsn} AND seq IN (SELECT seq FROM ${this.links} WHERE root_entry_id = {root:String} AND kind = 'cascade')
+        WHERE lsn = ${positionOfId(root.id).toString()} AND seq IN (SELECT seq FROM ${this.links} WHERE root_entry_id = {root:String} AND kind = 'cascade')
         ORDER BY seq LIMIT 1 BY seq`,
-      { root: rootEntryId },
+      { root: root.id },
     );
     const setNull = await this.store.select<LinkRow>(
       `${SELECT_LINK} FROM ${this.links} WHERE root_entry_id = {root:String} AND kind = 'set-null' ORDER BY lsn, seq LIMIT 1 BY entry_id`,
-      { root: rootEntryId },
+      { root: root.id },
     );
+    // The same column list on most rows: parsed once.
     const columnLists = new Map<string, AuditEntry['columns']>();
-    const deletes = rows.map(([id, schema, table, xid, seq, lsnText, commitTime, keyKind, pk, columns, before]): AuditEntry => {
+    const deletes = rows.map(([id, schema, table, seq, keyKind, pk, columns, before]): AuditEntry => {
       let columnList = columnLists.get(columns!);
       if (!columnList) columnLists.set(columns!, (columnList = JSON.parse(columns!) as AuditEntry['columns']));
       return {
         id: id!, op: 'delete', schema: schema!, table: table!, keyKind: keyKind === 'full-row' ? 'full-row' : 'primary-key',
         pk: JSON.parse(pk!) as AuditEntry['pk'], columns: columnList, before: JSON.parse(before!) as AuditEntry['before'], after: null, changed: [],
-        tx: { xid: Number(xid), lsn: lsnText!, commitTime: commitTime!, seq: Number(seq) }, actor: {},
-        prevHash: '', hash: '', retentionDays: 0, critical: false,
+        tx: { ...root.tx, seq: Number(seq) }, actor: {}, prevHash: '', hash: '', retentionDays: 0, critical: false,
       };
     });
     return { deletes, setNull: setNull.map(toLink) };

@@ -56,9 +56,18 @@ const MAX_IDS_IN_CONTEXT = 1_000;
 export async function runRestore(deps: RestoreDeps, request: RestoreRequest, options: RestoreOptions): Promise<RestoreReport> {
   const progress = (phase: RestoreProgress['phase'], done = 0, total = 0) => options.onProgress?.({ phase, done, total });
   progress('reading');
-  const selection = await selectEntries(request, deps.entries, deps.links);
+  // The connection opens while the entries are read.
+  const connecting = connectClient(deps.restoreUrl, 'walaudit-restore');
+  connecting.catch(() => undefined);
+  let selection: Awaited<ReturnType<typeof selectEntries>>;
+  try {
+    selection = await selectEntries(request, deps.entries, deps.links);
+  } catch (error) {
+    await connecting.then((c) => c.end()).catch(() => undefined);
+    throw error;
+  }
   const ids = [...selection.deletes, ...selection.nullings.map((n) => n.entry), ...selection.reverts].map((e) => e.id);
-  const client = await connectClient(deps.restoreUrl, 'walaudit-restore');
+  const client = await connecting;
   try {
     const prepare = async (tx: pg.ClientBase) => {
       progress('planning');

@@ -9,7 +9,7 @@ export async function selectEntries(request: RestoreRequest, entries: EntryReade
       return { deletes: [], nullings: [], reverts: [await oneEntry(entries, request.entryId, 'update')] };
     case 'cascade': {
       const root = await oneEntry(entries, request.entryId, 'delete');
-      const whole = await links.rootCascade(root.id);
+      const whole = await links.rootCascade(root);
       if (whole) {
         const setNullEntries = new Map((await entries.entriesByIds(whole.setNull.map((l) => l.entryId))).map((e) => [e.id, e]));
         const nullings = whole.setNull.map((link) => ({ entry: setNullEntries.get(link.entryId)!, link })).filter((n) => n.entry);

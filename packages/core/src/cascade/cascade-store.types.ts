@@ -15,8 +15,9 @@ export interface CascadeLinkStore {
    * (kind cascade), read in one pass without their links, and its SET NULL links. Null when the
    * entry is itself caused (use linksCausedBy). The deletes carry what a restore plans with (row
    * images, columns, key, transaction): their actor is empty and their hashes are not read.
+   * `root` is the root's own entry.
    */
-  rootCascade(rootEntryId: string): Promise<{ deletes: AuditEntry[]; setNull: CascadeLink[] } | null>;
+  rootCascade(root: AuditEntry): Promise<{ deletes: AuditEntry[]; setNull: CascadeLink[] } | null>;
   /** Every link of one transaction id, in log order. */
   linksOfTransaction(xid: number): Promise<CascadeLink[]>;
 }

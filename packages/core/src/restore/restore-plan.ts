@@ -23,6 +23,8 @@ interface Candidate {
   skipped: string | null;
   /** Skipped because its key is taken: the key exists, so rows pointing at it still find it. */
   keyTaken: boolean;
+  /** A missing parent set some of its values to NULL: they differ from the deleted row's. */
+  valuesChanged: boolean;
 }
 
 /**
@@ -59,10 +61,10 @@ export function planRestore(request: RestoreRequest, policy: ConflictPolicy, sel
     const { columns, unrestorable } = restorableColumns(entry, before, table, facts, conflict, columnPlans);
     const step: InsertStep = {
       entryId: entry.id, schema: entry.schema, table: entry.table, key: entry.pk, columns,
-      overridingSystemValue: columns.some((c) => table.columns.get(c.name)?.identityAlways),
+      overridingSystemValue: columnPlans.get(q)!.identityAlways,
       newKey: false, followsNewKey: [],
     };
-    const candidate: Candidate = { step, entry, facts: table, skipped: null, keyTaken: false };
+    const candidate: Candidate = { step, entry, facts: table, skipped: null, keyTaken: false, valuesChanged: false };
     if (unrestorable) {
       candidate.skipped = unrestorable;
       conflict(entry, 'not-restorable', unrestorable, 'skipped');
@@ -98,9 +100,7 @@ export function planRestore(request: RestoreRequest, policy: ConflictPolicy, sel
     for (const edge of levels.edges[index] ?? []) {
       const { fk, parent } = edge;
       // The values to insert (a missing parent may have set some to NULL), the old key under them.
-      const row = candidate.step.newKey || candidate.step.columns.length !== Object.keys(candidate.entry.before ?? {}).length
-        ? { ...candidate.entry.before, ...rowOf(candidate.step) }
-        : rowOf(candidate.step);
+      const row = candidate.valuesChanged || candidate.step.newKey ? { ...candidate.entry.before, ...rowOf(candidate.step) } : (candidate.entry.before ?? {});
       const target = keyText(row, fk.columns);
       if (target === null) continue;
       const parentCandidate = parent === undefined ? undefined : candidates[parent];
@@ -113,6 +113,7 @@ export function planRestore(request: RestoreRequest, policy: ConflictPolicy, sel
       const why = parentCandidate ? `its parent ${describeKey(parentCandidate.entry.pk)} in ${fk.refTable} is not restored (${parentCandidate.skipped})` : `no row of ${fk.refSchema}.${fk.refTable} has ${describePairs(fk.refColumns, fk.columns, row)} and none is being restored`;
       const resolution = conflict(candidate.entry, 'missing-parent', `${fk.name}: ${why}`, nullable ? 'set-null' : 'skipped', fk.columns.join(', '));
       if (resolution === 'set-null') {
+        candidate.valuesChanged = true;
         for (const column of candidate.step.columns) if (fk.columns.includes(column.name)) column.value = null;
       } else if (resolution === 'skipped') {
         candidate.skipped = `${fk.name}: ${why}`;
@@ -150,6 +151,8 @@ type ConflictFn = (entry: AuditEntry, kind: ConflictKind, detail: string, allowe
 /** What to do with each column of one table's entries: decided once per table and column list. */
 interface ColumnPlan {
   source: AuditEntry['columns'];
+  /** A GENERATED ALWAYS identity column is among the kept ones. */
+  identityAlways: boolean;
   kept: { name: string; type: string; masked: boolean; notNullNoDefault: boolean }[];
   unrestorable: string | null;
 }
@@ -207,7 +210,8 @@ function planColumns(entry: AuditEntry, table: TableFacts, facts: DatabaseFacts,
       unrestorable ??= `column ${current.name} is NOT NULL without a default and the entry has no value for it`;
     }
   }
-  return { source: entry.columns, kept, unrestorable };
+  const identityAlways = kept.some((c) => table.columns.get(c.name)?.identityAlways === true);
+  return { source: entry.columns, identityAlways, kept, unrestorable };
 }
 
 function planUpdate(entry: AuditEntry, columns: readonly string[], why: UpdateStep['why'], facts: DatabaseFacts, conflict: ConflictFn): UpdateStep | null {
