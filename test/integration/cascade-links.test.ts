@@ -6,7 +6,7 @@ import { loadForeignKeys, runSetup, withClient } from '@walaudit/pg';
 import { createCorrelator, type Correlator } from '@walaudit/correlator';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
 import { embeddedStore, startPipeline, type RunningPipeline } from '../support/pipeline-harness.js';
-import { CASCADE_DDL, CUSTOMER_1_CASCADE, fillCascadeData, rowLabel } from '../support/cascade-fixture.js';
+import { CASCADE_DDL, CUSTOMER_1_CASCADE, fillCascadeData, rowLabel, runAndWaitForEntries } from '../support/cascade-fixture.js';
 
 /** Cascade links end to end: real foreign keys, a real cascade in Postgres, links read back from ClickHouse. */
 describe('cascade links', () => {
@@ -53,10 +53,8 @@ describe('cascade links', () => {
 
   it('links every row a root delete removed to its parent and to the root, across batches', async () => {
     await fillCascadeData(admin);
-    const before = await store.countEntries();
-    await admin.query('DELETE FROM customers WHERE id = 1');
     // 1 customer + 10 cascaded deletes + 1 SET NULL update
-    await pipeline.waitForEntries(before + 12);
+    await runAndWaitForEntries(admin, store, 'DELETE FROM customers WHERE id = 1', 12);
     const [root] = await store.queryLog({ table: 'customers', op: 'delete', limit: 1 });
     const caused = await waitForLinks(links, root!.id, 11);
     expect(caused.filter((l) => l.kind === 'cascade').map((l) => rowLabel(l.table, l.key)).sort()).toEqual([...CUSTOMER_1_CASCADE.cascade].sort());
@@ -84,9 +82,7 @@ describe('cascade links', () => {
   });
 
   it('leaves deletes without a foreign-key path unlinked in their transaction', async () => {
-    const before = await store.countEntries();
-    await admin.query('BEGIN; DELETE FROM notes WHERE id = 6; DELETE FROM shipments WHERE id = 2; COMMIT');
-    await pipeline.waitForEntries(before + 2);
+    await runAndWaitForEntries(admin, store, 'BEGIN; DELETE FROM notes WHERE id = 6; DELETE FROM shipments WHERE id = 2; COMMIT', 2);
     const stored = await store.queryLog({ op: 'delete', limit: 2 });
     expect(stored[0]!.tx.xid).toBe(stored[1]!.tx.xid);
     for (const entry of stored) {

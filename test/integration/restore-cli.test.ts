@@ -4,7 +4,7 @@ import { findFreePort, runSetup } from '@walaudit/pg';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
 import { spawnWalaudit, runWalaudit, type WalauditProcess } from '../support/walaudit-process.js';
 import { tempDir } from '../support/temp-dir.js';
-import { CASCADE_DDL, fillCascadeData, snapshotTables } from '../support/cascade-fixture.js';
+import { CASCADE_DDL, CASCADE_FILL_ENTRIES, fillCascadeData, snapshotTables } from '../support/cascade-fixture.js';
 
 /** Standalone, as a user runs it: `walaudit start` holds the store; log and restore ask it over HTTP. */
 describe('walaudit log --caused-by and walaudit restore against a running start', () => {
@@ -35,7 +35,7 @@ describe('walaudit log --caused-by and walaudit restore against a running start'
 
   it('prints the tree, plans, restores in the start process, reports the job, and exits 1 on a refused conflict', async () => {
     const snapshot = await snapshotTables(admin);
-    const stored = (await start.status())!.entriesStored;
+    const stored = (await start.waitFor((status) => status.entriesStored >= CASCADE_FILL_ENTRIES)).entriesStored;
     await admin.query('DELETE FROM customers WHERE id = 1');
     await start.waitFor((status) => status.entriesStored >= stored + 12);
     const rootId = (JSON.parse((await runWalaudit(['log', '--table', 'customers', '--op', 'delete', '--limit', '1', '--json'], env)).stdout) as { id: string }).id;

@@ -6,7 +6,7 @@ import { createTestDatabase, uniqueName, type TestDatabase } from '../support/po
 import { startLocalRedis, type LocalRedis } from '../support/redis.js';
 import { spawnWalaudit, runWalaudit, type WalauditProcess } from '../support/walaudit-process.js';
 import { tempDir } from '../support/temp-dir.js';
-import { CASCADE_DDL, fillCascadeData, snapshotTables } from '../support/cascade-fixture.js';
+import { CASCADE_DDL, CASCADE_FILL_ENTRIES, fillCascadeData, snapshotTables } from '../support/cascade-fixture.js';
 
 const BIG = 20_000;
 
@@ -57,7 +57,7 @@ describe('restore jobs on Redis', () => {
     const snapshot = await snapshotTables(admin);
     const visits = await admin.query('SELECT md5(string_agg(row_to_json(v)::text, \',\' ORDER BY id)) AS sum FROM visits v');
 
-    const storedBefore = (await start.status())!.entriesStored;
+    const storedBefore = (await start.waitFor((status) => status.entriesStored >= CASCADE_FILL_ENTRIES + BIG, 120_000)).entriesStored;
     await admin.query('DELETE FROM customers WHERE id = 1');
     await start.waitFor((status) => status.entriesStored >= storedBefore + BIG + 12, 120_000);
     const log = await runWalaudit(['log', '--table', 'customers', '--op', 'delete', '--limit', '1', '--json'], env);

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseLsn, type AuditEntry } from '@walaudit/core';
+import type { AuditEntry } from '@walaudit/core';
 import { createTestDatabase, uniqueName, withUrl, type TestDatabase } from '../support/postgres.js';
-import { CASCADE_DDL, fillCascadeData, snapshotTables } from '../support/cascade-fixture.js';
+import { CASCADE_DDL, fillCascadeData, runAndWaitForEntries, snapshotTables } from '../support/cascade-fixture.js';
 import { startCascadePipeline, type CascadePipeline } from '../support/restore-harness.js';
 
 /** Restores against the real Postgres, from entries and links the real pipeline stored. */
@@ -26,20 +26,7 @@ describe('restore', () => {
     await db?.drop();
   });
 
-  /**
-   * Runs the SQL and waits for its entries: counted by position, past the WAL position before it,
-   * because the audited inserts of an earlier restore may still be arriving.
-   */
-  const deleteAndWait = async (sql: string, entries: number) => {
-    const [{ lsn }] = (await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows;
-    await admin.query(sql);
-    for (let i = 0; i < 600; i++) {
-      const [row] = await run.store.select<{ n: string }>(`SELECT toString(count()) AS n FROM ${run.store.table('audit_log')} FINAL WHERE lsn > {lsn:UInt64}`, { lsn: parseLsn(lsn!).toString() });
-      if (Number(row!.n) >= entries) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`entries of ${sql} not stored`);
-  };
+  const deleteAndWait = (sql: string, entries: number) => runAndWaitForEntries(admin, run.store, sql, entries);
 
   const waitForLinks = async (rootId: string, count: number) => {
     for (let i = 0; i < 300; i++) {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { parseLsn } from '@walaudit/core';
 import { TYPE_COLUMNS, TYPE_COLUMNS_DDL } from './type-columns.js';
 
 /**
@@ -44,6 +45,9 @@ export async function fillCascadeData(client: pg.ClientBase): Promise<void> {
   }
 }
 
+/** Entries fillCascadeData's inserts make. */
+export const CASCADE_FILL_ENTRIES = 20;
+
 /** Every table as `row_to_json` text, sorted: what a restore must give back exactly. */
 export async function snapshotTables(client: pg.ClientBase): Promise<Record<string, string[]>> {
   const snapshot: Record<string, string[]> = {};
@@ -67,3 +71,19 @@ export const CUSTOMER_1_CASCADE = {
     'shipments {"id":"1"}'],
   setNull: ['notes {"id":"5"}'],
 };
+
+/**
+ * Runs the SQL and waits until the store holds `entries` entries committed after it started. By
+ * WAL position, not by count: entries of earlier statements (a fill, a restore's inserts) may still
+ * be arriving when it runs.
+ */
+export async function runAndWaitForEntries(client: pg.ClientBase, store: { select<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>; table(name: string): string }, sql: string, entries: number): Promise<void> {
+  const [{ lsn }] = (await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows as [{ lsn: string }];
+  await client.query(sql);
+  for (let i = 0; i < 600; i++) {
+    const [row] = await store.select<{ n: string }>(`SELECT toString(count()) AS n FROM ${store.table('audit_log')} FINAL WHERE lsn > {lsn:UInt64}`, { lsn: parseLsn(lsn).toString() });
+    if (Number(row!.n) >= entries) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the ${entries} entries of ${sql} were not stored within a minute`);
+}
