@@ -5,8 +5,9 @@
 //   npm run bench                        (builds first)
 //   node --expose-gc bench/run.mjs       (uses the existing dist)
 //
-// Environment: BENCH_RUNS (3), BENCH_DELETE_ROWS (1000000), BENCH_TX_COUNT (200000),
-// BENCH_CASES (delete,tx,alerts), BENCH_ALERTS (200: bulk DELETEs in the alerts case), BENCH_TIMEOUT_S (300: longest wait for walaudit per measurement),
+// Environment: BENCH_RUNS (3), BENCH_DELETE_ROWS (1000000), BENCH_TX_COUNT (200000), BENCH_RESTORE_BATCH_ROWS (5000),
+// BENCH_CASES (delete,tx,alerts; also cascade, restore), BENCH_ALERTS (200: bulk DELETEs in the alerts case),
+// BENCH_CASCADE_ROWS (1000000), BENCH_RESTORE_ROWS (100000), BENCH_TIMEOUT_S (300: longest wait for walaudit per measurement),
 // BENCH_BUDGET_S (840: no new run starts past it), BENCH_PG_DURABLE (1; 0 = fsync off),
 // BENCH_CPU_PROF (a directory: run walaudit with --cpu-prof there and summarise the profiles),
 // BENCH_NODE_FLAGS (extra node flags for walaudit), BENCH_CLI_MAIN (another build's dist/main.js).
@@ -24,6 +25,7 @@ import { summarizeProfileFile } from './cpuprofile-top.mjs';
 import { round, summarize } from './stats.mjs';
 import { CLI_MAIN, runWalaudit } from './walaudit-run.mjs';
 import { measureAlertLatency } from './alert-latency.mjs';
+import { measureCascade, measureRestore } from './cascade-cases.mjs';
 import { createSlots, dropSlots, prepareDeleteTable, prepareTxTable, runDelete, runTx, DELETE_TABLE, TX_TABLE } from './workloads.mjs';
 
 const envInt = (name, fallback) => {
@@ -259,6 +261,25 @@ async function main() {
   if (CONFIG.cases.includes('alerts')) {
     // Alert latency (issue 4): commit of a bulk DELETE -> webhook, under a 10k row changes/s load.
     cases.alertLatency = await measureAlertLatency(ctx, { alerts: CONFIG.alerts, rowsPerDelete: 100, loadRowsPerSecond: 10_000, intervalMs: 150, timeoutMs: 30_000, log });
+  }
+  // Cascade links and restores (issue 5): their own summaries, see bench/cascade-cases.mjs.
+  for (const [name, enabled, measure, options] of [
+    ['cascade1M', CONFIG.cases.includes('cascade'), measureCascade, { rows: envInt('BENCH_CASCADE_ROWS', 1_000_000), timeoutMs: CONFIG.walauditTimeoutSeconds * 1000, log }],
+    ['restore100k', CONFIG.cases.includes('restore'), measureRestore, { rows: envInt('BENCH_RESTORE_ROWS', 100_000), log }],
+  ]) {
+    if (!enabled) continue;
+    const runs = [];
+    for (let run = 1; run <= CONFIG.runs && budgetLeft() > 0; run++) {
+      runs.push(await measure(ctx, run, options));
+      cases[name] = { runsSoFar: runs };
+      global.gc?.();
+    }
+    const pick = (fn) => summarize(runs.map(fn));
+    cases[name] = name === 'cascade1M'
+      ? { rows: options.rows, runsCompleted: runs.length, withLinksEventsPerSecond: pick((r) => r.withLinks.eventsPerSecond), withoutLinksEventsPerSecond: pick((r) => r.withoutLinks.eventsPerSecond),
+          rateWithOverWithout: pick((r) => r.rateWithOverWithout), withLinksPeakRssMB: pick((r) => r.withLinks.peakRssMB), withoutLinksPeakRssMB: pick((r) => r.withoutLinks.peakRssMB), runs }
+      : { rows: options.rows, runsCompleted: runs.length, restoreRowsPerSecond: pick((r) => r.restoreRowsPerSecond), copyRowsPerSecond: pick((r) => r.copyRowsPerSecond),
+          ratioToCopy: pick((r) => r.ratioToCopy), target: { ratioToCopy: '>= 0.3', met: runs.length > 0 && summarize(runs.map((r) => r.ratioToCopy)).median >= 0.3 }, runs };
   }
   if (CONFIG.deleteRows !== 1_000_000 || CONFIG.txCount !== 200_000) {
     notes.push(`sizes overridden: BENCH_DELETE_ROWS=${CONFIG.deleteRows}, BENCH_TX_COUNT=${CONFIG.txCount} (the case names keep their nominal sizes)`);

@@ -109,7 +109,7 @@ async function stopChild(child, graceMs) {
  * @param {string} [o.cpuProfDir]  run the child with --cpu-prof into this directory
  * @param {(line: string) => void} o.log
  */
-export async function runWalaudit({ url, slot, publication, target, timeoutMs, startTimeoutMs = 120_000, cpuProfDir, log }) {
+export async function runWalaudit({ url, slot, publication, target, timeoutMs, startTimeoutMs = 120_000, cpuProfDir, log, env = {} }) {
   const workDir = await mkdtemp(join(tmpdir(), 'walaudit-bench-'));
   const dataDir = join(workDir, 'data');
   const port = await findFreePort();
@@ -121,7 +121,7 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
   let slotActiveAt = null;
   slotWatch.done.then((t) => (slotActiveAt = t), () => undefined);
   const spawnedAt = performance.now();
-  const child = trackChild(spawn(process.execPath, args, { cwd: workDir, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = trackChild(spawn(process.execPath, args, { cwd: workDir, env: { ...childEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
   for (const stream of [child.stdout, child.stderr]) {
     stream.on('data', (chunk) => {
       logFile.write(chunk);

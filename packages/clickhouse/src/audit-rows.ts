@@ -24,7 +24,7 @@ const MAX_RETENTION_DAYS = 65_535;
 const TSV_SPECIAL = /[\\\t\n\r]/;
 const TSV_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
-function tsvField(text: string): string {
+export function tsvField(text: string): string {
   // Canonical JSON has no raw tab or line break (JSON escapes control characters), and most bodies
   // have no backslash either: the test is all most of them cost.
   return TSV_SPECIAL.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => TSV_ESCAPES[c]!) : text;

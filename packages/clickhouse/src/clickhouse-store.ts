@@ -15,6 +15,13 @@ import { applyMigrations } from './migrations.js';
 import { openStoreClient, type ClickHouseStoreOptions, type StoreClient } from './store-client.js';
 import { withStoreErrors } from './store-errors.js';
 
+const TSV_UNESCAPES: Record<string, string> = { t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', '0': '\0', '\\': '\\', "'": "'" };
+
+/** TabSeparated output escapes backslash, tab, line breaks (and a few more): undone here. */
+function unescapeTsv(field: string): string {
+  return field.includes('\\') ? field.replace(/\\(.)/g, (_, c: string) => TSV_UNESCAPES[c] ?? c) : field;
+}
+
 /** Same rule as the config schema (store.database), so the name is safe inside backticks. */
 const DATABASE_NAME = /^[A-Za-z0-9_]+$/;
 
@@ -144,6 +151,32 @@ export class ClickHouseStore implements AuditStore {
   async insertRows(name: string, rows: readonly Record<string, unknown>[]): Promise<void> {
     if (rows.length === 0) return;
     await this.call(() => this.store.client.insert({ table: this.table(name), values: [...rows], format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } }));
+  }
+
+  /**
+   * Inserts TabSeparated rows into another table of this database (cascade links), synchronously
+   * like insertEntries. `table` is a bare identifier.
+   */
+  async insertTsv(table: string, columns: readonly [string, ...string[]], rows: string): Promise<void> {
+    if (rows.length === 0) return;
+    await this.call(() => this.store.insertTsv(this.databaseName, table, columns, Buffer.from(rows, 'utf8')));
+  }
+
+  /**
+   * Like select, as TabSeparated rows of fields (unescaped): for big reads, about a quarter faster
+   * than JSONEachRow, whose every row (an event is JSON inside JSON) the client parses once more.
+   */
+  selectFields(query: string, query_params?: Record<string, unknown>): Promise<string[][]> {
+    return this.call(async () => {
+      const result = await this.store.client.query({ query, query_params, format: 'TabSeparated' });
+      const text = await result.text();
+      const rows: string[][] = [];
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        rows.push(line.split('\t').map(unescapeTsv));
+      }
+      return rows;
+    });
   }
 
   /** Runs a statement that returns no rows (ALTER, OPTIMIZE), errors mapped. */

@@ -3,3 +3,4 @@ export type { ClickHouseStoreOptions } from './store-client.js';
 export { applyMigrations, loadMigrations, MIGRATIONS_DIR, type Migration } from './migrations.js';
 export { toStoreError } from './store-errors.js';
 export { createClickHouseAlertStore } from './alert-store.js';
+export { ClickHouseCascadeLinks } from './cascade-link-store.js';

@@ -34,6 +34,7 @@ const DEFAULTS = {
   retention: { defaultDays: 90 },
   masking: {},
   alerts: ALERTS_DEFAULTS,
+  cascade: { links: true, refreshIntervalMs: 60_000, maxTrackedKeys: 5_000_000, onConflict: 'fail', queue: 'walaudit-restore', attempts: 3, jobLockMs: 30_000, batchRows: 5_000 },
   rules: [],
 };
 
@@ -78,6 +79,7 @@ describe('parseConfig defaults', () => {
       pipeline: { batchSize: 1, flushIntervalMs: 0, heartbeatIntervalMs: 100, lagWarnBytes: 0, retryInitialMs: 10, retryMaxMs: 10 },
       retention: { defaultDays: 0 },
       masking: { hashKey: 'secret' },
+      cascade: { links: false, refreshIntervalMs: 1_000, maxTrackedKeys: 10, restoreUrl: 'postgres://restorer@h/db', onConflict: 'new-key', redisUrl: 'redis://r:6379', queue: 'q.1', attempts: 1, jobLockMs: 1_000, batchRows: 1 },
       rules: [
         {
           tables: ['public.users', 'app.*'],
@@ -96,6 +98,12 @@ describe('parseConfig defaults', () => {
 });
 
 describe('parseConfig errors', () => {
+  it('names a bad restore conflict policy and a queue name BullMQ would refuse', () => {
+    const message = configError({ cascade: { onConflict: 'overwrite', queue: 'a:b' } }).message;
+    expect(message).toContain('"cascade.onConflict"');
+    expect(message).toContain('"cascade.queue": letters, digits, _ . - only (no ":")');
+  });
+
   it('names a bad nested field by its dotted path, with code CONFIG_INVALID', () => {
     const error = configError({ pipeline: { batchSize: 0 } });
     expect(error.code).toBe('CONFIG_INVALID');

@@ -112,6 +112,31 @@ export const configSchema = z
       .prefault({}),
     /** Alerts on bulk and critical-table deletions, and where they are sent (alerts-config.schema.ts). */
     alerts: alertsConfigSchema,
+    cascade: z
+      .object({
+        /** Link rows removed by ON DELETE CASCADE (or nulled by SET NULL) to the delete that caused them. */
+        links: z.boolean().default(true),
+        /** Foreign keys are read from the catalog again at least this often, in ms (and after every table shape change). */
+        refreshIntervalMs: z.number().int().min(1_000).default(60_000),
+        /** Most deleted parent keys remembered within one transaction; bounds the correlator's memory. */
+        maxTrackedKeys: z.number().int().min(1).default(5_000_000),
+        /** Postgres URL of the role restores connect as (needs INSERT, and UPDATE for --revert). Default: source.url. */
+        restoreUrl: z.string().optional(),
+        /** What a restore does when a row cannot go back as it was: fail (nothing restored), skip the row, or give it a new key. */
+        onConflict: z.string().pipe(z.enum(['fail', 'skip', 'new-key'])).default('fail'),
+        /** Redis URL of the restore job queue (BullMQ). Empty: restores run in the `start` process (standalone). */
+        redisUrl: z.string().optional(),
+        /** BullMQ queue name of restore jobs. */
+        queue: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (no ":")').default('walaudit-restore'),
+        /** Attempts of a restore job that fails with a transient error (connection lost, deadlock). */
+        attempts: z.number().int().min(1).max(100).default(3),
+        /** How long a worker's lock on a restore job lasts, in ms: a job whose worker died goes to another worker after this. */
+        jobLockMs: z.number().int().min(1_000).default(30_000),
+        /** Rows inserted per statement by a restore. */
+        batchRows: z.number().int().min(1).max(100_000).default(5_000),
+      })
+      .strict()
+      .prefault({}),
     /** Audit rules, first match wins. Default: every table, every operation, no masking. */
     rules: z.array(auditRuleSchema).default([]),
   })

@@ -28,6 +28,7 @@ export type WalauditErrorCode =
   | 'ALERT_NOT_FOUND'
   | 'NOTIFY_FAILED'
   | 'WINDOW_STORE_UNAVAILABLE'
+  | 'RESTORE_CONFLICT'
   | 'INTERNAL';
 
 export interface WalauditErrorOptions {

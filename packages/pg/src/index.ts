@@ -16,3 +16,5 @@ export * from './catalog.js';
 export * from './replication-source.js';
 export * from './slot-monitor.js';
 export * from './source-identity.js';
+// Cascade links and restores: foreign keys from the catalog.
+export * from './foreign-keys.js';

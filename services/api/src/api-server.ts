@@ -11,7 +11,20 @@ export interface ApiServerDeps {
   registry: Registry;
   /** The alerter, when alerts are enabled: `GET /alerts`, `POST /alerts/ack`. */
   alerts?: AlertsApi;
+  /**
+   * Routes of the services started with the pipeline (cascade links, restore jobs), by path. They
+   * answer any method; a POST body is parsed as JSON.
+   */
+  routes?: Readonly<Record<string, ApiRoute>>;
 }
+
+export interface ApiRequest {
+  method: string;
+  url: URL;
+  body: unknown;
+}
+
+export type ApiRoute = (request: ApiRequest) => Promise<{ status: number; body: unknown }>;
 
 export interface ApiServer {
   readonly port: number;
@@ -41,6 +54,11 @@ async function route(deps: ApiServerDeps, request: IncomingMessage, response: Se
     if (request.method !== 'POST') return sendJson(response, 405, { error: 'POST /alerts/ack with {"ids": [...], "by": "name"}' });
     if (!deps.alerts) throw new WalauditError('CONFIG_INVALID', 'alerts are disabled in this walaudit (alerts.enabled: false)');
     return sendJson(response, 200, await deps.alerts.acknowledge(await readAckRequest(request)));
+  }
+  const extra = deps.routes?.[url.pathname];
+  if (extra) {
+    const answer = await extra({ method: request.method ?? 'GET', url, body: await readJsonBody(request) });
+    return sendJson(response, answer.status, answer.body);
   }
   if (request.method !== 'GET') return sendJson(response, 405, { error: 'only GET is served' });
   switch (url.pathname) {
@@ -76,6 +94,19 @@ export function parseLogQuery(params: URLSearchParams): LogQuery {
   if (since !== undefined && Number.isNaN(Date.parse(since))) throw new WalauditError('CONFIG_INVALID', `"since" is not a time: ${since}`);
   const xid = params.get('xid');
   return { limit, op: op as ChangeOp | undefined, since: since ? new Date(since).toISOString() : undefined, table: params.get('table') ?? undefined, xid: xid ? Number(xid) : undefined };
+}
+
+async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+  if (request.method === 'GET' || request.method === 'HEAD') return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new WalauditError('CONFIG_INVALID', 'the request body is not JSON');
+  }
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -3,10 +3,13 @@ import { describeError, isWalauditError } from '@walaudit/core';
 import { loadConfig, type CommonFlags } from './config-loader.js';
 import { createLogger } from './logger.js';
 import { startCommand } from './commands/start.js';
+import { servicesCommand } from './commands/services-command.js';
 import { logCommand, statusCommand, verifyCommand, type LogFlags } from './commands/read-commands.js';
 import { setupCommand, teardownCommand } from './commands/setup-commands.js';
 import { WALAUDIT_VERSION } from './version.js';
 import { registerAlertsCommands } from './commands/alerts-cli.js';
+import { causedByCommand } from './commands/cascade-commands.js';
+import { restoreCommand, type RestoreFlags } from './commands/restore-command.js';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const log = createLogger('walaudit');
@@ -50,7 +53,9 @@ withCommonOptions(program.command('teardown'))
 
 withCommonOptions(program.command('start'))
   .description('run the pipeline in the foreground (without a source: a local demo database)')
-  .action((flags: CommonFlags) => run(() => startCommand(loadConfig(flags), log)));
+  .option('--services <list>', 'run only these services (distributed mode): restorer')
+  .action((flags: CommonFlags & { services?: string }) =>
+    run(() => (flags.services ? servicesCommand(loadConfig(flags), flags.services, log) : startCommand(loadConfig(flags), log))));
 
 withCommonOptions(program.command('log'))
   .description('list audit entries, newest first')
@@ -60,7 +65,9 @@ withCommonOptions(program.command('log'))
   .option('--xid <xid>', 'entries of one transaction')
   .option('--limit <n>', 'most entries shown', '50')
   .option('--json', 'JSON lines instead of text')
-  .action((flags: CommonFlags & LogFlags) => run(() => logCommand(loadConfig(flags), flags, out)));
+  .option('--caused-by <id>', 'everything the deletion of this entry removed or nulled (ON DELETE CASCADE / SET NULL), as a tree')
+  .action((flags: CommonFlags & LogFlags & { causedBy?: string }) =>
+    run(() => (flags.causedBy ? causedByCommand(loadConfig(flags), flags.causedBy, flags, out) : logCommand(loadConfig(flags), flags, out))));
 
 withCommonOptions(program.command('verify'))
   .description('recompute the hash chain; exit 1 and name the first altered, removed or inserted entry')
@@ -73,5 +80,19 @@ withCommonOptions(program.command('status'))
   .action((flags: CommonFlags & { json?: boolean }) => run(() => statusCommand(loadConfig(flags), flags, out)));
 
 registerAlertsCommands(program, { withCommonOptions, run, out, log });
+
+withCommonOptions(program.command('restore'))
+  .argument('[entryId]', 'the delete to undo (an entry id from walaudit log)')
+  .description('put deleted rows back (one row, a transaction, a cascade) or revert an update, in one transaction')
+  .option('--tx <xid>', 'every row this transaction deleted')
+  .option('--cascade <entryId>', 'the row and everything its deletion removed or set to NULL')
+  .option('--revert <entryId>', 'an updated row back to its values before the update')
+  .option('--dry-run', 'print the ordered SQL and every conflict; change nothing')
+  .addOption(new Option('--on-conflict <policy>', 'what to do when a row cannot go back as it was (default cascade.onConflict: fail)').choices(['fail', 'skip', 'new-key']))
+  .option('--wait', 'follow the job: progress, then the report')
+  .option('--status <job>', 'show a restore job')
+  .option('--user <name>', 'who asks (recorded with the restored rows; default: the OS user)')
+  .option('--json', 'print the report (or job) as JSON')
+  .action((entryId: string | undefined, flags: CommonFlags & RestoreFlags) => run(() => restoreCommand(loadConfig(flags), entryId, flags, out)));
 
 await program.parseAsync(process.argv);

@@ -22,3 +22,22 @@ export async function askRunningInstance<T>(config: WalauditConfig, path: string
   }
   return body;
 }
+
+/** POSTs JSON to a running `walaudit start`; undefined when none listens. Errors carry its code. */
+export async function postToRunningInstance<T>(config: WalauditConfig, path: string, body: unknown): Promise<T | undefined> {
+  const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}${path}`;
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(600_000) });
+  } catch (error) {
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    if (code === 'ECONNREFUSED') return undefined;
+    throw new WalauditError('SERVER_NOT_RUNNING', `cannot reach walaudit at ${url}: ${(error as Error).message}`, { cause: error });
+  }
+  const answer = (await response.json()) as T & { error?: { code: WalauditErrorCode; message: string } };
+  if (!response.ok && answer.error) {
+    const code = answer.error.code ?? 'INTERNAL';
+    throw new WalauditError(code, answer.error.message.startsWith(`${code}: `) ? answer.error.message.slice(code.length + 2) : answer.error.message);
+  }
+  return answer;
+}

@@ -6,6 +6,8 @@ import { openStore } from '../open-store.js';
 import { createStandalonePipeline } from '../standalone-pipeline.js';
 import { startDemoSource } from '../demo-source.js';
 import { createConfiguredAlerter } from '../alerts-wiring.js';
+import { startCascadeServices } from '../cascade-services.js';
+import { startRestoreServices } from '../restore-services.js';
 
 /** `walaudit start`: the standalone pipeline in the foreground until SIGINT/SIGTERM. */
 export async function startCommand(config: WalauditConfig, log: Logger): Promise<void> {
@@ -20,10 +22,14 @@ export async function startCommand(config: WalauditConfig, log: Logger): Promise
   // Alerts: fed by each stored batch; windows recounted from the store first (see window-rebuild.ts).
   const alerter = config.alerts.enabled ? createConfiguredAlerter({ config, store, registry: metrics.registry, sourceUrl, log: log.child('alerts') }) : null;
   if (alerter) await alerter.rebuild();
-  const pipeline = createStandalonePipeline({ config, sourceUrl, store, storeLabel: label, metrics, log: log.child('pipeline'), observers: alerter ? [alerter.observe] : [] });
+  const cascade = startCascadeServices(config, store, sourceUrl, log.child('cascade'));
+  const observers = [...(alerter ? [alerter.observe] : []), ...cascade.observers];
+  const restores = startRestoreServices(config, store, sourceUrl, log.child('restore'));
+  const routes = { ...cascade.routes, ...restores.routes };
+  const pipeline = createStandalonePipeline({ config, sourceUrl, store, storeLabel: label, metrics, log: log.child('pipeline'), observers });
   const status = async () => ({ ...(await pipeline.status()), ...(alerter ? { alerts: alerter.status() } : {}) });
-  const api = await startApiServer({ host: config.http.host, port: config.http.port, status, store, registry: metrics.registry, alerts: alerter ?? undefined });
-  log.info(`HTTP API on http://${config.http.host}:${api.port} (/health, /metrics, /status, /entries, /verify${alerter ? ', /alerts' : ''})`);
+  const api = await startApiServer({ host: config.http.host, port: config.http.port, status, store, registry: metrics.registry, alerts: alerter ?? undefined, routes });
+  log.info(`HTTP API on http://${config.http.host}:${api.port} (/health, /metrics, /status, /entries, /verify${alerter ? ', /alerts' : ''}, /cascade, /restores)`);
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -48,6 +54,7 @@ export async function startCommand(config: WalauditConfig, log: Logger): Promise
     process.off('SIGTERM', onSignal);
     await api.close();
     await alerter?.close();
+    await restores.close();
     await store.close();
     await demo?.stop();
   }

@@ -1,0 +1,3 @@
+export * from './restore.types.js';
+export * from './restore-order.js';
+export * from './restore-plan.js';

@@ -1,0 +1,95 @@
+import { WalauditError, type AuditEntry, type AuditStore, type CascadeLink, type WalauditConfig } from '@walaudit/core';
+import { ClickHouseCascadeLinks, ClickHouseStore } from '@walaudit/clickhouse';
+import { loadForeignKeys, SlotMonitor, withClient } from '@walaudit/pg';
+import { retryWhileRetriable, type StoredBatchObserver } from '@walaudit/audit-writer';
+import { createCorrelator } from '@walaudit/correlator';
+import type { ApiRoute } from '@walaudit/api';
+import type { Logger } from './logger.js';
+
+/** The cascade links and entry lookups of the configured store (ClickHouse, embedded or server). */
+export function cascadeLinksOf(store: AuditStore): ClickHouseCascadeLinks {
+  if (!(store instanceof ClickHouseStore)) throw new WalauditError('INTERNAL', 'cascade links need the ClickHouse store');
+  return new ClickHouseCascadeLinks(store);
+}
+
+export interface CausedByAnswer {
+  root: AuditEntry | null;
+  links: CascadeLink[];
+}
+
+/** `log --caused-by`: the entry and the links of everything its deletion removed or nulled. */
+export async function causedBy(links: ClickHouseCascadeLinks, entryId: string): Promise<CausedByAnswer> {
+  const [root] = await links.entriesByIds([entryId]);
+  if (!root) throw new WalauditError('CONFIG_INVALID', `no audit entry has id ${entryId} (ids look like 00000000019C3E28-0; see walaudit log)`);
+  return { root, links: await links.linksCausedBy(entryId) };
+}
+
+export interface CascadeServices {
+  observers: StoredBatchObserver[];
+  routes: Record<string, ApiRoute>;
+}
+
+/**
+ * The correlator of the standalone pipeline: reads the foreign keys, links again what the last
+ * run stored but did not confirm, then observes every stored batch. GET /cascade?caused-by=ID
+ * answers `walaudit log --caused-by` while `start` holds the store.
+ */
+export function startCascadeServices(config: WalauditConfig, store: AuditStore, sourceUrl: string, log: Logger): CascadeServices {
+  const links = cascadeLinksOf(store);
+  const routes: Record<string, ApiRoute> = {
+    '/cascade': async ({ url }) => {
+      const id = url.searchParams.get('caused-by');
+      if (!id) throw new WalauditError('CONFIG_INVALID', '"caused-by" (an entry id) is required');
+      return { status: 200, body: await causedBy(links, id) };
+    },
+  };
+  if (!config.cascade.links) return { observers: [], routes };
+  const retry = { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs };
+  const correlator = createCorrelator({
+    links: {
+      // A failed link insert is retried here: thrown, it would fail the batch after its entries are
+      // stored, and the replay would skip them (links come back only at the next start's recovery).
+      insertLinks: (batch) => retryWhileRetriable(() => links.insertLinks(batch), { ...retry, onRetry: (n, ms, error) => log.warn(`storing cascade links failed (attempt ${n}), retrying in ${ms} ms: ${String(error)}`) }),
+      linksCausedBy: (id) => links.linksCausedBy(id),
+      linkOf: (id) => links.linkOf(id),
+      linksOfTransaction: (xid) => links.linksOfTransaction(xid),
+      rootCascade: (root) => links.rootCascade(root),
+    },
+    entries: links,
+    loadForeignKeys: () => withClient(sourceUrl, 'walaudit-correlator', (client) => loadForeignKeys(client, sourceUrl)),
+    refreshIntervalMs: config.cascade.refreshIntervalMs,
+    maxTrackedKeys: config.cascade.maxTrackedKeys,
+    warn: (message) => log.warn(message),
+  });
+  // Prepared with the first stored batch, not before `start` serves: an unreachable Postgres must
+  // not keep the API (status, health) down. By then the reader is connected, and the slot has not
+  // confirmed anything new, so its confirmed position still marks what the last run left unlinked.
+  let ready: Promise<void> | null = null;
+  const prepare = () =>
+    (ready ??= (async () => {
+      await retryWhileRetriable(() => correlator.start(), { ...retry, onRetry: (n, ms, error) => log.warn(`cannot read the foreign keys (attempt ${n}), retrying in ${ms} ms: ${String(error)}`) });
+      const monitor = new SlotMonitor(sourceUrl, config.source.slot);
+      try {
+        const slot = await monitor.state();
+        if (slot.exists && slot.confirmedLsn !== null) {
+          const relinked = await correlator.recover(slot.confirmedLsn);
+          if (relinked > 0) log.info(`linked ${relinked} cascaded rows stored before the last stop but not confirmed`);
+        }
+      } finally {
+        await monitor.close();
+      }
+      log.info(`cascade links on: ${correlator.foreignKeys.filter((fk) => fk.onDelete === 'cascade' || fk.onDelete === 'set-null').length} cascading foreign keys`);
+    })().catch((error: unknown) => {
+      ready = null;
+      throw error;
+    }));
+  return {
+    observers: [
+      async (stored) => {
+        await prepare();
+        await correlator.observe(stored);
+      },
+    ],
+    routes,
+  };
+}

@@ -1,0 +1,212 @@
+import type pg from 'pg';
+import {
+  planRestore,
+  qualifiedName,
+  WalauditError,
+  type AuditRule,
+  type CascadeLinkStore,
+  type ConflictPolicy,
+  type DatabaseFacts,
+  type EntryReader,
+  type InsertStep,
+  type RestorePlan,
+  type RestoreReport,
+  type RestoreRequest,
+  type RowImage,
+} from '@walaudit/core';
+import { connectClient, loadForeignKeys, quoteIdent, readableIdent, toWalauditError, withAuditContext } from '@walaudit/pg';
+import { OUTPUT_TEXT, readDatabaseFacts } from './restore-facts.js';
+import { selectEntries } from './restore-selection.js';
+import { batchInsertSql, batchShape, insertSql, planSql, updateSql } from './restore-sql.js';
+import { buildReport } from './restore-report.js';
+
+export interface RestoreDeps {
+  entries: EntryReader;
+  links: CascadeLinkStore;
+  /** Postgres URL of the restore role (cascade.restoreUrl, else source.url). */
+  restoreUrl: string;
+  /** The audit rules: masked columns cannot be put back. */
+  rules: readonly AuditRule[];
+  batchRows: number;
+}
+
+export interface RestoreOptions {
+  policy: ConflictPolicy;
+  dryRun: boolean;
+  /** Who asked (recorded in the audit trail with the restore's inserts). */
+  requestedBy: string;
+  jobId?: string;
+  onProgress?: (progress: RestoreProgress) => void;
+}
+
+export interface RestoreProgress {
+  phase: 'reading' | 'planning' | 'writing' | 'done';
+  done: number;
+  total: number;
+}
+
+/** Most entry ids named in the restore's audit context message; the job report holds them all. */
+const MAX_IDS_IN_CONTEXT = 1_000;
+
+/**
+ * One restore: read the entries, then in one Postgres transaction read the current state, plan,
+ * and write (parents first, batched), with the audit context naming the restore. A conflict under
+ * policy fail, a missing privilege or any error rolls everything back.
+ */
+export async function runRestore(deps: RestoreDeps, request: RestoreRequest, options: RestoreOptions): Promise<RestoreReport> {
+  const progress = (phase: RestoreProgress['phase'], done = 0, total = 0) => options.onProgress?.({ phase, done, total });
+  progress('reading');
+  // The connection opens while the entries are read.
+  const connecting = connectClient(deps.restoreUrl, 'walaudit-restore');
+  connecting.catch(() => undefined);
+  let selection: Awaited<ReturnType<typeof selectEntries>>;
+  try {
+    selection = await selectEntries(request, deps.entries, deps.links);
+  } catch (error) {
+    await connecting.then((c) => c.end()).catch(() => undefined);
+    throw error;
+  }
+  const ids = [...selection.deletes, ...selection.nullings.map((n) => n.entry), ...selection.reverts].map((e) => e.id);
+  const client = await connecting;
+  try {
+    const prepare = async (tx: pg.ClientBase) => {
+      progress('planning');
+      const foreignKeys = await loadForeignKeys(tx, deps.restoreUrl);
+      const facts = await readDatabaseFacts(tx, selection, foreignKeys, deps.rules);
+      const plan = planRestore(request, options.policy, selection, facts);
+      await checkPrivileges(tx, plan, facts);
+      return { plan, facts };
+    };
+    if (options.dryRun) {
+      await client.query('BEGIN READ ONLY');
+      try {
+        const { plan } = await prepare(client);
+        return { ...buildReport(plan, true, new Map()), sql: planSql(plan) };
+      } finally {
+        await client.query('ROLLBACK').catch(() => undefined);
+      }
+    }
+    const context = {
+      user: 'walaudit-restore',
+      requestedBy: options.requestedBy,
+      reason: `restore ${describeRequest(request)}`,
+      restoreJob: options.jobId,
+      restoredEntries: ids.slice(0, MAX_IDS_IN_CONTEXT),
+      restoredEntryCount: ids.length,
+    };
+    try {
+      const newKeys = new Map<string, RowImage>();
+      const plan = await withAuditContext(client, context, async (tx) => {
+        await tx.query('SET CONSTRAINTS ALL DEFERRED');
+        const { plan, facts } = await prepare(tx);
+        if (plan.blocked) throw new BlockedRestore(plan);
+        await execute(tx, plan, facts, deps.batchRows, newKeys, progress);
+        return plan;
+      });
+      progress('done');
+      return buildReport(plan, false, newKeys);
+    } catch (error) {
+      if (error instanceof BlockedRestore) return buildReport(error.plan, false, new Map());
+      throw error;
+    }
+  } catch (error) {
+    throw toWalauditError(error, { url: deps.restoreUrl, action: `restoring ${describeRequest(request)}` });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+class BlockedRestore extends Error {
+  constructor(readonly plan: RestorePlan) {
+    super('restore blocked by conflicts');
+  }
+}
+
+export function describeRequest(request: RestoreRequest): string {
+  switch (request.kind) {
+    case 'entry':
+      return `entry ${request.entryId}`;
+    case 'cascade':
+      return `cascade of ${request.entryId}`;
+    case 'tx':
+      return `transaction ${request.xid}`;
+    case 'revert':
+      return `revert of ${request.entryId}`;
+  }
+}
+
+async function checkPrivileges(tx: pg.ClientBase, plan: RestorePlan, facts: DatabaseFacts): Promise<void> {
+  const missing: string[] = [];
+  const inserted = new Set(plan.levels.flat().map((s) => qualifiedName(s.schema, s.table)));
+  const updated = new Set(plan.updates.map((s) => qualifiedName(s.schema, s.table)));
+  for (const q of inserted) if (!facts.tables.get(q)?.canInsert) missing.push(`INSERT ON ${q}`);
+  for (const q of updated) if (!facts.tables.get(q)?.canUpdate) missing.push(`UPDATE ON ${q}`);
+  if (missing.length === 0) return;
+  const role = (await tx.query<{ role: string }>('SELECT current_user AS role')).rows[0]!.role;
+  throw new WalauditError(
+    'PG_PRIVILEGE',
+    `the restore role ${readableIdent(role)} lacks ${missing.join(', ')}: nothing was restored. Grant it (${missing.map((m) => `GRANT ${m} TO ${readableIdent(role)}`).join('; ')}) or set cascade.restoreUrl to a role that has it`,
+  );
+}
+
+async function execute(
+  tx: pg.ClientBase,
+  plan: RestorePlan,
+  facts: DatabaseFacts,
+  batchRows: number,
+  newKeys: Map<string, RowImage>,
+  progress: (phase: RestoreProgress['phase'], done: number, total: number) => void,
+): Promise<void> {
+  const total = plan.levels.reduce((n, level) => n + level.length, 0) + plan.updates.length;
+  let done = 0;
+  for (const level of plan.levels) {
+    const batches = new Map<string, InsertStep[]>();
+    for (const step of level) {
+      followNewKeys(step, newKeys);
+      if (step.newKey) {
+        const key = facts.tables.get(qualifiedName(step.schema, step.table))!.primaryKey;
+        const sql = insertSql(step).replace(/;( --.*)?$/, ` RETURNING ${key.map(quoteIdent).join(', ')}`);
+        newKeys.set(step.entryId, (await tx.query<RowImage>({ text: sql, types: OUTPUT_TEXT })).rows[0]!);
+        progress('writing', ++done, total);
+        continue;
+      }
+      const shape = batchShape(step);
+      let batch = batches.get(shape);
+      if (!batch) batches.set(shape, (batch = []));
+      batch.push(step);
+      if (batch.length >= batchRows) {
+        await insertBatch(tx, batch);
+        progress('writing', (done += batch.length), total);
+        batches.set(shape, []);
+      }
+    }
+    for (const batch of batches.values()) {
+      if (batch.length === 0) continue;
+      await insertBatch(tx, batch);
+      progress('writing', (done += batch.length), total);
+    }
+  }
+  for (const step of plan.updates) {
+    const result = await tx.query(updateSql(step));
+    if (result.rowCount === 0) throw new WalauditError('RESTORE_CONFLICT', `${qualifiedName(step.schema, step.table)} row of entry ${step.entryId} changed while the restore ran: nothing was restored, run it again`, { retriable: true });
+    progress('writing', ++done, total);
+  }
+}
+
+async function insertBatch(tx: pg.ClientBase, batch: InsertStep[]): Promise<void> {
+  const sample = batch[0]!;
+  const arrays = sample.columns.map((_, i) => batch.map((step) => step.columns[i]!.value));
+  await tx.query(batchInsertSql(sample), arrays);
+}
+
+function followNewKeys(step: InsertStep, newKeys: Map<string, RowImage>): void {
+  for (const follow of step.followsNewKey) {
+    const parentKey = newKeys.get(follow.parentEntryId);
+    if (!parentKey) continue;
+    follow.columns.forEach((name, i) => {
+      const value = parentKey[follow.refColumns[i]!];
+      const column = step.columns.find((c) => c.name === name);
+      if (column && value !== undefined) column.value = value;
+    });
+  }
+}

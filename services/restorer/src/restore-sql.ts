@@ -1,0 +1,49 @@
+import type { ColumnValue, InsertStep, RestorePlan, UpdateStep } from '@walaudit/core';
+import { quoteIdent, quoteLiteral, quoteTable } from '@walaudit/pg';
+
+/** `'text'::type`, the lossless way back from the stored text form; NULL stays NULL. */
+export function castLiteral(column: ColumnValue): string {
+  return column.value === null ? 'NULL' : `${quoteLiteral(column.value)}::${column.type}`;
+}
+
+/** One INSERT per row, as a DBA would read (and could run) them. */
+export function insertSql(step: InsertStep): string {
+  const columns = step.columns.map((c) => quoteIdent(c.name)).join(', ');
+  const values = step.columns.map(castLiteral).join(', ');
+  const overriding = step.overridingSystemValue ? ' OVERRIDING SYSTEM VALUE' : '';
+  const note = step.newKey ? ' -- new key from the column default' : step.followsNewKey.length > 0 ? ' -- foreign key follows the new key of its parent' : '';
+  return `INSERT INTO ${quoteTable(step.schema, step.table)} (${columns})${overriding} VALUES (${values});${note}`;
+}
+
+export function updateSql(step: UpdateStep): string {
+  const set = step.set.map((c) => `${quoteIdent(c.name)} = ${castLiteral(c)}`).join(', ');
+  const where = [...step.where.map((c) => `${quoteIdent(c.name)} = ${castLiteral(c)}`), ...step.expect.map((c) => `${quoteIdent(c.name)} IS NOT DISTINCT FROM ${castLiteral(c)}`)].join(' AND ');
+  return `UPDATE ${quoteTable(step.schema, step.table)} SET ${set} WHERE ${where}; -- ${step.why === 'set-null' ? 'undo ON DELETE SET NULL' : 'revert'} of ${step.entryId}`;
+}
+
+/** The whole plan in execution order, for --dry-run. */
+export function planSql(plan: RestorePlan): string[] {
+  const lines = ['BEGIN;', 'SET CONSTRAINTS ALL DEFERRED;'];
+  for (const level of plan.levels) for (const step of level) lines.push(insertSql(step));
+  for (const step of plan.updates) lines.push(updateSql(step));
+  lines.push('COMMIT;');
+  return lines;
+}
+
+/**
+ * The statement that inserts many rows of one table and column list at once: every value travels
+ * as text in one array per column and is cast back in SQL, so a batch is one round trip.
+ */
+export function batchInsertSql(sample: InsertStep): string {
+  const columns = sample.columns.map((c) => quoteIdent(c.name)).join(', ');
+  const casts = sample.columns.map((c, i) => `u.c${i}::${c.type}`).join(', ');
+  const arrays = sample.columns.map((_, i) => `$${i + 1}::text[]`).join(', ');
+  const aliases = sample.columns.map((_, i) => `c${i}`).join(', ');
+  const overriding = sample.overridingSystemValue ? ' OVERRIDING SYSTEM VALUE' : '';
+  return `INSERT INTO ${quoteTable(sample.schema, sample.table)} (${columns})${overriding} SELECT ${casts} FROM unnest(${arrays}) AS u(${aliases})`;
+}
+
+/** Steps that can share one batched statement: same table, same columns and types. */
+export function batchShape(step: InsertStep): string {
+  return `${step.schema}\u0000${step.table}\u0000${step.overridingSystemValue}\u0000${step.columns.map((c) => `${c.name}\u0001${c.type}`).join('\u0000')}`;
+}
