@@ -1,7 +1,7 @@
 import { parseLsn, WalauditError, type AuditEntry, type ChangeEvent } from '@walaudit/core';
 
 /** The inserted columns of audit_log, in field order; the others are derived from `event` by ClickHouse. */
-export const INSERTED_COLUMNS = ['id', 'lsn', 'seq', 'event', 'prev_hash', 'hash', 'retention_days', 'critical'] as const;
+export const INSERTED_COLUMNS = ['id', 'lsn', 'seq', 'event', 'prev_hash', 'hash', 'retention_days', 'critical', 'chain_partition'] as const;
 
 /** What queryLog selects to rebuild an entry. */
 export interface StoredEntryRow {
@@ -50,7 +50,7 @@ export function toTsvRows(entries: readonly AuditEntry[], bodies: readonly strin
     }
     const retention = Math.min(Math.max(0, Math.trunc(entry.retentionDays)), MAX_RETENTION_DAYS);
     // The body is stored exactly as hashed: re-encoding it could change a byte and break the chain.
-    out += `${tsvField(entry.id)}\t${lsnDecimal}\t${entry.tx.seq}\t${tsvField(bodies[i]!)}\t${tsvField(entry.prevHash)}\t${tsvField(entry.hash)}\t${retention}\t${entry.critical ? 'true' : 'false'}\n`;
+    out += `${tsvField(entry.id)}\t${lsnDecimal}\t${entry.tx.seq}\t${tsvField(bodies[i]!)}\t${tsvField(entry.prevHash)}\t${tsvField(entry.hash)}\t${retention}\t${entry.critical ? 'true' : 'false'}\t${entry.partition ?? 0}\n`;
   }
   return out;
 }

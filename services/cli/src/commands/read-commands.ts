@@ -47,11 +47,11 @@ export async function verifyCommand(config: WalauditConfig, flags: { json?: bool
   if (flags.json) out(JSON.stringify(report));
   else if (report.ok) {
     out(`audit log intact: ${report.entriesChecked} entries verified`);
-    for (const chain of report.chains) out(`  chain of entries kept ${chain.chain === 0 ? 'forever' : `${chain.chain} days`}: ${chain.entries} entries, head hash ${chain.headHash}`);
+    for (const chain of report.chains) out(`  chain of entries ${chain.partition !== undefined ? `from partition ${chain.partition} ` : ''}kept ${chain.chain === 0 ? 'forever' : `${chain.chain} days`}: ${chain.entries} entries, head hash ${chain.headHash}`);
   }
   else {
     const problem = report.problem!;
-    out(`audit log BROKEN at entry ${problem.id} (position ${problem.index} in log order): ${problem.kind}`);
+    out(`audit log BROKEN at entry ${problem.id} (position ${problem.index} in log order${problem.partition !== undefined ? `, chain of partition ${problem.partition}` : ''}): ${problem.kind}`);
     out(`  ${problem.detail}`);
     out(`  ${report.entriesChecked} entries before it verified`);
   }
