@@ -21,6 +21,8 @@ export type WalauditErrorCode =
   | 'STORE_QUERY_FAILED'
   | 'STORE_LOCKED'
   | 'MALFORMED_MESSAGE'
+  | 'KAFKA_UNREACHABLE'
+  | 'KAFKA_FAILED'
   | 'SERVER_NOT_RUNNING'
   | 'CHAIN_BROKEN'
   | 'INTERNAL';

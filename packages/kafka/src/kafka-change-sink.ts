@@ -1,0 +1,88 @@
+import type { Producer } from 'kafkajs';
+import { applyAuditRules, WalauditError, type ChangeEvent, type ChangeSink, type RuleContext, type TransactionEnd } from '@walaudit/core';
+import { encodeChangeMessage, type OutgoingMessage } from './change-message.js';
+import type { TopicNames } from './kafka-client.js';
+import { toKafkaError } from './kafka-errors.js';
+import { encodeTransactionMarker } from './transaction-marker.js';
+
+export interface KafkaChangeSinkDeps {
+  /** An idempotent producer (acks from all in-sync replicas), connected. */
+  producer: Producer;
+  topics: TopicNames;
+  rules: RuleContext;
+  brokers: readonly string[];
+  /** Called after each acknowledged batch: events published, events the rules dropped. */
+  onPublished?: (published: number, dropped: number) => void;
+}
+
+/** A transaction whose BEGIN may be out and whose END is not. */
+interface OpenTransaction {
+  xid: number;
+  lsn: string;
+  commitTime: string;
+  published: number;
+  tables: Record<string, number>;
+}
+
+/**
+ * The reader's sink in distributed mode: applies the audit rules (so dropped tables and masked
+ * values never reach Kafka) and publishes each event to `<prefix>.changes`, plus BEGIN and END
+ * markers to `<prefix>.transactions`. write() resolves once Kafka acknowledged every message of
+ * the batch (acks=all, idempotent producer): only then may the reader confirm the slot.
+ *
+ * A reader restart replays from the slot: the same events, with the same ids, are published
+ * again. Writers drop them by position; a SIEM consumer dedups by `id` (or the event-id header).
+ */
+export function createKafkaChangeSink(deps: KafkaChangeSinkDeps): ChangeSink {
+  const open: OpenTransaction[] = [];
+
+  const openFor = (event: ChangeEvent): { tx: OpenTransaction; isNew: boolean } => {
+    const last = open.at(-1);
+    if (last && last.lsn === event.tx.lsn && last.xid === event.tx.xid) return { tx: last, isNew: false };
+    const tx: OpenTransaction = { xid: event.tx.xid, lsn: event.tx.lsn, commitTime: event.tx.commitTime, published: 0, tables: {} };
+    open.push(tx);
+    return { tx, isNew: true };
+  };
+
+  return {
+    wantsTransactionEnds: true,
+    async write(events: ChangeEvent[], ends: readonly TransactionEnd[] = []) {
+      const changes: OutgoingMessage[] = [];
+      const markers: OutgoingMessage[] = [];
+      let dropped = 0;
+      for (const event of events) {
+        const { tx } = openFor(event);
+        const audited = applyAuditRules(event, deps.rules);
+        if (!audited) {
+          dropped++;
+          continue;
+        }
+        if (tx.published === 0) markers.push(encodeTransactionMarker({ type: 'BEGIN', xid: tx.xid, lsn: tx.lsn, commitTime: tx.commitTime }));
+        tx.published++;
+        const table = event.table === '' ? '' : `${event.schema}.${event.table}`;
+        tx.tables[table] = (tx.tables[table] ?? 0) + 1;
+        changes.push(encodeChangeMessage(audited));
+      }
+      for (let i = 0; i < ends.length; i++) {
+        const tx = open.shift();
+        if (!tx) throw new WalauditError('INTERNAL', `the reader reported ${ends.length} transaction ends, the sink saw fewer transactions`);
+        if (tx.published > 0) {
+          markers.push(
+            encodeTransactionMarker({ type: 'END', xid: tx.xid, lsn: tx.lsn, commitTime: tx.commitTime, events: tx.published, tables: tx.tables }),
+          );
+        }
+      }
+      const topicMessages = [];
+      if (changes.length > 0) topicMessages.push({ topic: deps.topics.changes, messages: changes });
+      if (markers.length > 0) topicMessages.push({ topic: deps.topics.transactions, messages: markers });
+      if (topicMessages.length > 0) {
+        try {
+          await deps.producer.sendBatch({ topicMessages, acks: -1 });
+        } catch (error) {
+          throw toKafkaError(error, `publishing ${changes.length} changes`, deps.brokers);
+        }
+      }
+      deps.onPublished?.(changes.length, dropped);
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Partitioners } from 'kafkajs';
+import { verifyAuditLog, type AuditStore } from '@walaudit/core';
+import { createKafkaClient, type TransactionMarker } from '@walaudit/kafka';
+import { runSetup } from '@walaudit/pg';
+import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
+import { kafkaTestConfig, readTopic, startKafkaReader, startKafkaWriter, topicNames } from '../support/kafka-harness.js';
+import { embeddedStore } from '../support/pipeline-harness.js';
+import { createTestDatabase, query, uniqueName, type TestDatabase } from '../support/postgres.js';
+
+/** One broker for the file (a start costs seconds); every test has its own topic prefix and group. */
+let kafka: LocalKafka;
+
+beforeAll(async () => {
+  kafka = await startLocalKafka();
+});
+
+afterAll(async () => {
+  await kafka?.stop();
+});
+
+async function waitForCount(store: AuditStore, count: number, timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stored = await store.countEntries();
+    if (stored >= count) return stored;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} entries; ${stored} stored`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function preparedDatabase(prefix: string): Promise<{ db: TestDatabase; slot: string }> {
+  const db = await createTestDatabase(prefix);
+  const slot = uniqueName(prefix);
+  await query(db.url, 'CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL, ssn text)');
+  await query(db.url, 'CREATE TABLE notes (id int PRIMARY KEY, body text)');
+  await runSetup(db.url, { slot, publication: slot, tables: [], dryRun: false, log: () => {} });
+  return { db, slot };
+}
+
+describe('distributed mode: reader -> Kafka -> writers -> ClickHouse', () => {
+  it('publishes each audited change keyed by xid with headers, BEGIN/END markers, and the writer stores them with an intact chain', async () => {
+    const { db, slot } = await preparedDatabase('kafka_flow');
+    const prefix = uniqueName('flow');
+    const config = kafkaTestConfig(kafka.brokers, prefix, {
+      source: { slot, publication: slot },
+      rules: [
+        { tables: ['notes'], audit: false },
+        { tables: ['accounts'], mask: [{ column: 'ssn', mode: 'redact' }], retentionDays: 30 },
+      ],
+    });
+    const store = await embeddedStore(uniqueName('flow'));
+    const reader = await startKafkaReader(db.url, config);
+    const writer = await startKafkaWriter(store, config);
+    try {
+      for (let tx = 0; tx < 20; tx++) {
+        await query(db.url, `INSERT INTO accounts SELECT g, 'owner ' || g, '123-45-' || g FROM generate_series($1::int, $1::int + 4) g`, [tx * 5]);
+        await query(db.url, `INSERT INTO notes VALUES ($1, 'not audited')`, [tx]);
+      }
+      await query(db.url, 'DELETE FROM accounts WHERE id < 10');
+      expect(await waitForCount(store, 110)).toBe(110);
+
+      const client = createKafkaClient(config.kafka);
+      const topics = topicNames(prefix);
+      const changes = await readTopic(client, topics.changes, 110);
+      expect(changes).toHaveLength(110);
+      const first = changes.find((message) => JSON.parse(message.value).op === 'insert')!;
+      const event = JSON.parse(first.value);
+      expect(first.key).toBe(String(event.tx.xid));
+      expect(first.headers).toMatchObject({ 'content-type': 'application/json', 'walaudit-schema': 'change-event', 'walaudit-schema-version': '1', 'walaudit-event-id': event.id });
+      expect(event).toMatchObject({ table: 'accounts', retentionDays: 30, critical: false });
+      expect(event.after.ssn).toBe('[redacted]');
+      expect(changes.some((message) => message.value.includes('not audited'))).toBe(false);
+      // A transaction stays whole in one partition.
+      const partitionsOfXid = new Map<string, Set<number>>();
+      for (const message of changes) partitionsOfXid.set(message.key, (partitionsOfXid.get(message.key) ?? new Set()).add(message.partition));
+      expect([...partitionsOfXid.values()].every((set) => set.size === 1)).toBe(true);
+
+      const markers = (await readTopic(client, topics.transactions, 42)).map((message) => JSON.parse(message.value) as TransactionMarker);
+      expect(markers.filter((marker) => marker.type === 'BEGIN')).toHaveLength(21);
+      const ends = markers.filter((marker) => marker.type === 'END');
+      expect(ends).toHaveLength(21);
+      const deleteEnd = ends.find((marker) => marker.events === 10)!;
+      expect(deleteEnd.tables).toEqual({ 'public.accounts': 10 });
+
+      const report = await verifyAuditLog(store);
+      expect(report.problem).toBeNull();
+      expect(report.entriesChecked).toBe(110);
+      expect(report.chains.every((chain) => chain.chain === 30)).toBe(true);
+      expect(report.chains.length).toBeGreaterThan(1); // several partitions, one chain each
+    } finally {
+      await writer.stop();
+      await reader.stop();
+      await store.close();
+      await db.drop();
+    }
+  });
+
+  it('sends a message it cannot read to the dead-letter topic with the reason, and goes on', async () => {
+    const prefix = uniqueName('dlq');
+    const config = kafkaTestConfig(kafka.brokers, prefix, { kafka: { partitions: 1 } });
+    const topics = topicNames(prefix);
+    const { db, slot } = await preparedDatabase('kafka_dlq');
+    const readerConfig = kafkaTestConfig(kafka.brokers, prefix, { source: { slot, publication: slot }, kafka: { partitions: 1 } });
+    const store = await embeddedStore(uniqueName('dlq'));
+    const reader = await startKafkaReader(db.url, readerConfig);
+    const client = createKafkaClient(config.kafka);
+    const producer = client.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const writer = await startKafkaWriter(store, config);
+    try {
+      await query(db.url, `INSERT INTO accounts VALUES (1, 'before', null)`);
+      await waitForCount(store, 1);
+      await producer.send({
+        topic: topics.changes,
+        messages: [
+          { key: 'x', value: 'this is not json', headers: { origin: 'someone else' } },
+          { key: 'y', value: JSON.stringify({ id: 'nope', op: 'delete' }) },
+        ],
+      });
+      await query(db.url, `INSERT INTO accounts VALUES (2, 'after', null)`);
+      await waitForCount(store, 2);
+      const dead = await readTopic(client, topics.deadLetter, 2);
+      expect(dead.map((message) => message.value)).toEqual(['this is not json', JSON.stringify({ id: 'nope', op: 'delete' })]);
+      expect(dead[0]!.headers['walaudit-dead-letter-reason']).toMatch(/not JSON/);
+      expect(dead[0]!.headers.origin).toBe('someone else');
+      expect(dead[1]!.headers['walaudit-dead-letter-reason']).toMatch(/^not a walaudit change event v1: id: expected/);
+      expect(dead[1]!.headers['walaudit-dead-letter-topic']).toBe(topics.changes);
+      expect(writer.deadLetters).toHaveLength(2);
+      expect((await verifyAuditLog(store)).problem).toBeNull();
+    } finally {
+      await producer.disconnect();
+      await writer.stop();
+      await reader.stop();
+      await store.close();
+      await db.drop();
+    }
+  });
+});
