@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Partitioners } from 'kafkajs';
 import { verifyAuditLog, type AuditStore } from '@walaudit/core';
-import { createKafkaClient, type TransactionMarker } from '@walaudit/kafka';
+import { Partitioners, createKafkaClient, type TransactionMarker } from '@walaudit/kafka';
 import { runSetup } from '@walaudit/pg';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
 import { kafkaTestConfig, readTopic, startKafkaReader, startKafkaWriter, topicNames } from '../support/kafka-harness.js';

@@ -1,8 +1,8 @@
-import { Partitioners, type Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { parseConfig, type AuditStore, type WalauditConfig, type WalauditConfigInput } from '@walaudit/core';
 import { PgReplicationSource } from '@walaudit/pg';
 import { createWalReader } from '@walaudit/wal-reader';
-import { createChangeConsumer, createKafkaChangeSink, createKafkaClient, ensureTopics, topicNames, type TopicNames } from '@walaudit/kafka';
+import { Partitioners, createChangeConsumer, createKafkaChangeSink, createKafkaClient, ensureTopics, topicNames, type TopicNames } from '@walaudit/kafka';
 
 /** A config for one test: its own topic prefix and group on the file's broker. */
 export function kafkaTestConfig(brokers: string[], prefix: string, input: WalauditConfigInput = {}): WalauditConfig {

@@ -1,3 +1,4 @@
+export { Partitioners } from './kafkajs.js';
 export * from './kafka-client.js';
 export * from './kafka-errors.js';
 export * from './topics.js';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import type { Kafka as KafkaClient, KafkaConfig, SASLOptions } from 'kafkajs';
+import { Kafka, logLevel } from './kafkajs.js';
 import { WalauditError, type WalauditConfig } from '@walaudit/core';
 
 export type KafkaSettings = WalauditConfig['kafka'];
@@ -28,7 +29,7 @@ export function topicNames(prefix: string): TopicNames {
  * A kafkajs client from the `kafka` config section. kafkajs logs every retry at ERROR; only its
  * warnings and errors reach our log, each prefixed with the client's own name for it.
  */
-export function createKafkaClient(settings: KafkaSettings, log?: KafkaLog): Kafka {
+export function createKafkaClient(settings: KafkaSettings, log?: KafkaLog): KafkaClient {
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,

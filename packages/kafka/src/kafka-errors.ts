@@ -1,4 +1,4 @@
-import { KafkaJSError } from 'kafkajs';
+import { KafkaJSError } from './kafkajs.js';
 import { describeError, WalauditError } from '@walaudit/core';
 
 /**

@@ -3,11 +3,20 @@ import { describeError, isWalauditError } from '@walaudit/core';
 import { loadConfig, type CommonFlags } from './config-loader.js';
 import { createLogger } from './logger.js';
 import { startCommand } from './commands/start.js';
+import { startDistributedCommand, type DistributedServices } from './commands/start-distributed.js';
 import { logCommand, statusCommand, verifyCommand, type LogFlags } from './commands/read-commands.js';
 import { setupCommand, teardownCommand } from './commands/setup-commands.js';
 import { WALAUDIT_VERSION } from './version.js';
 
-const out = (line: string) => process.stdout.write(`${line}\n`);
+// Returns nothing: `return out(...)` in a command must not become the exit code (write() returns true).
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+interface StartFlags {
+  mode: 'standalone' | 'distributed';
+  services: DistributedServices;
+}
 const log = createLogger('walaudit');
 
 /** Exit codes: 0 ok, 1 the audit log failed verification, 2 an error (its code and message on stderr). */
@@ -49,7 +58,9 @@ withCommonOptions(program.command('teardown'))
 
 withCommonOptions(program.command('start'))
   .description('run the pipeline in the foreground (without a source: a local demo database)')
-  .action((flags: CommonFlags) => run(() => startCommand(loadConfig(flags), log)));
+  .addOption(new Option('--mode <mode>', 'standalone: one process; distributed: Kafka between the reader and the writers').choices(['standalone', 'distributed']).default('standalone').env('WALAUDIT_MODE'))
+  .addOption(new Option('--services <which>', 'distributed mode: the services this process runs').choices(['reader', 'writer', 'all']).default('all').env('WALAUDIT_SERVICES'))
+  .action((flags: CommonFlags & StartFlags) => run(() => (flags.mode === 'distributed' ? startDistributedCommand(loadConfig(flags), flags.services, log) : startCommand(loadConfig(flags), log))));
 
 withCommonOptions(program.command('log'))
   .description('list audit entries, newest first')

@@ -67,6 +67,11 @@ export async function statusCommand(config: WalauditConfig, flags: { json?: bool
     out(`  store    ${running.store}`);
     out(`  position confirmed ${running.confirmedLsn ?? '-'}, server ${running.serverLsn ?? '-'}, lag ${running.lagBytes === null ? '-' : formatBytes(running.lagBytes)}, WAL held ${running.retainedBytes === null ? '-' : formatBytes(running.retainedBytes)}`);
     out(`  events   ${running.eventsTotal} decoded, ${running.entriesStored} stored, ${running.eventsPerSecond}/s`);
+    if (running.kafka) {
+      const k = running.kafka;
+      if (k.services.includes('reader')) out(`  kafka    reader: ${k.published} published to ${k.topic} (${k.brokers.join(',')})`);
+      if (k.services.includes('writer')) out(`  kafka    writer in group ${k.group}: partitions ${k.partitions.join(',') || '(none)'}, consumer lag ${k.consumerLag ?? '-'}, ${k.deadLetters} dead letters`);
+    }
     out(`  last error ${running.lastError ? `${running.lastError.at} ${running.lastError.code}: ${running.lastError.message}` : 'none'}`);
     return;
   }
