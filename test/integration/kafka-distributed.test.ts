@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditLog, type AuditStore } from '@walaudit/core';
+import type { ClickHouseStore } from '@walaudit/clickhouse';
 import { Partitioners, createKafkaClient, type TransactionMarker } from '@walaudit/kafka';
 import { runSetup } from '@walaudit/pg';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
@@ -24,6 +25,14 @@ async function waitForCount(store: AuditStore, count: number, timeoutMs = 60_000
     const stored = await store.countEntries();
     if (stored >= count) return stored;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} entries; ${stored} stored`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the condition');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -130,6 +139,50 @@ describe('distributed mode: reader -> Kafka -> writers -> ClickHouse', () => {
     } finally {
       await producer.disconnect();
       await writer.stop();
+      await reader.stop();
+      await store.close();
+      await db.drop();
+    }
+  });
+
+  it('two writers in one group share the partitions; stopping one hands its partitions to the other; every event stored once', async () => {
+    const { db, slot } = await preparedDatabase('kafka_group');
+    const prefix = uniqueName('group');
+    const config = kafkaTestConfig(kafka.brokers, prefix, { source: { slot, publication: slot }, pipeline: { batchSize: 200 } });
+    const database = uniqueName('group');
+    const store = await embeddedStore(database);
+    const reader = await startKafkaReader(db.url, config);
+    const first = await startKafkaWriter(store, config);
+    const second = await startKafkaWriter(store, config);
+    try {
+      const load = (from: number, transactions: number) =>
+        Promise.all(
+          Array.from({ length: transactions }, (_, tx) =>
+            query(db.url, `INSERT INTO accounts SELECT g, 'owner', null FROM generate_series($1::int, $1::int + 99) g`, [from + tx * 100]),
+          ),
+        );
+      await waitUntil(() => first.assigned().length > 0 && second.assigned().length > 0 && first.assigned().length + second.assigned().length === 4);
+      expect([...first.assigned(), ...second.assigned()].sort()).toEqual([0, 1, 2, 3]);
+      await load(0, 30);
+      await waitForCount(store, 3_000);
+
+      await first.stop();
+      await waitUntil(() => second.assigned().length === 4);
+      await load(3_000, 30);
+      expect(await waitForCount(store, 6_000)).toBe(6_000);
+
+      // Exactly once: not one replayed copy was inserted (FINAL would hide one until a merge).
+      const [{ rows }] = await (store as ClickHouseStore).select<{ rows: string }>(`SELECT toString(count()) AS rows FROM \`${database}\`.audit_log`);
+      expect(Number(rows)).toBe(6_000);
+      const report = await verifyAuditLog(store);
+      expect(report.problem).toBeNull();
+      expect(report.entriesChecked).toBe(6_000);
+      // Both writers linked chains of their partitions; one chain per partition that got data.
+      expect(report.chains.length).toBeGreaterThan(1);
+      expect(report.chains.every((chain) => chain.chain === 90)).toBe(true);
+    } finally {
+      await second.stop();
+      await first.stop().catch(() => {});
       await reader.stop();
       await store.close();
       await db.drop();
