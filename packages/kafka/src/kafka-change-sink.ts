@@ -15,6 +15,31 @@ export interface KafkaChangeSinkDeps {
   onPublished?: (published: number, dropped: number) => void;
 }
 
+/**
+ * Bytes of message values per produce request. kafkajs puts each partition's share of a request
+ * in one record batch, and a broker refuses a batch over the topic's max.message.bytes (1 MiB by
+ * default): 10,000 events of a few hundred bytes are several MiB.
+ */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+function chunkBySize(messages: OutgoingMessage[]): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = Buffer.byteLength(message.value) + 200; // key, headers, record overhead
+    if (current.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 /** A transaction whose BEGIN may be out and whose END is not. */
 interface OpenTransaction {
   xid: number;
@@ -42,6 +67,18 @@ export function createKafkaChangeSink(deps: KafkaChangeSinkDeps): ChangeSink {
     const tx: OpenTransaction = { xid: event.tx.xid, lsn: event.tx.lsn, commitTime: event.tx.commitTime, published: 0, tables: {} };
     open.push(tx);
     return { tx, isNew: true };
+  };
+
+  const send = async (topicMessages: { topic: string; messages: OutgoingMessage[] }[], changes: number) => {
+    try {
+      await deps.producer.sendBatch({ topicMessages, acks: -1 });
+    } catch (error) {
+      const failure = toKafkaError(error, `publishing ${changes} changes`, deps.brokers);
+      if (/larger than the max message size/.test(failure.message)) {
+        failure.message += `: one change is larger than the topic's max.message.bytes; raise it on ${deps.topics.changes} (and the broker's message.max.bytes)`;
+      }
+      throw failure;
+    }
   };
 
   return {
@@ -72,16 +109,14 @@ export function createKafkaChangeSink(deps: KafkaChangeSinkDeps): ChangeSink {
           );
         }
       }
-      const topicMessages = [];
-      if (changes.length > 0) topicMessages.push({ topic: deps.topics.changes, messages: changes });
-      if (markers.length > 0) topicMessages.push({ topic: deps.topics.transactions, messages: markers });
-      if (topicMessages.length > 0) {
-        try {
-          await deps.producer.sendBatch({ topicMessages, acks: -1 });
-        } catch (error) {
-          throw toKafkaError(error, `publishing ${changes.length} changes`, deps.brokers);
-        }
+      const chunks = chunkBySize(changes);
+      for (let i = 0; i < chunks.length; i++) {
+        const topicMessages = [{ topic: deps.topics.changes, messages: chunks[i]! }];
+        // The markers go with the last chunk: an END is out only once its events are.
+        if (i === chunks.length - 1 && markers.length > 0) topicMessages.push({ topic: deps.topics.transactions, messages: markers });
+        await send(topicMessages, chunks[i]!.length);
       }
+      if (chunks.length === 0 && markers.length > 0) await send([{ topic: deps.topics.transactions, messages: markers }], 0);
       deps.onPublished?.(changes.length, dropped);
     },
   };
