@@ -188,4 +188,38 @@ describe('distributed mode: reader -> Kafka -> writers -> ClickHouse', () => {
       await db.drop();
     }
   });
+
+  // Last in the file: it stops the file's broker for a while.
+  it('a broker restart mid-stream: the reader and the writer reconnect by themselves and nothing is lost', async () => {
+    const { db, slot } = await preparedDatabase('kafka_restart');
+    const prefix = uniqueName('restart');
+    const config = kafkaTestConfig(kafka.brokers, prefix, { source: { slot, publication: slot }, pipeline: { batchSize: 500 } });
+    const database = uniqueName('restart');
+    const store = await embeddedStore(database);
+    const reader = await startKafkaReader(db.url, config);
+    const writer = await startKafkaWriter(store, config);
+    const load = async (from: number, transactions: number) => {
+      for (let tx = 0; tx < transactions; tx++) {
+        await query(db.url, `INSERT INTO accounts SELECT g, 'owner', null FROM generate_series($1::int, $1::int + 99) g`, [from + tx * 100]);
+      }
+    };
+    try {
+      await load(0, 10);
+      await waitForCount(store, 1_000);
+      await kafka.stop();
+      // Committed while the broker is down: the slot holds them until Kafka acknowledges.
+      await load(1_000, 10);
+      await kafka.restart();
+      await load(2_000, 10);
+      expect(await waitForCount(store, 3_000, 120_000)).toBe(3_000);
+      const [{ rows }] = await (store as ClickHouseStore).select<{ rows: string }>(`SELECT toString(count()) AS rows FROM \`${database}\`.audit_log`);
+      expect(Number(rows)).toBe(3_000);
+      expect((await verifyAuditLog(store)).problem).toBeNull();
+    } finally {
+      await writer.stop();
+      await reader.stop();
+      await store.close();
+      await db.drop();
+    }
+  });
 });
