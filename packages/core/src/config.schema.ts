@@ -132,6 +132,10 @@ export const configSchema = z
         saslMechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
         saslUsername: z.string().optional(),
         saslPassword: z.string().optional(),
+        /** `json`, or `avro` (Confluent wire format, schemas/avro/) which needs `schemaRegistryUrl`. */
+        format: z.enum(['json', 'avro']).default('json'),
+        /** Confluent-compatible schema registry (`http://registry:8081`), for `format: avro`. */
+        schemaRegistryUrl: z.string().url().optional(),
         /** A writer that hears nothing from the group coordinator for this long is replaced by another, in ms. */
         sessionTimeoutMs: z.number().int().min(6_000).max(300_000).default(30_000),
       })
@@ -145,6 +149,9 @@ export const configSchema = z
     const usesHash = config.rules.some((rule) => rule.mask.some((mask) => mask.mode === 'hash'));
     if (usesHash && !config.masking.hashKey) {
       ctx.addIssue({ code: 'custom', path: ['masking', 'hashKey'], message: 'a rule masks with mode "hash": set masking.hashKey or WALAUDIT_MASK_KEY' });
+    }
+    if (config.kafka.format === 'avro' && !config.kafka.schemaRegistryUrl) {
+      ctx.addIssue({ code: 'custom', path: ['kafka', 'schemaRegistryUrl'], message: 'kafka.format is avro: set kafka.schemaRegistryUrl (a Confluent-compatible schema registry)' });
     }
     if (config.kafka.saslMechanism && (!config.kafka.saslUsername || !config.kafka.saslPassword)) {
       ctx.addIssue({ code: 'custom', path: ['kafka', 'saslUsername'], message: `kafka.saslMechanism is ${config.kafka.saslMechanism}: set kafka.saslUsername and kafka.saslPassword` });

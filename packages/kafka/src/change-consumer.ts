@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { AUDIT_EVERYTHING, describeError, type AuditedEvent, type AuditStore } from '@walaudit/core';
 import { createAuditWriter, type AuditWriter, type RetryPolicy, type StoredBatchObserver } from '@walaudit/audit-writer';
+import type { ChangeCodec } from './avro-codec.js';
 import { MalformedChangeMessage, parseChangeMessage } from './change-message.schema.js';
 import { deadLetterMessage } from './dead-letter.js';
 import type { KafkaLog, TopicNames } from './kafka-client.js';
@@ -18,6 +19,8 @@ export interface ChangeConsumerDeps {
   /** Most events per insert. */
   batchSize: number;
   log?: KafkaLog;
+  /** Avro through a schema registry; JSON when absent. */
+  codec?: ChangeCodec;
   observers?: readonly StoredBatchObserver[];
   onStored?: (stored: number, skipped: number) => void;
   onDeadLetter?: (reason: string) => void;
@@ -102,7 +105,7 @@ export function createChangeConsumer(deps: ChangeConsumerDeps): ChangeConsumer {
       if (!isRunning() || isStale()) break;
       let audited: AuditedEvent;
       try {
-        audited = parseChangeMessage(message.value);
+        audited = deps.codec ? await deps.codec.decode(message.value) : parseChangeMessage(message.value);
       } catch (error) {
         if (!(error instanceof MalformedChangeMessage)) throw error;
         // Stored and committed in order: the dead letter's offset is committed after the events before it.

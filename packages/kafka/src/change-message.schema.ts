@@ -54,6 +54,11 @@ export function parseChangeMessage(value: Buffer | null): AuditedEvent {
   } catch (error) {
     throw new MalformedChangeMessage(`value is not JSON: ${(error as Error).message}`);
   }
+  return validateChangeMessage(json);
+}
+
+/** Validates a parsed message (JSON, or an Avro record in the JSON shape); throws MalformedChangeMessage. */
+export function validateChangeMessage(json: unknown): AuditedEvent {
   const result = changeMessageSchema.safeParse(json);
   if (!result.success) {
     const issues = result.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(value)'}: ${issue.message}`);

@@ -25,13 +25,19 @@ export interface OutgoingMessage {
  * the hash chain covers when no rule masks anything later: none does, the rules ran already) with
  * `retentionDays` and `critical` from the matching rule appended.
  */
-export function encodeChangeMessage({ event, retentionDays, critical }: AuditedEvent): OutgoingMessage {
+export function encodeChangeMessage(audited: AuditedEvent): OutgoingMessage {
+  const { event, retentionDays, critical } = audited;
   const body = encodeEntryBody(event);
+  return changeMessage(audited, `${body.slice(0, -1)},"retentionDays":${retentionDays},"critical":${critical}}`, JSON_CONTENT_TYPE);
+}
+
+/** The message of an event whose value is already encoded (JSON above, or Avro by AvroChangeCodec). */
+export function changeMessage({ event }: AuditedEvent, value: string | Buffer, contentType: string): OutgoingMessage {
   return {
     key: String(event.tx.xid),
-    value: `${body.slice(0, -1)},"retentionDays":${retentionDays},"critical":${critical}}`,
+    value,
     headers: {
-      [CHANGE_HEADERS.contentType]: JSON_CONTENT_TYPE,
+      [CHANGE_HEADERS.contentType]: contentType,
       [CHANGE_HEADERS.schema]: CHANGE_SCHEMA,
       [CHANGE_HEADERS.schemaVersion]: CHANGE_SCHEMA_VERSION,
       [CHANGE_HEADERS.eventId]: event.id,

@@ -1,5 +1,6 @@
 import type { Producer } from 'kafkajs';
 import { applyAuditRules, WalauditError, type ChangeEvent, type ChangeSink, type RuleContext, type TransactionEnd } from '@walaudit/core';
+import type { ChangeCodec } from './avro-codec.js';
 import { encodeChangeMessage, type OutgoingMessage } from './change-message.js';
 import type { TopicNames } from './kafka-client.js';
 import { toKafkaError } from './kafka-errors.js';
@@ -11,6 +12,8 @@ export interface KafkaChangeSinkDeps {
   topics: TopicNames;
   rules: RuleContext;
   brokers: readonly string[];
+  /** Avro through a schema registry; JSON when absent. */
+  codec?: ChangeCodec;
   /** Called after each acknowledged batch: events published, events the rules dropped. */
   onPublished?: (published: number, dropped: number) => void;
 }
@@ -98,7 +101,7 @@ export function createKafkaChangeSink(deps: KafkaChangeSinkDeps): ChangeSink {
         tx.published++;
         const table = event.table === '' ? '' : `${event.schema}.${event.table}`;
         tx.tables[table] = (tx.tables[table] ?? 0) + 1;
-        changes.push(encodeChangeMessage(audited));
+        changes.push(deps.codec ? await deps.codec.encode(audited) : encodeChangeMessage(audited));
       }
       for (let i = 0; i < ends.length; i++) {
         const tx = open.shift();

@@ -2,7 +2,7 @@ import { describeError, isWalauditError, type WalauditConfig } from '@walaudit/c
 import { PgReplicationSource, SlotMonitor, connectionLabel } from '@walaudit/pg';
 import { backoffDelayMs } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
-import { Partitioners, createKafkaChangeSink, createKafkaClient, ensureTopics, toKafkaError, topicNames } from '@walaudit/kafka';
+import { Partitioners, createAvroCodec, createKafkaChangeSink, createKafkaClient, ensureTopics, toKafkaError, topicNames } from '@walaudit/kafka';
 import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from '../logger.js';
 import type { ServiceState } from './service-state.js';
@@ -60,7 +60,9 @@ export function createReaderService(deps: ReaderServiceDeps): ReaderService {
       throw toKafkaError(error, 'connecting the producer', config.kafka.brokers);
     }
     try {
+      const codec = config.kafka.format === 'avro' ? await createAvroCodec(config.kafka.schemaRegistryUrl!, topics.changes) : undefined;
       const sink = createKafkaChangeSink({
+        codec,
         producer,
         topics,
         brokers: config.kafka.brokers,

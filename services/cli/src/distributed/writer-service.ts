@@ -1,6 +1,6 @@
 import { describeError, type AuditStore, type WalauditConfig } from '@walaudit/core';
 import type { StoredBatchObserver } from '@walaudit/audit-writer';
-import { Partitioners, createChangeConsumer, createKafkaClient, ensureTopics, toKafkaError, topicNames, type ChangeConsumer } from '@walaudit/kafka';
+import { Partitioners, createAvroCodec, createChangeConsumer, createKafkaClient, ensureTopics, toKafkaError, topicNames, type ChangeConsumer } from '@walaudit/kafka';
 import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from '../logger.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
@@ -87,7 +87,9 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
           finish?.(event.payload.error);
         }
       });
+      const codec = config.kafka.format === 'avro' ? await createAvroCodec(config.kafka.schemaRegistryUrl!, topics.changes) : undefined;
       service = createChangeConsumer({
+        codec,
         consumer,
         producer,
         topics,
