@@ -26,6 +26,17 @@ const DEFAULTS = {
   },
   retention: { defaultDays: 90 },
   masking: {},
+  kafka: {
+    brokers: ['127.0.0.1:9092'],
+    topicPrefix: 'walaudit',
+    clientId: 'walaudit',
+    groupId: 'walaudit-writers',
+    partitions: 6,
+    replicationFactor: 1,
+    ssl: false,
+    format: 'json',
+    sessionTimeoutMs: 30_000,
+  },
   rules: [],
 };
 
@@ -70,6 +81,22 @@ describe('parseConfig defaults', () => {
       pipeline: { batchSize: 1, flushIntervalMs: 0, heartbeatIntervalMs: 100, lagWarnBytes: 0, retryInitialMs: 10, retryMaxMs: 10 },
       retention: { defaultDays: 0 },
       masking: { hashKey: 'secret' },
+      kafka: {
+        brokers: ['k1:9093', 'k2:9093'],
+        topicPrefix: 'prod.audit',
+        clientId: 'walaudit-eu',
+        groupId: 'writers-eu',
+        partitions: 12,
+        replicationFactor: 3,
+        ssl: true,
+        sslCaFile: '/etc/ssl/kafka-ca.pem',
+        saslMechanism: 'scram-sha-512',
+        saslUsername: 'walaudit',
+        saslPassword: 'pw',
+        format: 'avro',
+        schemaRegistryUrl: 'http://registry:8081',
+        sessionTimeoutMs: 45_000,
+      },
       rules: [
         {
           tables: ['public.users', 'app.*'],
@@ -88,6 +115,13 @@ describe('parseConfig defaults', () => {
 });
 
 describe('parseConfig errors', () => {
+  it('names what the kafka section lacks', () => {
+    expect(configError({ kafka: { format: 'avro' } }).message).toContain('"kafka.schemaRegistryUrl": kafka.format is avro');
+    expect(configError({ kafka: { saslMechanism: 'plain', saslUsername: 'u' } }).message).toContain('"kafka.saslUsername": kafka.saslMechanism is plain');
+    expect(configError({ kafka: { brokers: ['no-port'] } }).message).toContain('"kafka.brokers.0": host:port');
+    expect(configError({ kafka: { topicPrefix: 'a b' } }).message).toContain('"kafka.topicPrefix"');
+  });
+
   it('names a bad nested field by its dotted path, with code CONFIG_INVALID', () => {
     const error = configError({ pipeline: { batchSize: 0 } });
     expect(error.code).toBe('CONFIG_INVALID');
