@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeEntryBody, eventId, type ChangeEvent } from '@walaudit/core';
 import { encodeChangeMessage } from './change-message.js';
-import { MalformedChangeMessage, parseChangeMessage } from './change-message.schema.js';
+import { changeMessageSchema, MalformedChangeMessage, parseChangeMessage } from './change-message.schema.js';
 
 function event(): ChangeEvent {
   return {
@@ -65,5 +65,37 @@ describe('change messages', () => {
     const value = JSON.parse(encodeChangeMessage({ event: event(), retentionDays: 0, critical: false }).value as string);
     delete value.retentionDays;
     expect(() => parseChangeMessage(Buffer.from(JSON.stringify(value)))).toThrow(/retentionDays/);
+  });
+
+  // The hand-written check must never accept what the schema refuses.
+  const mutations: [string, (value: Record<string, any>) => void][] = [
+    ['id in lower case', (v) => (v.id = v.id.toLowerCase())],
+    ['unknown op', (v) => (v.op = 'merge')],
+    ['numeric table', (v) => (v.table = 5)],
+    ['keyKind', (v) => (v.keyKind = 'pk')],
+    ['pk as array', (v) => (v.pk = ['3'])],
+    ['number in a row', (v) => (v.before.id = 3)],
+    ['column without typeOid', (v) => delete v.columns[0].typeOid],
+    ['fractional typeOid', (v) => (v.columns[0].typeOid = 1.5)],
+    ['changed of numbers', (v) => (v.changed = [1])],
+    ['negative xid', (v) => (v.tx.xid = -1)],
+    ['lsn spelling', (v) => (v.tx.lsn = '0x19C3E28')],
+    ['local commit time', (v) => (v.tx.commitTime = '2026-11-24 21:40:03')],
+    ['actor.app as text', (v) => (v.actor.app = 'alice')],
+    ['actor.db without user', (v) => delete v.actor.db.user],
+    ['action null', (v) => (v.action = null)],
+    ['action without name', (v) => (v.action = { rows: 1 })],
+    ['schemaChange without newColumns', (v) => (v.schemaChange = { oldColumns: null })],
+    ['retentionDays as text', (v) => (v.retentionDays = '90')],
+    ['critical as number', (v) => (v.critical = 1)],
+    ['tx as an array', (v) => (v.tx = [])],
+  ];
+
+  it.each(mutations)('refuses a message with %s, as the schema does', (_, mutate) => {
+    const value = JSON.parse(encodeChangeMessage({ event: event(), retentionDays: 90, critical: false }).value as string);
+    mutate(value);
+    const text = JSON.stringify(value);
+    expect(changeMessageSchema.safeParse(JSON.parse(text)).success).toBe(false);
+    expect(() => parseChangeMessage(Buffer.from(text))).toThrow(MalformedChangeMessage);
   });
 });

@@ -19,18 +19,29 @@ export interface KafkaChangeSinkDeps {
 }
 
 /**
- * Bytes of message values per produce request. kafkajs puts each partition's share of a request
- * in one record batch, and a broker refuses a batch over the topic's max.message.bytes (1 MiB by
- * default): 10,000 events of a few hundred bytes are several MiB.
+ * Bytes of records per produce request. kafkajs puts each partition's share of a request in one
+ * record batch, and a broker refuses a batch over the topic's max.message.bytes (1 MiB by default):
+ * 10,000 events of a few hundred bytes are several MiB. A big transaction has one key, so one
+ * partition gets the whole request: the bound is per request, with room for the batch header.
+ * Requests go one at a time: kafkajs's idempotent producer numbers a partition's batches only
+ * once the previous one is acknowledged.
  */
-const MAX_REQUEST_BYTES = 512 * 1024;
+const MAX_REQUEST_BYTES = 900 * 1024;
+/** Per record beyond key, value and headers: lengths, offsets and timestamps as varints, at most. */
+const RECORD_OVERHEAD_BYTES = 40;
+
+function recordBytes(message: OutgoingMessage): number {
+  let bytes = Buffer.byteLength(message.key) + Buffer.byteLength(message.value) + RECORD_OVERHEAD_BYTES;
+  for (const name in message.headers) bytes += name.length + Buffer.byteLength(String(message.headers[name])) + 10;
+  return bytes;
+}
 
 function chunkBySize(messages: OutgoingMessage[]): OutgoingMessage[][] {
   const chunks: OutgoingMessage[][] = [];
   let current: OutgoingMessage[] = [];
   let bytes = 0;
   for (const message of messages) {
-    const size = Buffer.byteLength(message.value) + 200; // key, headers, record overhead
+    const size = recordBytes(message);
     if (current.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
       chunks.push(current);
       current = [];
