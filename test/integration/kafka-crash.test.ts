@@ -6,7 +6,7 @@ import { findFreePort, runSetup } from '@walaudit/pg';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
 import { kafkaTestConfig, readTopic, topicNames } from '../support/kafka-harness.js';
 import { connect, createTestDatabase, query, uniqueName, type TestDatabase } from '../support/postgres.js';
-import { spawnWalaudit } from '../support/walaudit-process.js';
+import { runWalaudit, spawnWalaudit } from '../support/walaudit-process.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const ROWS = 20_000;
@@ -123,6 +123,27 @@ describe('distributed mode under SIGKILL', () => {
       expect(report.chains.length).toBeGreaterThan(1);
     } finally {
       await store.close();
+    }
+  });
+
+  it('writer: the consumer lag shows in walaudit status and /metrics while the writer is behind, and drains to 0', async () => {
+    const dataDir = tempDir('kcrash-lag');
+    const port = await findFreePort();
+    // A new group reads the whole topic; tiny inserts keep the writer behind for a while.
+    const lagEnv = { ...env, WALAUDIT_KAFKA_GROUP_ID: `${prefix}-lag`, WALAUDIT_PIPELINE_BATCH_SIZE: '20' };
+    const writer = spawnWalaudit(['start', '--mode', 'distributed', '--services', 'writer', '--data-dir', dataDir, '--http-port', String(port)], lagEnv);
+    try {
+      const behind = await writer.waitFor((status) => (status.kafka?.consumerLag ?? 0) > 0, 60_000);
+      expect(behind.kafka!.partitions.length).toBe(3);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const lags = [...metrics.matchAll(/^walaudit_kafka_consumer_lag\{partition="(\d)"\} (\d+)$/gm)].map((match) => Number(match[2]));
+      expect(lags).toHaveLength(3);
+      expect(lags.reduce((sum, lag) => sum + lag, 0)).toBeGreaterThan(0);
+      const text = await runWalaudit(['status', '--http-port', String(port)]);
+      expect(text.stdout).toMatch(/kafka {4}writer in group .*-lag: partitions 0,1,2, consumer lag \d+, 0 dead letters/);
+      await writer.waitFor((status) => status.kafka?.consumerLag === 0, 180_000);
+    } finally {
+      await writer.kill('SIGTERM');
     }
   });
 });

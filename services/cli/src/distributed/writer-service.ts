@@ -120,7 +120,7 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
           kafkaMetrics.deadLetters.inc();
         },
         onAssigned: (partitions) => {
-          state.partitions = partitions;
+          state.partitions = [...partitions].sort((a, b) => a - b);
           state.lag.clear();
           kafkaMetrics.consumerLag.reset();
           kafkaMetrics.partitions.set(partitions.length);
