@@ -146,4 +146,36 @@ describe('distributed mode under SIGKILL', () => {
       await writer.kill('SIGTERM');
     }
   });
+
+  it('--services all runs the reader and a writer in one process; status, log and verify answer as for standalone', async () => {
+    const allPrefix = uniqueName('kall');
+    const allSlot = uniqueName('kall');
+    await runSetup(db.url, { slot: allSlot, publication: allSlot, tables: [], dryRun: false, log: () => {} });
+    const port = await findFreePort();
+    const common = ['--http-port', String(port), '--slot', allSlot, '--publication', allSlot];
+    const allEnv = { ...env, WALAUDIT_KAFKA_TOPIC_PREFIX: allPrefix, WALAUDIT_KAFKA_GROUP_ID: `${allPrefix}-writers` };
+    const walaudit = spawnWalaudit(['start', '--mode', 'distributed', '--services', 'all', '--source', db.url, '--data-dir', tempDir('kall'), ...common], allEnv);
+    try {
+      await walaudit.waitFor((status) => status.state === 'running' && (status.kafka?.partitions.length ?? 0) === 3, 60_000);
+      await query(db.url, `INSERT INTO events SELECT g, 'all' FROM generate_series(1000000, 1000004) g`);
+      await query(db.url, `DELETE FROM events WHERE id >= 1000000`);
+      const status = await walaudit.waitFor((current) => current.entriesStored >= 10, 60_000);
+      expect(status.kafka).toMatchObject({ services: ['reader', 'writer'], published: 10, topic: `${allPrefix}.changes` });
+      const log = await runWalaudit(['log', '--json', '--op', 'delete', ...common]);
+      expect(log.code).toBe(0);
+      const deletes = log.stdout.trim().split('\n').map((line) => JSON.parse(line));
+      expect(deletes.map((entry) => entry.pk.id)).toEqual(['1000004', '1000003', '1000002', '1000001', '1000000']);
+      // One transaction, one partition, one chain: newest first, each links to the one before it
+      // (an absent partition is 0).
+      expect(new Set(deletes.map((entry) => entry.partition ?? 0)).size).toBe(1);
+      for (let i = 0; i < deletes.length - 1; i++) expect(deletes[i].prevHash).toBe(deletes[i + 1].hash);
+      const verify = await runWalaudit(['verify', ...common]);
+      expect(verify.code).toBe(0);
+      expect(verify.stdout).toMatch(/^audit log intact: 10 entries verified/);
+      const text = await runWalaudit(['status', ...common]);
+      expect(text.stdout).toContain(`kafka    reader: 10 published to ${allPrefix}.changes`);
+    } finally {
+      expect(await walaudit.kill('SIGTERM')).toBe(0);
+    }
+  });
 });

@@ -11,6 +11,8 @@ export interface StoredEntryRow {
   hash: string;
   retention_days: number | string;
   critical: boolean | number;
+  /** Absent in rows selected without it. */
+  chain_partition?: number | string;
 }
 
 /** retention_days is UInt16: anything longer (179 years) is as good as forever, so it is capped. */
@@ -64,11 +66,15 @@ export function toAuditEntry(row: StoredEntryRow): AuditEntry {
     // Only an edit outside walaudit stores a body that is not JSON.
     throw new WalauditError('CHAIN_BROKEN', `entry ${row.id} holds an event that is not JSON: run \`walaudit verify\``);
   }
-  return {
+  const entry: AuditEntry = {
     ...event,
     prevHash: row.prev_hash,
     hash: row.hash,
     retentionDays: Number(row.retention_days),
     critical: row.critical === true || row.critical === 1,
   };
+  // Only in distributed mode: a standalone entry looks as it always did.
+  const partition = Number(row.chain_partition ?? 0);
+  if (partition !== 0) entry.partition = partition;
+  return entry;
 }

@@ -68,4 +68,32 @@ describe('KafkaChangeSink', () => {
     expect(sent.slice(0, -1).every((batch) => batch.topicMessages!.length === 1)).toBe(true);
     expect(markersOf(sent.slice(-1)).map((m) => m.type)).toEqual(['BEGIN', 'END']);
   });
+
+  it('bounds requests by their markers too: 20,000 one-row transactions in one write', async () => {
+    const { producer, sent } = recordingProducer();
+    const sink = createKafkaChangeSink({ producer, topics, brokers: ['b:9092'], rules: { rules: [], defaultRetentionDays: 0 } });
+    const count = 20_000;
+    await sink.write(
+      Array.from({ length: count }, (_, i) => event(0x100n + BigInt(i) * 0x100n, 1000 + i, 0)),
+      Array.from({ length: count }, () => ({ events: 1 })),
+    );
+    for (const batch of sent) {
+      const bytes = batch.topicMessages!.flatMap((tm) => tm.messages).reduce((sum, m) => sum + Buffer.byteLength(String(m.value)) + 150, 0);
+      expect(bytes).toBeLessThanOrEqual(1024 * 1024);
+    }
+    const markers = markersOf(sent);
+    expect(markers).toHaveLength(2 * count);
+    // Every END is in the request of its change or a later one.
+    const requestOfChange = new Map<string, number>();
+    const requestOfEnd = new Map<string, number>();
+    sent.forEach((batch, index) => {
+      for (const tm of batch.topicMessages!) {
+        for (const m of tm.messages) {
+          if (tm.topic === topics.changes) requestOfChange.set(String(m.key), index);
+          else if (JSON.parse(String(m.value)).type === 'END') requestOfEnd.set(String(m.key), index);
+        }
+      }
+    });
+    for (const [xid, index] of requestOfEnd) expect(index).toBeGreaterThanOrEqual(requestOfChange.get(xid)!);
+  });
 });

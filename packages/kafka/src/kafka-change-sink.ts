@@ -36,18 +36,23 @@ function recordBytes(message: OutgoingMessage): number {
   return bytes;
 }
 
-function chunkBySize(messages: OutgoingMessage[]): OutgoingMessage[][] {
-  const chunks: OutgoingMessage[][] = [];
-  let current: OutgoingMessage[] = [];
+interface TopicMessage {
+  topic: string;
+  message: OutgoingMessage;
+}
+
+function chunkBySize(items: TopicMessage[]): TopicMessage[][] {
+  const chunks: TopicMessage[][] = [];
+  let current: TopicMessage[] = [];
   let bytes = 0;
-  for (const message of messages) {
-    const size = recordBytes(message);
+  for (const item of items) {
+    const size = recordBytes(item.message);
     if (current.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
       chunks.push(current);
       current = [];
       bytes = 0;
     }
-    current.push(message);
+    current.push(item);
     bytes += size;
   }
   if (current.length > 0) chunks.push(current);
@@ -123,14 +128,21 @@ export function createKafkaChangeSink(deps: KafkaChangeSinkDeps): ChangeSink {
           );
         }
       }
-      const chunks = chunkBySize(changes);
-      for (let i = 0; i < chunks.length; i++) {
-        const topicMessages = [{ topic: deps.topics.changes, messages: chunks[i]! }];
-        // The markers go with the last chunk: an END is out only once its events are.
-        if (i === chunks.length - 1 && markers.length > 0) topicMessages.push({ topic: deps.topics.transactions, messages: markers });
-        await send(topicMessages, chunks[i]!.length);
+      // The markers after every change of the batch: an END goes in the request that carries the
+      // transaction's last changes, or in a later one, never before them.
+      const items: TopicMessage[] = [
+        ...changes.map((message) => ({ topic: deps.topics.changes, message })),
+        ...markers.map((message) => ({ topic: deps.topics.transactions, message })),
+      ];
+      for (const chunk of chunkBySize(items)) {
+        const byTopic = new Map<string, OutgoingMessage[]>();
+        for (const { topic, message } of chunk) {
+          const list = byTopic.get(topic);
+          if (list) list.push(message);
+          else byTopic.set(topic, [message]);
+        }
+        await send([...byTopic].map(([topic, messages]) => ({ topic, messages })), byTopic.get(deps.topics.changes)?.length ?? 0);
       }
-      if (chunks.length === 0 && markers.length > 0) await send([{ topic: deps.topics.transactions, messages: markers }], 0);
       deps.onPublished?.(changes.length, dropped);
     },
   };

@@ -120,6 +120,9 @@ export function createReaderService(deps: ReaderServiceDeps): ReaderService {
         }
       } finally {
         clearInterval(heartbeat);
+        // Detached first: a status request after this must not reopen the monitor's connection
+        // (it connects on demand), which would keep the process from exiting.
+        state.monitor = null;
         await monitor.close();
       }
     },
