@@ -62,7 +62,7 @@ async function stop({ child }) {
 }
 
 /** Polls the processes' /status until sum(pick) >= target; seconds from the first non-zero count. */
-async function timeUntil(ports, pick, target, label) {
+async function timeUntil(ports, pick, target, label, processes) {
   const deadline = performance.now() + CONFIG.timeoutMs;
   let firstAt = null;
   let startAt = performance.now();
@@ -74,6 +74,7 @@ async function timeUntil(ports, pick, target, label) {
       const seconds = (performance.now() - startAt) / 1000;
       return { seconds, eventsPerSecond: Math.round(target / seconds) };
     }
+    if (processes.some(({ child }) => child.exitCode !== null)) throw new Error(`${label}: walaudit exited at ${total} of ${target}`);
     if (performance.now() > deadline) throw new Error(`${label}: ${total} of ${target} after ${CONFIG.timeoutMs / 1000} s`);
     await sleep(50);
   }
@@ -109,7 +110,7 @@ async function main() {
       // The workload is in the WAL before the reader starts: the reader's rate is its own.
       const readerPort = await findFreePort();
       const reader = spawnWalaudit(['start', '--mode', 'distributed', '--services', 'reader', '--source', pg.url, '--slot', slot, '--publication', slot, '--http-port', String(readerPort)], kafkaEnv);
-      const readerResult = await timeUntil([readerPort], (s) => s.kafka?.published, events, `${name} reader`).catch((error) => ({ error: `${error.message}\n${reader.tail()}` }));
+      const readerResult = await timeUntil([readerPort], (s) => s.kafka?.published, events, `${name} reader`, [reader]).catch((error) => ({ error: `${error.message}\n${reader.tail()}` }));
       await stop(reader);
       log(`${name} reader: ${JSON.stringify(readerResult)}`);
       const caseResult = { events, reader: readerResult, writers: {} };
@@ -126,7 +127,7 @@ async function main() {
           dirs.push(dir);
           writers.push(spawnWalaudit(['start', '--mode', 'distributed', '--services', 'writer', '--data-dir', dir, '--http-port', String(port)], { ...kafkaEnv, WALAUDIT_KAFKA_GROUP_ID: group }));
         }
-        const result = await timeUntil(ports, (s) => s.entriesStored, events, `${name} ${count} writer(s)`).catch((error) => ({ error: `${error.message}\n${writers.map((w) => w.tail()).join('\n')}` }));
+        const result = await timeUntil(ports, (s) => s.entriesStored, events, `${name} ${count} writer(s)`, writers).catch((error) => ({ error: `${error.message}\n${writers.map((w) => w.tail()).join('\n')}` }));
         await Promise.all(writers.map(stop));
         for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
         log(`${name} ${count} writer(s): ${JSON.stringify(result)}`);
