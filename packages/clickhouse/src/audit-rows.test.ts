@@ -28,14 +28,14 @@ function entry(lsn: bigint, seq: number, retentionDays = 0): AuditEntry {
 describe('toTsvBuffer', () => {
   it('writes one line per entry in INSERTED_COLUMNS order, the LSN as a UInt64 decimal', () => {
     const high = (1n << 40n) + 7n; // past 2^32: the high half of the LSN counts
-    const text = toTsvRows([entry(high, 0, 30), entry(high, 1, 1_000_000)], ['{"a":1}', '{"b":2}']);
+    const text = toTsvRows([entry(high, 0, 30), { ...entry(high, 1, 1_000_000), partition: 3 }], ['{"a":1}', '{"b":2}']);
     const rows = text.split('\n');
     expect(rows.pop()).toBe('');
     expect(rows.map((row) => row.split('\t'))).toEqual([
-      [eventId(high, 0), high.toString(), '0', '{"a":1}', '0'.repeat(64), 'a'.repeat(64), '30', 'false'],
-      [eventId(high, 1), high.toString(), '1', '{"b":2}', '0'.repeat(64), 'a'.repeat(64), '65535', 'true'],
+      [eventId(high, 0), high.toString(), '0', '{"a":1}', '0'.repeat(64), 'a'.repeat(64), '30', 'false', '0'],
+      [eventId(high, 1), high.toString(), '1', '{"b":2}', '0'.repeat(64), 'a'.repeat(64), '65535', 'true', '3'],
     ]);
-    expect(INSERTED_COLUMNS).toHaveLength(8);
+    expect(INSERTED_COLUMNS).toHaveLength(9);
   });
 
   it('escapes only what TabSeparated would misread, leaving other text as it is', () => {

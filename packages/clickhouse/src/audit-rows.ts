@@ -1,7 +1,7 @@
 import { parseLsn, WalauditError, type AuditEntry, type ChangeEvent } from '@walaudit/core';
 
 /** The inserted columns of audit_log, in field order; the others are derived from `event` by ClickHouse. */
-export const INSERTED_COLUMNS = ['id', 'lsn', 'seq', 'event', 'prev_hash', 'hash', 'retention_days', 'critical'] as const;
+export const INSERTED_COLUMNS = ['id', 'lsn', 'seq', 'event', 'prev_hash', 'hash', 'retention_days', 'critical', 'chain_partition'] as const;
 
 /** What queryLog selects to rebuild an entry. */
 export interface StoredEntryRow {
@@ -11,6 +11,8 @@ export interface StoredEntryRow {
   hash: string;
   retention_days: number | string;
   critical: boolean | number;
+  /** Absent in rows selected without it. */
+  chain_partition?: number | string;
 }
 
 /** retention_days is UInt16: anything longer (179 years) is as good as forever, so it is capped. */
@@ -70,7 +72,7 @@ export function toTsvBuffer(entries: readonly AuditEntry[], bodies: readonly str
     length += out.write(`${tsvField(entry.id)}\t${lsnDecimal}\t${entry.tx.seq}\t`, length, 'utf8');
     // The body is stored exactly as hashed: re-encoding it could change a byte and break the chain.
     length += out.write(body, length, 'utf8');
-    length += out.write(`\t${tsvField(entry.prevHash)}\t${tsvField(entry.hash)}\t${retention}\t${entry.critical ? 'true' : 'false'}\n`, length, 'utf8');
+    length += out.write(`\t${tsvField(entry.prevHash)}\t${tsvField(entry.hash)}\t${retention}\t${entry.critical ? 'true' : 'false'}\t${entry.partition ?? 0}\n`, length, 'utf8');
   }
   return out.subarray(0, length);
 }
@@ -84,11 +86,15 @@ export function toAuditEntry(row: StoredEntryRow): AuditEntry {
     // Only an edit outside walaudit stores a body that is not JSON.
     throw new WalauditError('CHAIN_BROKEN', `entry ${row.id} holds an event that is not JSON: run \`walaudit verify\``);
   }
-  return {
+  const entry: AuditEntry = {
     ...event,
     prevHash: row.prev_hash,
     hash: row.hash,
     retentionDays: Number(row.retention_days),
     critical: row.critical === true || row.critical === 1,
   };
+  // Only in distributed mode: a standalone entry looks as it always did.
+  const partition = Number(row.chain_partition ?? 0);
+  if (partition !== 0) entry.partition = partition;
+  return entry;
 }

@@ -10,6 +10,7 @@ interface ChainRow {
   lsn_text: string;
   seq: number | string;
   retention_days: number | string;
+  chain_partition: number | string;
 }
 
 /** Rows per page: bounds memory (chDB materializes each result) while keeping round trips few. */
@@ -32,7 +33,7 @@ export async function* readChainPages(
   const fetchPage = (after: { lsn: string; seq: string } | null) =>
     withStoreErrors(target, async () => {
       const result = await client.query({
-        query: `SELECT id, prev_hash, hash, event, toString(lsn) AS lsn_text, seq, retention_days
+        query: `SELECT id, prev_hash, hash, event, toString(lsn) AS lsn_text, seq, retention_days, chain_partition
           FROM ${auditLog}
           ${after ? 'WHERE lsn >= {lsn:UInt64} AND (lsn > {lsn:UInt64} OR seq > {seq:UInt32})' : ''}
           ORDER BY lsn, seq
@@ -53,7 +54,12 @@ export async function* readChainPages(
       next = fetchPage({ lsn: last.lsn_text, seq: String(last.seq) });
       next.catch(() => {});
     }
-    for (const row of page) yield { chain: Number(row.retention_days), id: row.id, prevHash: row.prev_hash, hash: row.hash, body: row.event };
+    for (const row of page) {
+      const partition = Number(row.chain_partition);
+      const link: StoredChainLink = { chain: Number(row.retention_days), id: row.id, prevHash: row.prev_hash, hash: row.hash, body: row.event };
+      if (partition !== 0) link.partition = partition;
+      yield link;
+    }
     if (!more) return;
   }
 }

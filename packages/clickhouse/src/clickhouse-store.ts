@@ -66,11 +66,15 @@ export class ClickHouseStore implements AuditStore {
   }
 
   async chainHeads(): Promise<ChainHead[]> {
-    const rows = await this.select<{ chain: number | string; id: string; lsn_text: string; seq: number | string; hash: string }>(
-      `SELECT retention_days AS chain, id, toString(lsn) AS lsn_text, seq, hash FROM ${this.auditLog}
-       ORDER BY lsn DESC, seq DESC LIMIT 1 BY retention_days`,
+    const rows = await this.select<{ chain_partition: number | string; chain: number | string; id: string; lsn_text: string; seq: number | string; hash: string }>(
+      `SELECT chain_partition, retention_days AS chain, id, toString(lsn) AS lsn_text, seq, hash FROM ${this.auditLog}
+       ORDER BY lsn DESC, seq DESC LIMIT 1 BY chain_partition, retention_days`,
     );
-    return rows.map((head) => ({ chain: Number(head.chain), id: head.id, lsn: BigInt(head.lsn_text), seq: Number(head.seq), hash: head.hash }));
+    return rows.map((head) => {
+      const partition = Number(head.chain_partition);
+      const base = { chain: Number(head.chain), id: head.id, lsn: BigInt(head.lsn_text), seq: Number(head.seq), hash: head.hash };
+      return partition === 0 ? base : { partition, ...base };
+    });
   }
 
   async knownShapes(): Promise<Map<string, ColumnDef[]>> {

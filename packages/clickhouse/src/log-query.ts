@@ -35,7 +35,7 @@ export function logQuerySql(auditLog: string, log: LogQuery): ParameterizedQuery
   if (!Number.isSafeInteger(log.limit) || log.limit < 0) throw invalid(`limit ${log.limit} is not a count`);
   const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
   // LIMIT 1 BY hides a replayed copy that parts have not merged yet (cheaper than FINAL here).
-  const query = `SELECT id, event, prev_hash, hash, retention_days, critical
+  const query = `SELECT id, event, prev_hash, hash, retention_days, critical, chain_partition
     FROM ${auditLog} ${where}
     ORDER BY lsn DESC, seq DESC
     LIMIT 1 BY lsn, seq

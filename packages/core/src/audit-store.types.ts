@@ -5,6 +5,8 @@ import type { SourceIdentity } from './source-identity.js';
 
 /** The newest stored entry of one chain (see StoredChainLink): where that chain continues. */
 export interface ChainHead {
+  /** Partition of the Kafka changes topic (distributed mode); absent means 0 (standalone). */
+  partition?: number;
   /** The chain: retention in days of its entries. */
   chain: number;
   id: string;
@@ -33,7 +35,10 @@ export interface AuditStore {
   migrate(): Promise<void>;
   /** Stores entries; `bodies[i]` is the canonical encoding of `entries[i]`. Durable when it resolves. */
   insertEntries(entries: readonly AuditEntry[], bodies: readonly string[]): Promise<void>;
-  /** The head of every chain; the newest of them is where a replay stops being a duplicate. */
+  /**
+   * The head of every chain; per partition, the newest of its heads is where a replay stops being
+   * a duplicate.
+   */
   chainHeads(): Promise<ChainHead[]>;
   /** The column list of the newest entry of each `schema.table`. */
   knownShapes(): Promise<Map<string, ColumnDef[]>>;

@@ -96,4 +96,9 @@ export interface AuditEntry extends ChangeEvent {
   retentionDays: number;
   /** Set by the matching rule; not part of the hash. */
   critical: boolean;
+  /**
+   * Partition of the Kafka changes topic the entry came through (distributed mode); absent means
+   * 0, as in standalone mode. With retentionDays it names the entry's chain. Not part of the hash.
+   */
+  partition?: number;
 }

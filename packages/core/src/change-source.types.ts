@@ -15,7 +15,22 @@ export interface ChangeSource {
   stop(): Promise<void>;
 }
 
+/** A committed transaction that had events, in commit order (see ChangeSink.wantsTransactionEnds). */
+export interface TransactionEnd {
+  /** Events the decoder emitted for it. */
+  events: number;
+}
+
 /** Where decoded events go. `write` resolves only once the events are durable. */
 export interface ChangeSink {
-  write(events: ChangeEvent[]): Promise<void>;
+  /**
+   * `ends`, given only to a sink that wants them: the transactions committed since the previous
+   * write, oldest first, each of whose events is in this batch or an earlier one.
+   */
+  write(events: ChangeEvent[], ends?: readonly TransactionEnd[]): Promise<void>;
+  /**
+   * True for a sink that publishes transaction boundaries (the Kafka sink's END markers): the
+   * reader then also calls write() for a flush that holds only ends, before confirming it.
+   */
+  readonly wantsTransactionEnds?: boolean;
 }

@@ -35,6 +35,17 @@ const DEFAULTS = {
   masking: {},
   alerts: ALERTS_DEFAULTS,
   cascade: { links: true, refreshIntervalMs: 60_000, maxTrackedKeys: 5_000_000, onConflict: 'fail', queue: 'walaudit-restore', attempts: 3, jobLockMs: 30_000, batchRows: 5_000 },
+  kafka: {
+    brokers: ['127.0.0.1:9092'],
+    topicPrefix: 'walaudit',
+    clientId: 'walaudit',
+    groupId: 'walaudit-writers',
+    partitions: 6,
+    replicationFactor: 1,
+    ssl: false,
+    format: 'json',
+    sessionTimeoutMs: 30_000,
+  },
   rules: [],
 };
 
@@ -80,6 +91,22 @@ describe('parseConfig defaults', () => {
       retention: { defaultDays: 0 },
       masking: { hashKey: 'secret' },
       cascade: { links: false, refreshIntervalMs: 1_000, maxTrackedKeys: 10, restoreUrl: 'postgres://restorer@h/db', onConflict: 'new-key', redisUrl: 'redis://r:6379', queue: 'q.1', attempts: 1, jobLockMs: 1_000, batchRows: 1 },
+      kafka: {
+        brokers: ['k1:9093', 'k2:9093'],
+        topicPrefix: 'prod.audit',
+        clientId: 'walaudit-eu',
+        groupId: 'writers-eu',
+        partitions: 12,
+        replicationFactor: 3,
+        ssl: true,
+        sslCaFile: '/etc/ssl/kafka-ca.pem',
+        saslMechanism: 'scram-sha-512',
+        saslUsername: 'walaudit',
+        saslPassword: 'pw',
+        format: 'avro',
+        schemaRegistryUrl: 'http://registry:8081',
+        sessionTimeoutMs: 45_000,
+      },
       rules: [
         {
           tables: ['public.users', 'app.*'],
@@ -102,6 +129,13 @@ describe('parseConfig errors', () => {
     const message = configError({ cascade: { onConflict: 'overwrite', queue: 'a:b' } }).message;
     expect(message).toContain('"cascade.onConflict"');
     expect(message).toContain('"cascade.queue": letters, digits, _ . - only (no ":")');
+  });
+
+  it('names what the kafka section lacks', () => {
+    expect(configError({ kafka: { format: 'avro' } }).message).toContain('"kafka.schemaRegistryUrl": kafka.format is avro');
+    expect(configError({ kafka: { saslMechanism: 'plain', saslUsername: 'u' } }).message).toContain('"kafka.saslUsername": kafka.saslMechanism is plain');
+    expect(configError({ kafka: { brokers: ['no-port'] } }).message).toContain('"kafka.brokers.0": host:port');
+    expect(configError({ kafka: { topicPrefix: 'a b' } }).message).toContain('"kafka.topicPrefix"');
   });
 
   it('names a bad nested field by its dotted path, with code CONFIG_INVALID', () => {

@@ -137,6 +137,38 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Distributed mode (`walaudit start --mode distributed`): Kafka between the reader and the writers. */
+    kafka: z
+      .object({
+        /** Bootstrap brokers, `host:port` (env comma-separated). */
+        brokers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port')).min(1).default(['127.0.0.1:9092']),
+        /** Topics are `<topicPrefix>.changes`, `<topicPrefix>.transactions` and `<topicPrefix>.dead-letter`. */
+        topicPrefix: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ".", "_" and "-" only').default('walaudit'),
+        /** Client id the broker sees in its logs and quotas. */
+        clientId: z.string().min(1).default('walaudit'),
+        /** Consumer group of the writers: every writer with the same group shares the partitions. */
+        groupId: z.string().min(1).default('walaudit-writers'),
+        /** Partitions of the topics walaudit creates (only when a topic is absent). */
+        partitions: z.number().int().min(1).max(10_000).default(6),
+        /** Replication factor of the topics walaudit creates; 3 on a production cluster. */
+        replicationFactor: z.number().int().min(1).max(32).default(1),
+        /** Connect with TLS. */
+        ssl: z.boolean().default(false),
+        /** PEM file of the CA that signed the brokers' certificates (default: the system's CAs). */
+        sslCaFile: z.string().optional(),
+        /** SASL mechanism; none when absent. */
+        saslMechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+        saslUsername: z.string().optional(),
+        saslPassword: z.string().optional(),
+        /** `json`, or `avro` (Confluent wire format, schemas/avro/) which needs `schemaRegistryUrl`. */
+        format: z.enum(['json', 'avro']).default('json'),
+        /** Confluent-compatible schema registry (`http://registry:8081`), for `format: avro`. */
+        schemaRegistryUrl: z.string().url().optional(),
+        /** A writer that hears nothing from the group coordinator for this long is replaced by another, in ms. */
+        sessionTimeoutMs: z.number().int().min(6_000).max(300_000).default(30_000),
+      })
+      .strict()
+      .prefault({}),
     /** Audit rules, first match wins. Default: every table, every operation, no masking. */
     rules: z.array(auditRuleSchema).default([]),
   })
@@ -145,6 +177,12 @@ export const configSchema = z
     const usesHash = config.rules.some((rule) => rule.mask.some((mask) => mask.mode === 'hash'));
     if (usesHash && !config.masking.hashKey) {
       ctx.addIssue({ code: 'custom', path: ['masking', 'hashKey'], message: 'a rule masks with mode "hash": set masking.hashKey or WALAUDIT_MASK_KEY' });
+    }
+    if (config.kafka.format === 'avro' && !config.kafka.schemaRegistryUrl) {
+      ctx.addIssue({ code: 'custom', path: ['kafka', 'schemaRegistryUrl'], message: 'kafka.format is avro: set kafka.schemaRegistryUrl (a Confluent-compatible schema registry)' });
+    }
+    if (config.kafka.saslMechanism && (!config.kafka.saslUsername || !config.kafka.saslPassword)) {
+      ctx.addIssue({ code: 'custom', path: ['kafka', 'saslUsername'], message: `kafka.saslMechanism is ${config.kafka.saslMechanism}: set kafka.saslUsername and kafka.saslPassword` });
     }
     if (config.pipeline.retryInitialMs > config.pipeline.retryMaxMs) {
       ctx.addIssue({ code: 'custom', path: ['pipeline', 'retryInitialMs'], message: 'must not exceed pipeline.retryMaxMs' });

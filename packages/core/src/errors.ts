@@ -22,6 +22,8 @@ export type WalauditErrorCode =
   | 'STORE_LOCKED'
   | 'STORE_OTHER_SOURCE'
   | 'MALFORMED_MESSAGE'
+  | 'KAFKA_UNREACHABLE'
+  | 'KAFKA_FAILED'
   | 'SERVER_NOT_RUNNING'
   | 'CHAIN_BROKEN'
   // Alerts (issue 4)

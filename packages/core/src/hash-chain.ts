@@ -30,8 +30,11 @@ export interface ChainProblem {
  * `chain` is the entry's retention in days: entries are linked in one chain per retention period,
  * so that expiry, which removes each chain's oldest entries first, never opens a hole in the
  * middle of a chain (one chain across tables kept 30 and 365 days would have holes after 30 days).
+ * In distributed mode each partition of the changes topic has its own chains: `partition` (absent
+ * means 0, the only one in standalone mode) and `chain` together name the chain.
  */
 export interface StoredChainLink {
+  partition?: number;
   chain: number;
   id: string;
   prevHash: string;
@@ -135,17 +138,20 @@ function toEntry(event: ChangeEvent, prevHash: string, hash: string, retentionDa
 /**
  * Links events into their chains (one per retention period, see StoredChainLink). `heads` maps a
  * chain to its newest hash; chains not in it start at GENESIS_HASH. Returns the entries in the
- * order given and the updated heads; `heads` itself is not changed.
+ * order given and the updated heads; `heads` itself is not changed. `partition` (distributed mode)
+ * is recorded on each entry: `heads` must then be that partition's heads.
  */
 export function linkIntoChains(
   heads: ReadonlyMap<number, string>,
   events: readonly AuditedInput[],
+  partition = 0,
 ): { entries: AuditEntry[]; bodies: string[]; heads: Map<number, string> } {
   const next = new Map(heads);
   const entries: AuditEntry[] = [];
   const bodies: string[] = [];
   for (const audited of events) {
     const { entry, body } = linkOne(next.get(audited.retentionDays) ?? GENESIS_HASH, audited);
+    if (partition !== 0) entry.partition = partition;
     entries.push(entry);
     bodies.push(body);
     next.set(audited.retentionDays, entry.hash);

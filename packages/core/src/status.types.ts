@@ -17,6 +17,8 @@ export interface PipelineStatus {
   lastError: { code: string; message: string; at: string } | null;
   /** The alerter, when alerts are enabled. */
   alerts?: AlertsStatus;
+  /** Distributed mode only: this process's part of the Kafka pipeline. */
+  kafka?: KafkaServiceStatus;
 }
 
 /** Where the alert windows live and whether that store answers (Redis down: counting locally). */
@@ -29,4 +31,20 @@ export interface AlertsStatus {
   raised: number;
   /** What the restart's window rebuild found (see the alerter's window-rebuild.ts). */
   rebuilt: { deletionsReplayed: number; alertsRestored: number; missedAlerts: number } | null;
+}
+
+export interface KafkaServiceStatus {
+  /** The services this process runs. */
+  services: ('reader' | 'writer')[];
+  brokers: string[];
+  topic: string;
+  group: string;
+  /** Reader: events published to the changes topic (acknowledged). */
+  published: number;
+  /** Writer: partitions of the changes topic this process owns now. */
+  partitions: number[];
+  /** Writer: messages not yet stored, summed over its partitions (as of each partition's last batch). */
+  consumerLag: number | null;
+  /** Writer: messages sent to the dead-letter topic. */
+  deadLetters: number;
 }

@@ -181,3 +181,52 @@ describe('verifyAuditLog', () => {
     });
   });
 });
+
+describe('one set of chains per Kafka partition (distributed mode)', () => {
+  /**
+   * Two writers, each owning one partition, link their transactions independently; the log
+   * interleaves them in (lsn, seq) order, as verify reads it.
+   */
+  function twoPartitions(): StoredChainLink[] {
+    const even = linkIntoChains(new Map(), [0, 2, 4].map((seq) => ({ event: event(seq), retentionDays: 0, critical: false })), 1);
+    const odd = linkIntoChains(new Map(), [1, 3, 5].map((seq) => ({ event: event(seq), retentionDays: 0, critical: false })), 2);
+    const links: StoredChainLink[] = [];
+    for (let i = 0; i < 3; i++) {
+      for (const side of [even, odd]) {
+        const entry = side.entries[i]!;
+        links.push({ partition: entry.partition, chain: 0, id: entry.id, prevHash: entry.prevHash, hash: entry.hash, body: side.bodies[i]! });
+      }
+    }
+    return links;
+  }
+
+  it('records the partition on each entry it links', () => {
+    const { entries } = linkIntoChains(new Map(), [{ event: event(0), retentionDays: 0, critical: false }], 4);
+    expect(entries[0]!.partition).toBe(4);
+    expect(linkIntoChains(new Map(), [{ event: event(0), retentionDays: 0, critical: false }]).entries[0]!.partition).toBeUndefined();
+  });
+
+  it('verifies interleaved partitions, each chain on its own', async () => {
+    const links = twoPartitions();
+    const report = await verifyAuditLog(fakeStore(links));
+    expect(report.ok).toBe(true);
+    expect(report.chains).toEqual([
+      { partition: 1, chain: 0, entries: 3, headHash: links[4]!.hash },
+      { partition: 2, chain: 0, entries: 3, headHash: links[5]!.hash },
+    ]);
+  });
+
+  it('finds an entry moved to another partition', async () => {
+    const links = twoPartitions();
+    links[2] = { ...links[2]!, partition: 2 };
+    const report = await verifyAuditLog(fakeStore(links));
+    expect(report.ok).toBe(false);
+    expect(report.problem).toMatchObject({ kind: 'removed-or-inserted', partition: 2, chain: 0, id: links[2]!.id });
+  });
+
+  it('finds an entry removed from one partition', async () => {
+    const links = twoPartitions().filter((_, i) => i !== 3);
+    const report = await verifyAuditLog(fakeStore(links));
+    expect(report.problem).toMatchObject({ kind: 'removed-or-inserted', partition: 2, id: '0000000000002000-5' });
+  });
+});

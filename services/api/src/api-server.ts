@@ -7,7 +7,8 @@ export interface ApiServerDeps {
   host: string;
   port: number;
   status: () => Promise<PipelineStatus>;
-  store: AuditStore;
+  /** Absent in a process that holds no store (a distributed reader): /entries and /verify say so. */
+  store?: AuditStore;
   registry: Registry;
   /** The alerter, when alerts are enabled: `GET /alerts`, `POST /alerts/ack`. */
   alerts?: AlertsApi;
@@ -74,9 +75,12 @@ async function route(deps: ApiServerDeps, request: IncomingMessage, response: Se
     case '/status':
       return sendJson(response, 200, await deps.status());
     case '/entries':
-      return sendJson(response, 200, { entries: await deps.store.queryLog(parseLogQuery(url.searchParams)) });
     case '/verify':
-      return sendJson(response, 200, await verifyAuditLog(deps.store));
+      if (!deps.store) {
+        return sendJson(response, 404, { error: { code: 'NO_STORE', message: 'this process runs only the reader (walaudit start --services reader) and holds no store: ask a writer, or use --clickhouse-url' } });
+      }
+      if (url.pathname === '/verify') return sendJson(response, 200, await verifyAuditLog(deps.store));
+      return sendJson(response, 200, { entries: await deps.store.queryLog(parseLogQuery(url.searchParams)) });
     case '/alerts':
       if (!deps.alerts) throw new WalauditError('CONFIG_INVALID', 'alerts are disabled in this walaudit (alerts.enabled: false)');
       return sendJson(response, 200, { alerts: await deps.alerts.list(parseAlertQuery(url.searchParams)) });

@@ -30,6 +30,12 @@ export interface AuditWriterDeps {
    * every observer has taken it. An observer that throws fails the write like a store error.
    */
   observers?: readonly StoredBatchObserver[];
+  /**
+   * Distributed mode: the partition of the Kafka changes topic this writer stores. Each partition
+   * has its own chains and its own replay position, because partitions are consumed independently
+   * (by several writers). Default 0, the standalone mode's only stream.
+   */
+  partition?: number;
 }
 
 /** Receives the events of one durable batch, after the audit rules (masked as stored). */
@@ -42,7 +48,12 @@ export interface AuditWriter extends ChangeSink {
    * records it in a store that has none yet.
    */
   init(source?: SourceIdentity): Promise<{ heads: ChainHead[]; knownShapes: Map<string, ColumnDef[]> }>;
-  /** Position of the newest stored entry, or null for an empty log. */
+  /**
+   * Stores events the audit rules were already applied to (the distributed reader applies them
+   * before publishing, so masked values never reach Kafka). Replays are dropped as in write().
+   */
+  writeAudited(events: readonly AuditedEvent[]): Promise<void>;
+  /** Position of the newest stored entry (of this writer's partition), or null for an empty log. */
   readonly position: LogPosition | null;
 }
 
@@ -54,6 +65,22 @@ export interface AuditWriter extends ChangeSink {
 export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
   let heads = new Map<number, string>();
   let position: LogPosition | null = null;
+  const partition = deps.partition ?? 0;
+
+  const isReplay = (eventPosition: LogPosition) => position !== null && comparePositions(eventPosition, position) <= 0;
+
+  const store = async (audited: AuditedEvent[], last: LogPosition | null, skipped: number) => {
+    if (!last) {
+      deps.onStored?.(0, skipped);
+      return;
+    }
+    const linked = linkIntoChains(heads, audited, partition);
+    await retryWhileRetriable(() => deps.store.insertEntries(linked.entries, linked.bodies), deps.retry);
+    heads = linked.heads;
+    position = last;
+    deps.onStored?.(linked.entries.length, skipped);
+    for (const observe of deps.observers ?? []) await observe(audited);
+  };
 
   return {
     get position() {
@@ -61,7 +88,7 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
     },
     async init(source?: SourceIdentity) {
       if (source) await claimStore(deps, source);
-      const stored = await retryWhileRetriable(() => deps.store.chainHeads(), deps.retry);
+      const stored = (await retryWhileRetriable(() => deps.store.chainHeads(), deps.retry)).filter((head) => (head.partition ?? 0) === partition);
       heads = new Map(stored.map((head) => [head.chain, head.hash]));
       position = null;
       for (const head of stored) {
@@ -77,7 +104,7 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
       let skipped = 0;
       for (const event of events) {
         const eventPosition = positionOf(event.tx);
-        if (position && comparePositions(eventPosition, position) <= 0) {
+        if (isReplay(eventPosition)) {
           skipped++;
           continue;
         }
@@ -87,16 +114,23 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
           last = eventPosition;
         } else skipped++;
       }
-      if (!last) {
-        deps.onStored?.(0, skipped);
-        return;
+      await store(audited, last, skipped);
+    },
+    async writeAudited(events: readonly AuditedEvent[]) {
+      const audited: AuditedEvent[] = [];
+      let last: LogPosition | null = null;
+      let skipped = 0;
+      for (const item of events) {
+        const eventPosition = positionOf(item.event.tx);
+        if (isReplay(eventPosition) || (last && comparePositions(eventPosition, last) <= 0)) {
+          // The second test: a reader restart can repeat a transaction within one batch.
+          skipped++;
+          continue;
+        }
+        audited.push(item);
+        last = eventPosition;
       }
-      const linked = linkIntoChains(heads, audited);
-      await retryWhileRetriable(() => deps.store.insertEntries(linked.entries, linked.bodies), deps.retry);
-      heads = linked.heads;
-      position = last;
-      deps.onStored?.(linked.entries.length, skipped);
-      for (const observe of deps.observers ?? []) await observe(audited);
+      await store(audited, last, skipped);
     },
   };
 }

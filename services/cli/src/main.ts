@@ -4,6 +4,7 @@ import { loadConfig, type CommonFlags } from './config-loader.js';
 import { createLogger } from './logger.js';
 import { startCommand } from './commands/start.js';
 import { servicesCommand } from './commands/services-command.js';
+import { startDistributedCommand, type DistributedServices } from './commands/start-distributed.js';
 import { logCommand, statusCommand, verifyCommand, type LogFlags } from './commands/read-commands.js';
 import { setupCommand, teardownCommand } from './commands/setup-commands.js';
 import { WALAUDIT_VERSION } from './version.js';
@@ -11,7 +12,15 @@ import { registerAlertsCommands } from './commands/alerts-cli.js';
 import { causedByCommand } from './commands/cascade-commands.js';
 import { restoreCommand, type RestoreFlags } from './commands/restore-command.js';
 
-const out = (line: string): void => void process.stdout.write(`${line}\n`);
+// Returns nothing: `return out(...)` in a command must not become the exit code (write() returns true).
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+interface StartFlags {
+  mode: 'standalone' | 'distributed';
+  services: DistributedServices | 'restorer';
+}
 const log = createLogger('walaudit');
 
 /** Exit codes: 0 ok, 1 the audit log failed verification, 2 an error (its code and message on stderr). */
@@ -53,9 +62,15 @@ withCommonOptions(program.command('teardown'))
 
 withCommonOptions(program.command('start'))
   .description('run the pipeline in the foreground (without a source: a local demo database)')
-  .option('--services <list>', 'run only these services (distributed mode): restorer')
-  .action((flags: CommonFlags & { services?: string }) =>
-    run(() => (flags.services ? servicesCommand(loadConfig(flags), flags.services, log) : startCommand(loadConfig(flags), log))));
+  .addOption(new Option('--mode <mode>', 'standalone: one process; distributed: Kafka between the reader and the writers').choices(['standalone', 'distributed']).default('standalone').env('WALAUDIT_MODE'))
+  .addOption(new Option('--services <which>', 'the services this process runs: distributed mode reader, writer or all; restorer: only a restore worker on cascade.redisUrl').choices(['reader', 'writer', 'all', 'restorer']).default('all').env('WALAUDIT_SERVICES'))
+  .action((flags: CommonFlags & StartFlags) =>
+    run(() => {
+      const config = loadConfig(flags);
+      if (flags.services === 'restorer') return servicesCommand(config, flags.services, log);
+      return flags.mode === 'distributed' ? startDistributedCommand(config, flags.services, log) : startCommand(config, log);
+    }),
+  );
 
 withCommonOptions(program.command('log'))
   .description('list audit entries, newest first')

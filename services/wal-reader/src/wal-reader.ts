@@ -6,6 +6,7 @@ import {
   type ColumnDef,
   type DecoderNotice,
   type Lsn,
+  type TransactionEnd,
 } from '@walaudit/core';
 
 export interface WalReaderOptions {
@@ -45,6 +46,9 @@ export function createWalReader(deps: WalReaderDeps): WalReader {
   const { source, sink, options } = deps;
   const stats = { events: 0, transactions: 0, flushes: 0, confirmedLsn: 0n };
   let pending: ChangeEvent[] = [];
+  /** Commits (with events) since the last flush, for a sink that wants transaction ends. */
+  let pendingEnds: TransactionEnd[] = [];
+  const wantsEnds = sink.wantsTransactionEnds === true;
   /** The newest position all of whose events are in `pending` or already written. */
   let ackTarget: Lsn = 0n;
   let flushChain: Promise<void> = Promise.resolve();
@@ -64,15 +68,17 @@ export function createWalReader(deps: WalReaderDeps): WalReader {
     }
     flushWhenIdle = false;
     const batch = pending;
+    const ends = pendingEnds;
     const target = ackTarget;
     pending = [];
+    if (ends.length > 0) pendingEnds = [];
     writesInFlight++;
     flushChain = flushChain.then(async () => {
       if (failure) return;
       try {
-        if (batch.length > 0) {
-          await sink.write(batch);
-          deps.onWritten?.(batch.length);
+        if (batch.length > 0 || ends.length > 0) {
+          await (wantsEnds ? sink.write(batch, ends) : sink.write(batch));
+          if (batch.length > 0) deps.onWritten?.(batch.length);
         }
         stats.flushes++;
         if (target > stats.confirmedLsn) {
@@ -123,6 +129,7 @@ export function createWalReader(deps: WalReaderDeps): WalReader {
       ackTarget = outcome.ackLsn;
       if (outcome.kind === 'commit') {
         stats.transactions++;
+        if (wantsEnds && outcome.events > 0) pendingEnds.push({ events: outcome.events });
         deps.onTransaction?.(outcome.events);
       }
       if (pending.length >= options.batchSize) await flushFullBatch();

@@ -47,11 +47,11 @@ export async function verifyCommand(config: WalauditConfig, flags: { json?: bool
   if (flags.json) out(JSON.stringify(report));
   else if (report.ok) {
     out(`audit log intact: ${report.entriesChecked} entries verified`);
-    for (const chain of report.chains) out(`  chain of entries kept ${chain.chain === 0 ? 'forever' : `${chain.chain} days`}: ${chain.entries} entries, head hash ${chain.headHash}`);
+    for (const chain of report.chains) out(`  chain of entries ${chain.partition !== undefined ? `from partition ${chain.partition} ` : ''}kept ${chain.chain === 0 ? 'forever' : `${chain.chain} days`}: ${chain.entries} entries, head hash ${chain.headHash}`);
   }
   else {
     const problem = report.problem!;
-    out(`audit log BROKEN at entry ${problem.id} (position ${problem.index} in log order): ${problem.kind}`);
+    out(`audit log BROKEN at entry ${problem.id} (position ${problem.index} in log order${problem.partition !== undefined ? `, chain of partition ${problem.partition}` : ''}): ${problem.kind}`);
     out(`  ${problem.detail}`);
     out(`  ${report.entriesChecked} entries before it verified`);
   }
@@ -67,6 +67,11 @@ export async function statusCommand(config: WalauditConfig, flags: { json?: bool
     out(`  store    ${running.store}`);
     out(`  position confirmed ${running.confirmedLsn ?? '-'}, server ${running.serverLsn ?? '-'}, lag ${running.lagBytes === null ? '-' : formatBytes(running.lagBytes)}, WAL held ${running.retainedBytes === null ? '-' : formatBytes(running.retainedBytes)}`);
     out(`  events   ${running.eventsTotal} decoded, ${running.entriesStored} stored, ${running.eventsPerSecond}/s`);
+    if (running.kafka) {
+      const k = running.kafka;
+      if (k.services.includes('reader')) out(`  kafka    reader: ${k.published} published to ${k.topic} (${k.brokers.join(',')})`);
+      if (k.services.includes('writer')) out(`  kafka    writer in group ${k.group}: partitions ${k.partitions.join(',') || '(none)'}, consumer lag ${k.consumerLag ?? '-'}, ${k.deadLetters} dead letters`);
+    }
     out(`  last error ${running.lastError ? `${running.lastError.at} ${running.lastError.code}: ${running.lastError.message}` : 'none'}`);
     if (running.alerts) {
       const windows = running.alerts.windowStore === 'redis' && !running.alerts.windowStoreHealthy ? 'redis DOWN, counting locally' : running.alerts.windowStore;

@@ -1,0 +1,154 @@
+// Distributed-mode throughput: reader (slot -> Kafka) events/s, then writers (Kafka -> ClickHouse,
+// embedded chDB) events/s with one and with two writer processes, for a big DELETE and for many
+// small transactions. Starts its own Postgres (startLocalPostgres) and Kafka broker
+// (infra/kafka/kafka.sh); progress on stderr, one JSON document on stdout.
+//
+//   npm run build && node bench/kafka.mjs
+//
+// Environment: BENCH_DELETE_ROWS (1000000), BENCH_TX_COUNT (200000), BENCH_CASES (delete,tx),
+// BENCH_WRITERS (1,2), BENCH_TIMEOUT_S (600).
+// Each writer process has its own chDB directory (chDB allows one process per directory), so with
+// two writers each stores its partitions' share; the time runs until both together hold every
+// event. In production both would write to one ClickHouse server.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { connectClient, findFreePort, runSetup, startLocalPostgres } from '@walaudit/pg';
+import { prepareDeleteTable, prepareTxTable, runDelete, runTx } from './workloads.mjs';
+
+const env = (name, fallback) => process.env[name] || fallback;
+const CONFIG = {
+  deleteRows: Number(env('BENCH_DELETE_ROWS', 1_000_000)),
+  txCount: Number(env('BENCH_TX_COUNT', 200_000)),
+  cases: env('BENCH_CASES', 'delete,tx').split(','),
+  writers: env('BENCH_WRITERS', '1,2').split(',').map(Number),
+  timeoutMs: Number(env('BENCH_TIMEOUT_S', 600)) * 1000,
+};
+const KAFKA_SH = fileURLToPath(new URL('../infra/kafka/kafka.sh', import.meta.url));
+const CLI = fileURLToPath(new URL('../services/cli/bin/walaudit.js', import.meta.url));
+const log = (line) => process.stderr.write(`[bench kafka ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+const children = new Set();
+
+function spawnWalaudit(args, extraEnv) {
+  const childEnv = { ...process.env, ...extraEnv };
+  delete childEnv.DATABASE_URL;
+  const child = spawn(process.execPath, [CLI, ...args], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  let tail = '';
+  child.stderr.on('data', (chunk) => (tail = (tail + chunk).slice(-4000)));
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return { child, tail: () => tail };
+}
+
+async function status(port) {
+  try {
+    return await (await fetch(`http://127.0.0.1:${port}/status`, { signal: AbortSignal.timeout(5_000) })).json();
+  } catch {
+    return null;
+  }
+}
+
+async function stop({ child }) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((done) => child.once('exit', done));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Polls the processes' /status until sum(pick) >= target; seconds from the first non-zero count. */
+async function timeUntil(ports, pick, target, label, processes) {
+  const deadline = performance.now() + CONFIG.timeoutMs;
+  let firstAt = null;
+  let startAt = performance.now();
+  for (;;) {
+    const values = await Promise.all(ports.map(async (port) => pick((await status(port)) ?? {})));
+    const total = values.reduce((sum, value) => sum + (value ?? 0), 0);
+    if (total > 0 && firstAt === null) firstAt = performance.now();
+    if (total >= target) {
+      const seconds = (performance.now() - startAt) / 1000;
+      return { seconds, eventsPerSecond: Math.round(target / seconds) };
+    }
+    if (processes.some(({ child }) => child.exitCode !== null)) throw new Error(`${label}: walaudit exited at ${total} of ${target}`);
+    if (performance.now() > deadline) throw new Error(`${label}: ${total} of ${target} after ${CONFIG.timeoutMs / 1000} s`);
+    await sleep(50);
+  }
+}
+
+async function main() {
+  const startedAt = Date.now();
+  log('starting Postgres and Kafka');
+  const pg = await startLocalPostgres({ durable: false });
+  const kafkaDir = mkdtempSync(join(tmpdir(), 'walaudit-bench-kafka-'));
+  const brokers = execFileSync('bash', [KAFKA_SH, 'start', kafkaDir], { encoding: 'utf8' }).trim();
+  const results = { machine: { loadAverageAtStart: loadavg() }, cases: {} };
+  try {
+    const client = await connectClient(pg.url, 'walaudit-bench');
+    for (const name of CONFIG.cases) {
+      const slot = `bench_${name}`;
+      const prefix = `bench-${name}-${Date.now()}`;
+      const kafkaEnv = { WALAUDIT_KAFKA_BROKERS: brokers, WALAUDIT_KAFKA_TOPIC_PREFIX: prefix, WALAUDIT_KAFKA_PARTITIONS: '4' };
+      let events;
+      if (name === 'delete') {
+        log(`delete: ${CONFIG.deleteRows} rows`);
+        await prepareDeleteTable(client, CONFIG.deleteRows);
+        await runSetup(pg.url, { slot, publication: slot, tables: [], dryRun: false, log: () => {} });
+        await runDelete(client);
+        events = CONFIG.deleteRows;
+      } else {
+        log(`tx: ${CONFIG.txCount} transactions`);
+        await prepareTxTable(client);
+        await runSetup(pg.url, { slot, publication: slot, tables: [], dryRun: false, log: () => {} });
+        await runTx(client, CONFIG.txCount);
+        events = CONFIG.txCount;
+      }
+      // The workload is in the WAL before the reader starts: the reader's rate is its own.
+      const readerPort = await findFreePort();
+      const reader = spawnWalaudit(['start', '--mode', 'distributed', '--services', 'reader', '--source', pg.url, '--slot', slot, '--publication', slot, '--http-port', String(readerPort)], kafkaEnv);
+      const readerResult = await timeUntil([readerPort], (s) => s.kafka?.published, events, `${name} reader`, [reader]).catch((error) => ({ error: `${error.message}\n${reader.tail()}` }));
+      await stop(reader);
+      log(`${name} reader: ${JSON.stringify(readerResult)}`);
+      const caseResult = { events, reader: readerResult, writers: {} };
+      for (const count of CONFIG.writers) {
+        // A fresh group reads the topic from the start.
+        const group = `${prefix}-w${count}`;
+        const ports = [];
+        const writers = [];
+        const dirs = [];
+        for (let i = 0; i < count; i++) {
+          const port = await findFreePort();
+          const dir = mkdtempSync(join(tmpdir(), 'walaudit-bench-store-'));
+          ports.push(port);
+          dirs.push(dir);
+          writers.push(spawnWalaudit(['start', '--mode', 'distributed', '--services', 'writer', '--data-dir', dir, '--http-port', String(port)], { ...kafkaEnv, WALAUDIT_KAFKA_GROUP_ID: group }));
+        }
+        const result = await timeUntil(ports, (s) => s.entriesStored, events, `${name} ${count} writer(s)`, writers).catch((error) => ({ error: `${error.message}\n${writers.map((w) => w.tail()).join('\n')}` }));
+        await Promise.all(writers.map(stop));
+        for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+        log(`${name} ${count} writer(s): ${JSON.stringify(result)}`);
+        caseResult.writers[count] = result;
+      }
+      results.cases[name] = caseResult;
+    }
+    await client.end();
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    execFileSync('bash', [KAFKA_SH, 'stop', kafkaDir]);
+    rmSync(kafkaDir, { recursive: true, force: true });
+    await pg.stop();
+  }
+  results.machine.loadAverageAtEnd = loadavg();
+  results.seconds = Math.round((Date.now() - startedAt) / 1000);
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+}
+
+process.on('SIGINT', () => {
+  for (const child of children) child.kill('SIGKILL');
+  process.exit(130);
+});
+await main();

@@ -1,0 +1,12 @@
+export { Partitioners } from './kafkajs.js';
+export * from './kafka-client.js';
+export * from './kafka-errors.js';
+export * from './topics.js';
+export * from './change-message.js';
+export * from './change-message.schema.js';
+export * from './transaction-marker.js';
+export * from './dead-letter.js';
+export * from './avro-change-event.js';
+export * from './avro-codec.js';
+export * from './kafka-change-sink.js';
+export * from './change-consumer.js';

@@ -1,0 +1,135 @@
+import { describeError, isWalauditError, type WalauditConfig } from '@walaudit/core';
+import { PgReplicationSource, SlotMonitor, connectionLabel } from '@walaudit/pg';
+import { backoffDelayMs } from '@walaudit/audit-writer';
+import { createWalReader, type WalReader } from '@walaudit/wal-reader';
+import { Partitioners, createAvroCodec, createKafkaChangeSink, createKafkaClient, ensureTopics, toKafkaError, topicNames } from '@walaudit/kafka';
+import type { PipelineMetrics } from '@walaudit/api';
+import type { Logger } from '../logger.js';
+import type { ServiceState } from './service-state.js';
+import type { KafkaMetrics } from './kafka-metrics.js';
+
+export interface ReaderServiceDeps {
+  config: WalauditConfig;
+  sourceUrl: string;
+  metrics: PipelineMetrics;
+  kafkaMetrics: KafkaMetrics;
+  state: ServiceState;
+  log: Logger;
+}
+
+export interface ReaderService {
+  run(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Distributed mode's reader: slot -> audit rules -> Kafka. The slot is confirmed only after Kafka
+ * acknowledged every message up to it (the wal-reader confirms after sink.write resolves), so a
+ * crash loses nothing; its replay publishes the same events again, with the same ids.
+ */
+export function createReaderService(deps: ReaderServiceDeps): ReaderService {
+  const { config, metrics, kafkaMetrics, state, log } = deps;
+  const topics = topicNames(config.kafka.topicPrefix);
+  let reader: WalReader | null = null;
+  let stopping = false;
+  let wake: (() => void) | null = null;
+
+  const runOnce = async () => {
+    const kafka = createKafkaClient(config.kafka, log.child('kafkajs'));
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      await ensureTopics(admin, topics, config.kafka, log);
+    } catch (error) {
+      throw toKafkaError(error, 'creating the topics', config.kafka.brokers);
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    // Idempotent (acks from all in-sync replicas, sequence numbers): a retried send is not
+    // written twice. Retries never end, as kafkajs requires for idempotence: a broker outage
+    // holds the reader, and so the slot, until the broker is back.
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 },
+    });
+    try {
+      await producer.connect();
+    } catch (error) {
+      throw toKafkaError(error, 'connecting the producer', config.kafka.brokers);
+    }
+    try {
+      const codec = config.kafka.format === 'avro' ? await createAvroCodec(config.kafka.schemaRegistryUrl!, topics.changes) : undefined;
+      const sink = createKafkaChangeSink({
+        codec,
+        producer,
+        topics,
+        brokers: config.kafka.brokers,
+        rules: { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },
+        onPublished: (published, dropped) => {
+          state.published += published;
+          kafkaMetrics.published.inc(published);
+          metrics.eventsSkipped.inc(dropped);
+        },
+      });
+      const source = new PgReplicationSource({ url: deps.sourceUrl, slot: config.source.slot, publication: config.source.publication });
+      reader = createWalReader({
+        source,
+        sink,
+        options: { batchSize: config.pipeline.batchSize, flushIntervalMs: config.pipeline.flushIntervalMs },
+        onNotice: (notice) => log.warn(notice.message),
+        onTransaction: () => metrics.transactions.inc(),
+        onWritten: (events) => state.decoded(events),
+        onConfirmed: (lsn) => metrics.confirmedLsn.set(Number(lsn)),
+      });
+      state.running();
+      log.info(`streaming slot ${config.source.slot} from ${connectionLabel(deps.sourceUrl)} to ${topics.changes} on ${config.kafka.brokers.join(',')}`);
+      await reader.run();
+    } finally {
+      await producer.disconnect().catch(() => {});
+    }
+  };
+
+  return {
+    async run() {
+      const monitor = new SlotMonitor(deps.sourceUrl, config.source.slot);
+      state.monitor = monitor;
+      const heartbeat = setInterval(() => void monitor.heartbeat().catch((error) => state.recordError(error)), config.pipeline.heartbeatIntervalMs);
+      let attempt = 0;
+      try {
+        while (!stopping) {
+          try {
+            await runOnce();
+            attempt = 0;
+          } catch (error) {
+            state.recordError(error);
+            if (stopping) break;
+            if (!isWalauditError(error) || !error.retriable) {
+              state.failed();
+              throw error;
+            }
+            const delay = backoffDelayMs(++attempt, { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs });
+            state.retrying();
+            log.warn(`${describeError(error)}; reconnecting in ${delay} ms`);
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              setTimeout(resolve, delay);
+            });
+          }
+        }
+      } finally {
+        clearInterval(heartbeat);
+        // Detached first: a status request after this must not reopen the monitor's connection
+        // (it connects on demand), which would keep the process from exiting.
+        state.monitor = null;
+        await monitor.close();
+      }
+    },
+    async stop() {
+      stopping = true;
+      wake?.();
+      await reader?.stop();
+    },
+  };
+}

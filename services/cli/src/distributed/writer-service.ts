@@ -1,0 +1,148 @@
+import { describeError, type AuditStore, type WalauditConfig } from '@walaudit/core';
+import type { StoredBatchObserver } from '@walaudit/audit-writer';
+import { Partitioners, createAvroCodec, createChangeConsumer, createKafkaClient, ensureTopics, toKafkaError, topicNames, type ChangeConsumer } from '@walaudit/kafka';
+import type { PipelineMetrics } from '@walaudit/api';
+import type { Logger } from '../logger.js';
+import type { KafkaMetrics } from './kafka-metrics.js';
+import type { ServiceState } from './service-state.js';
+
+const LAG_CHECK_MS = 2_000;
+
+export interface WriterServiceDeps {
+  config: WalauditConfig;
+  store: AuditStore;
+  metrics: PipelineMetrics;
+  kafkaMetrics: KafkaMetrics;
+  state: ServiceState;
+  log: Logger;
+  observers?: readonly StoredBatchObserver[];
+}
+
+export interface WriterService {
+  /** Resolves on stop(); rejects when the consumer fails for good. */
+  run(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Distributed mode's writer: one member of the writers' consumer group, storing its partitions of
+ * `<prefix>.changes`. kafkajs reconnects and rejoins by itself after a broker restart; a store
+ * outage holds the partition (retries with backoff, heartbeats go on) while the lag grows.
+ */
+export function createWriterService(deps: WriterServiceDeps): WriterService {
+  const { config, metrics, kafkaMetrics, state, log } = deps;
+  const topics = topicNames(config.kafka.topicPrefix);
+  const kafka = createKafkaClient(config.kafka, log.child('kafkajs'));
+  const consumer = kafka.consumer({
+    groupId: config.kafka.groupId,
+    sessionTimeout: config.kafka.sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 10)),
+    // Each batch becomes inserts of at most pipeline.batchSize events: about 1 KiB each.
+    maxBytesPerPartition: 16 * 1024 * 1024,
+  });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 } });
+  const lagAdmin = kafka.admin();
+  let stopping = false;
+
+  /**
+   * Lag from the broker's view (end offsets minus the group's committed offsets), not from the
+   * batch loop: during a store outage no batch completes, and that is when the lag must show.
+   */
+  const checkLag = async () => {
+    if (state.partitions.length === 0) return;
+    try {
+      const [ends, committed] = await Promise.all([
+        lagAdmin.fetchTopicOffsets(topics.changes),
+        lagAdmin.fetchOffsets({ groupId: config.kafka.groupId, topics: [topics.changes] }),
+      ]);
+      const committedBy = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+      for (const end of ends) {
+        if (!state.partitions.includes(end.partition)) continue;
+        const low = BigInt(end.low);
+        const done = committedBy.get(end.partition) ?? -1n;
+        const lag = Number(BigInt(end.high) - (done < 0n ? low : done));
+        state.lag.set(end.partition, lag);
+        kafkaMetrics.consumerLag.set({ partition: String(end.partition) }, lag);
+      }
+    } catch (error) {
+      state.recordError(toKafkaError(error, 'reading the consumer lag', config.kafka.brokers));
+    }
+  };
+  let service: ChangeConsumer | null = null;
+  let finish: ((error?: unknown) => void) | null = null;
+
+  return {
+    async run() {
+      const done = new Promise<void>((resolve, reject) => (finish = (error) => (error ? reject(error) : resolve())));
+      try {
+        await Promise.all([consumer.connect(), producer.connect(), lagAdmin.connect()]);
+        await ensureTopics(lagAdmin, topics, config.kafka, log);
+      } catch (error) {
+        throw toKafkaError(error, 'joining the writers group', config.kafka.brokers);
+      }
+      consumer.on(consumer.events.CRASH, (event) => {
+        state.recordError(event.payload.error);
+        if (!event.payload.restart && !stopping) {
+          state.failed();
+          finish?.(event.payload.error);
+        }
+      });
+      const codec = config.kafka.format === 'avro' ? await createAvroCodec(config.kafka.schemaRegistryUrl!, topics.changes) : undefined;
+      service = createChangeConsumer({
+        codec,
+        consumer,
+        producer,
+        topics,
+        store: deps.store,
+        brokers: config.kafka.brokers,
+        batchSize: config.pipeline.batchSize,
+        log,
+        observers: deps.observers,
+        retry: {
+          initialMs: config.pipeline.retryInitialMs,
+          maxMs: config.pipeline.retryMaxMs,
+          cancelled: () => stopping,
+          onRetry: (attempt, delayMs, error) => {
+            state.recordError(error);
+            metrics.storeRetries.inc();
+            state.retrying();
+            log.warn(`store write failed (attempt ${attempt}), retrying in ${delayMs} ms; offsets are not committed meanwhile: ${describeError(error)}`);
+          },
+        },
+        onStored: (stored, skipped) => {
+          state.stored(stored);
+          metrics.entriesStored.inc(stored);
+          metrics.eventsSkipped.inc(skipped);
+          state.running();
+        },
+        onDeadLetter: () => {
+          state.deadLetters++;
+          kafkaMetrics.deadLetters.inc();
+        },
+        onAssigned: (partitions) => {
+          state.partitions = [...partitions].sort((a, b) => a - b);
+          state.lag.clear();
+          kafkaMetrics.consumerLag.reset();
+          kafkaMetrics.partitions.set(partitions.length);
+        },
+      });
+      await service.start();
+      state.running();
+      log.info(`writing ${topics.changes} (group ${config.kafka.groupId}) into the store`);
+      const lagCheck = setInterval(() => void checkLag(), LAG_CHECK_MS);
+      try {
+        await done;
+      } finally {
+        clearInterval(lagCheck);
+        await lagAdmin.disconnect().catch(() => {});
+      }
+    },
+    async stop() {
+      stopping = true;
+      await service?.stop().catch(() => {});
+      await consumer.disconnect().catch(() => {});
+      await producer.disconnect().catch(() => {});
+      finish?.();
+    },
+  };
+}
