@@ -147,8 +147,14 @@ async function main() {
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 }
 
-process.on('SIGINT', () => {
-  for (const child of children) child.kill('SIGKILL');
-  process.exit(130);
-});
+// Interrupted (Ctrl-C, or `timeout`'s SIGTERM): the children go, and main()'s finally stops the
+// broker and Postgres on the way out instead of leaving them running.
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    for (const child of children) child.kill('SIGKILL');
+  });
+}
 await main();

@@ -114,9 +114,12 @@ LOG
   # Format only once: a restart of the same DIR keeps its topics and offsets (broker-restart tests).
   if [ ! -f "$dir/data/meta.properties" ]; then
     # A cluster id is 16 random bytes in URL-safe base64 (what `StorageTool random-uuid` prints),
-    # made here to save a JVM start.
-    local cluster_id
-    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    # made here to save a JVM start. Like Kafka's own, never one starting with "-": the format
+    # command would take it for an option (1 start in 64 failed before this).
+    local cluster_id="-"
+    while [ "${cluster_id:0:1}" = "-" ]; do
+      cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    done
     java -cp "$cp" "${java_opts[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
       { cat "$dir/format.log" >&2; die "formatting KRaft storage in $dir failed"; }
   fi
