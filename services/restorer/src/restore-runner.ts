@@ -17,7 +17,8 @@ import {
 import { connectClient, loadForeignKeys, quoteIdent, readableIdent, toWalauditError, withAuditContext } from '@walaudit/pg';
 import { OUTPUT_TEXT, readDatabaseFacts } from './restore-facts.js';
 import { selectEntries } from './restore-selection.js';
-import { batchInsertSql, batchShape, insertSql, planSql, updateSql } from './restore-sql.js';
+import { batchShape, insertSql, planSql, updateSql } from './restore-sql.js';
+import { copySteps } from './restore-copy.js';
 import { buildReport } from './restore-report.js';
 
 export interface RestoreDeps {
@@ -174,16 +175,11 @@ async function execute(
       let batch = batches.get(shape);
       if (!batch) batches.set(shape, (batch = []));
       batch.push(step);
-      if (batch.length >= batchRows) {
-        await insertBatch(tx, batch);
-        progress('writing', (done += batch.length), total);
-        batches.set(shape, []);
-      }
     }
+    // A level's rows only reference earlier levels (or each other, in a cycle: one statement
+    // each shape, checked at its end as before): each shape is one COPY.
     for (const batch of batches.values()) {
-      if (batch.length === 0) continue;
-      await insertBatch(tx, batch);
-      progress('writing', (done += batch.length), total);
+      await copySteps(tx, batch, batchRows, (rows) => progress('writing', (done += rows), total));
     }
   }
   for (const step of plan.updates) {
@@ -191,12 +187,6 @@ async function execute(
     if (result.rowCount === 0) throw new WalauditError('RESTORE_CONFLICT', `${qualifiedName(step.schema, step.table)} row of entry ${step.entryId} changed while the restore ran: nothing was restored, run it again`, { retriable: true });
     progress('writing', ++done, total);
   }
-}
-
-async function insertBatch(tx: pg.ClientBase, batch: InsertStep[]): Promise<void> {
-  const sample = batch[0]!;
-  const arrays = sample.columns.map((_, i) => batch.map((step) => step.columns[i]!.value));
-  await tx.query(batchInsertSql(sample), arrays);
 }
 
 function followNewKeys(step: InsertStep, newKeys: Map<string, RowImage>): void {

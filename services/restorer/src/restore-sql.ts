@@ -30,20 +30,7 @@ export function planSql(plan: RestorePlan): string[] {
   return lines;
 }
 
-/**
- * The statement that inserts many rows of one table and column list at once: every value travels
- * as text in one array per column and is cast back in SQL, so a batch is one round trip.
- */
-export function batchInsertSql(sample: InsertStep): string {
-  const columns = sample.columns.map((c) => quoteIdent(c.name)).join(', ');
-  const casts = sample.columns.map((c, i) => `u.c${i}::${c.type}`).join(', ');
-  const arrays = sample.columns.map((_, i) => `$${i + 1}::text[]`).join(', ');
-  const aliases = sample.columns.map((_, i) => `c${i}`).join(', ');
-  const overriding = sample.overridingSystemValue ? ' OVERRIDING SYSTEM VALUE' : '';
-  return `INSERT INTO ${quoteTable(sample.schema, sample.table)} (${columns})${overriding} SELECT ${casts} FROM unnest(${arrays}) AS u(${aliases})`;
-}
-
-/** Steps that can share one batched statement: same table, same columns and types. */
+/** Steps that can share one COPY statement: same table, same columns and types. */
 export function batchShape(step: InsertStep): string {
   return `${step.schema}\u0000${step.table}\u0000${step.overridingSystemValue}\u0000${step.columns.map((c) => `${c.name}\u0001${c.type}`).join('\u0000')}`;
 }
