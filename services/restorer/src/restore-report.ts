@@ -4,7 +4,16 @@ import { describeKey, qualifiedName, type RestorePlan, type RestoreReport, type 
 export function buildReport(plan: RestorePlan, dryRun: boolean, newKeys: Map<string, RowImage>): RestoreReport {
   const steps = plan.levels.flat();
   const restoredByTable: Record<string, number> = {};
-  if (!plan.blocked) for (const step of steps) restoredByTable[qualifiedName(step.schema, step.table)] = (restoredByTable[qualifiedName(step.schema, step.table)] ?? 0) + 1;
+  if (!plan.blocked) {
+    // Rows come in runs of one table: a name is built once per run.
+    let previous: (typeof steps)[number] | undefined;
+    let name = '';
+    for (const step of steps) {
+      if (!previous || previous.table !== step.table || previous.schema !== step.schema) name = qualifiedName(step.schema, step.table);
+      restoredByTable[name] = (restoredByTable[name] ?? 0) + 1;
+      previous = step;
+    }
+  }
   const failing = plan.conflicts.filter((c) => c.resolution === 'fail');
   return {
     request: plan.request,

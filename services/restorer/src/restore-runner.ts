@@ -17,7 +17,7 @@ import {
 import { connectClient, loadForeignKeys, quoteIdent, readableIdent, toWalauditError, withAuditContext } from '@walaudit/pg';
 import { OUTPUT_TEXT, readDatabaseFacts } from './restore-facts.js';
 import { selectEntries } from './restore-selection.js';
-import { batchShape, insertSql, planSql, updateSql } from './restore-sql.js';
+import { insertSql, planSql, sameShape, updateSql } from './restore-sql.js';
 import { copySteps } from './restore-copy.js';
 import { buildReport } from './restore-report.js';
 
@@ -138,8 +138,8 @@ export function describeRequest(request: RestoreRequest): string {
 
 async function checkPrivileges(tx: pg.ClientBase, plan: RestorePlan, facts: DatabaseFacts): Promise<void> {
   const missing: string[] = [];
-  const inserted = new Set(plan.levels.flat().map((s) => qualifiedName(s.schema, s.table)));
-  const updated = new Set(plan.updates.map((s) => qualifiedName(s.schema, s.table)));
+  const inserted = tablesOf(plan.levels.flat());
+  const updated = tablesOf(plan.updates);
   for (const q of inserted) if (!facts.tables.get(q)?.canInsert) missing.push(`INSERT ON ${q}`);
   for (const q of updated) if (!facts.tables.get(q)?.canUpdate) missing.push(`UPDATE ON ${q}`);
   if (missing.length === 0) return;
@@ -148,6 +148,18 @@ async function checkPrivileges(tx: pg.ClientBase, plan: RestorePlan, facts: Data
     'PG_PRIVILEGE',
     `the restore role ${readableIdent(role)} lacks ${missing.join(', ')}: nothing was restored. Grant it (${missing.map((m) => `GRANT ${m} TO ${readableIdent(role)}`).join('; ')}) or set cascade.restoreUrl to a role that has it`,
   );
+}
+
+/** The tables of many steps, mostly in runs of one table: a name is built once per run. */
+function tablesOf(steps: readonly { schema: string; table: string }[]): Set<string> {
+  const names = new Set<string>();
+  let previous: { schema: string; table: string } | undefined;
+  for (const step of steps) {
+    if (previous && previous.table === step.table && previous.schema === step.schema) continue;
+    names.add(qualifiedName(step.schema, step.table));
+    previous = step;
+  }
+  return names;
 }
 
 async function execute(
@@ -161,7 +173,9 @@ async function execute(
   const total = plan.levels.reduce((n, level) => n + level.length, 0) + plan.updates.length;
   let done = 0;
   for (const level of plan.levels) {
-    const batches = new Map<string, InsertStep[]>();
+    // A level holds few shapes, its rows mostly grouped by table: the last group is tried first.
+    const batches: InsertStep[][] = [];
+    let last: InsertStep[] | undefined;
     for (const step of level) {
       followNewKeys(step, newKeys);
       if (step.newKey) {
@@ -171,14 +185,14 @@ async function execute(
         progress('writing', ++done, total);
         continue;
       }
-      const shape = batchShape(step);
-      let batch = batches.get(shape);
-      if (!batch) batches.set(shape, (batch = []));
+      let batch = last && sameShape(last[0]!, step) ? last : batches.find((b) => sameShape(b[0]!, step));
+      if (!batch) batches.push((batch = []));
       batch.push(step);
+      last = batch;
     }
     // A level's rows only reference earlier levels (or each other, in a cycle: one statement
     // each shape, checked at its end as before): each shape is one COPY.
-    for (const batch of batches.values()) {
+    for (const batch of batches) {
       await copySteps(tx, batch, batchRows, (rows) => progress('writing', (done += rows), total));
     }
   }
