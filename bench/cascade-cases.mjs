@@ -6,7 +6,7 @@
 //   then `restore --cascade` of the root (runRestore, one transaction) against server-side COPY of
 //   the same rows into empty copies of the tables (same keys, indexes and foreign keys).
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
@@ -150,7 +150,7 @@ export async function measureRestore(ctx, run, { rows, log }) {
     const identical = JSON.stringify(await snapshot(ctx.client, tables)) === JSON.stringify(before);
     const restoreRate = shape.events / restoreSeconds;
     const copyRate = shape.events / copySeconds;
-    log(`restore run ${run}: restored ${report.restored} rows in ${restoreSeconds.toFixed(2)} s = ${Math.round(restoreRate)} rows/s (${(restoreRate / copyRate).toFixed(2)} of COPY); identical: ${identical}`);
+    log(`restore run ${run}: restored ${report.restored} rows in ${restoreSeconds.toFixed(2)} s = ${Math.round(restoreRate)} rows/s (${(restoreRate / copyRate).toFixed(2)} of COPY); identical: ${identical}; phases start at ${JSON.stringify(Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, round(v)])))} s; load ${loadavg()[0].toFixed(1)}`);
     return {
       run, rows: shape.events, copySeconds: round(copySeconds), copyRowsPerSecond: round(copyRate, 0), restoreSeconds: round(restoreSeconds), restoreRowsPerSecond: round(restoreRate, 0),
       ratioToCopy: round(restoreRate / copyRate), identicalToSnapshot: identical,

@@ -49,16 +49,17 @@ export const OUTPUT_TEXT = { getTypeParser: () => (value: string) => value } as 
 
 /** Reads what the plan needs, in the restore's transaction, so the check and the inserts see one state. */
 export async function readDatabaseFacts(client: pg.ClientBase, selection: RestoreSelection, foreignKeys: ForeignKey[], rules: readonly AuditRule[]): Promise<DatabaseFacts> {
-  const all = [...selection.deletes, ...selection.nullings.map((n) => n.entry), ...selection.reverts];
   // Entries come in runs of one table (a cascade's levels): the name and facts are looked up once per run.
-  const names = [...byTable(all).values()].map(([first]) => [first!.schema, first!.table] as const);
+  const deletesByTable = byTable(selection.deletes);
+  const updatesByTable = byTable([...selection.nullings.map((n) => n.entry), ...selection.reverts]);
+  const names = [...new Map([...deletesByTable, ...updatesByTable].map(([q, [first]]) => [q, [first!.schema, first!.table] as const])).values()];
   const tables = await readTables(client, names);
 
   const rows = new Map<string, Map<string, RowImage>>();
   // Current rows at the keys being restored (deleted rows' keys, updated rows' current keys).
   const wanted = new Map<string, Set<string>>();
-  const want = (entries: readonly AuditEntry[], image: 'before' | 'after') => {
-    for (const [q, group] of byTable(entries)) {
+  const want = (groups: Map<string, AuditEntry[]>, image: 'before' | 'after') => {
+    for (const [q, group] of groups) {
       const table = tables.get(q);
       if (!table?.exists || table.primaryKey.length === 0) continue;
       let set = wanted.get(q);
@@ -69,15 +70,14 @@ export async function readDatabaseFacts(client: pg.ClientBase, selection: Restor
       }
     }
   };
-  want(selection.deletes, 'before');
-  want([...selection.nullings.map((n) => n.entry), ...selection.reverts], 'after');
+  want(deletesByTable, 'before');
+  want(updatesByTable, 'after');
   for (const [q, keys] of wanted) {
     const table = tables.get(q)!;
     rows.set(q, await readRowsByKey(client, table, table.primaryKey, [...keys], [...table.columns.keys()]));
   }
 
   // Foreign-key targets outside the restore: are they in the database now?
-  const deletesByTable = byTable(selection.deletes);
   const restoredKeys = new Map<string, Set<string>>();
   const presentTargets = new Set<string>();
   for (const fk of foreignKeys) {

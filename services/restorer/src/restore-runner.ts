@@ -138,7 +138,7 @@ export function describeRequest(request: RestoreRequest): string {
 
 async function checkPrivileges(tx: pg.ClientBase, plan: RestorePlan, facts: DatabaseFacts): Promise<void> {
   const missing: string[] = [];
-  const inserted = tablesOf(plan.levels.flat());
+  const inserted = new Set(plan.levels.flatMap((level) => [...tablesOf(level)]));
   const updated = tablesOf(plan.updates);
   for (const q of inserted) if (!facts.tables.get(q)?.canInsert) missing.push(`INSERT ON ${q}`);
   for (const q of updated) if (!facts.tables.get(q)?.canUpdate) missing.push(`UPDATE ON ${q}`);
