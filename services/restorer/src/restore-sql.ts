@@ -30,6 +30,20 @@ export function planSql(plan: RestorePlan): string[] {
   return lines;
 }
 
+/**
+ * The statement that inserts many rows of one table and column list at once, for a table whose
+ * row-level security applies to the restore role (COPY FROM refuses those): every value travels
+ * as text in one array per column and is cast back in SQL, so a batch is one round trip.
+ */
+export function batchInsertSql(sample: InsertStep): string {
+  const columns = sample.columns.map((c) => quoteIdent(c.name)).join(', ');
+  const casts = sample.columns.map((c, i) => `u.c${i}::${c.type}`).join(', ');
+  const arrays = sample.columns.map((_, i) => `$${i + 1}::text[]`).join(', ');
+  const aliases = sample.columns.map((_, i) => `c${i}`).join(', ');
+  const overriding = sample.overridingSystemValue ? ' OVERRIDING SYSTEM VALUE' : '';
+  return `INSERT INTO ${quoteTable(sample.schema, sample.table)} (${columns})${overriding} SELECT ${casts} FROM unnest(${arrays}) AS u(${aliases})`;
+}
+
 /** Steps that can share one COPY statement: same table, same columns and types (compared, not keyed: 100k key strings cost more than the COPY's own preparation). */
 export function sameShape(a: InsertStep, b: InsertStep): boolean {
   if (a.table !== b.table || a.schema !== b.schema || a.overridingSystemValue !== b.overridingSystemValue) return false;
