@@ -6,9 +6,10 @@ import { startCascadePipeline, type CascadePipeline } from '../support/restore-h
 
 /**
  * A restore writes with COPY, which Postgres refuses on a table whose row-level security applies
- * to the role: such tables are written with INSERT, and their policies hold.
+ * to the role, and which ignores rules: such tables are written with INSERT, and their policies
+ * and rules hold.
  */
-describe('restore into tables with row-level security', () => {
+describe('restore into tables with row-level security or rules', () => {
   let db: TestDatabase;
   let admin: pg.Client;
   let run: CascadePipeline;
@@ -49,5 +50,22 @@ describe('restore into tables with row-level security', () => {
     const report = await run.restore({ kind: 'cascade', entryId: root!.id }, 'fail', { restoreUrl });
     expect(report).toMatchObject({ outcome: 'ok', restored: 11, updated: 1, conflicts: [] });
     expect(await snapshotTables(admin)).toEqual(snapshot);
+  });
+
+  it('applies the rules ON INSERT of a restored table', async () => {
+    await admin.query(`CREATE TABLE order_log (order_id int); CREATE RULE log_orders AS ON INSERT TO orders DO ALSO INSERT INTO order_log VALUES (NEW.id)`);
+    const snapshot = await snapshotTables(admin);
+    const [previous] = await run.latest('customers', 'delete');
+    await runAndWaitForEntries(admin, run.store, 'DELETE FROM customers WHERE id = 1', 12);
+    const [root] = await run.latest('customers', 'delete');
+    expect(root!.id).not.toBe(previous!.id);
+    for (let i = 0; (await run.links.linksCausedBy(root!.id)).length < 11; i++) {
+      if (i > 300) throw new Error('cascade links not stored');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const report = await run.restore({ kind: 'cascade', entryId: root!.id });
+    expect(report).toMatchObject({ outcome: 'ok', restored: 11, updated: 1, conflicts: [] });
+    expect(await snapshotTables(admin)).toEqual(snapshot);
+    expect((await admin.query('SELECT order_id FROM order_log ORDER BY order_id')).rows).toEqual([{ order_id: 10 }, { order_id: 11 }]);
   });
 });

@@ -162,6 +162,12 @@ function tablesOf(steps: readonly { schema: string; table: string }[]): Set<stri
   return names;
 }
 
+/**
+ * Tables COPY would write differently from INSERT: row-level security that applies to the restore
+ * role (COPY FROM refuses the table) and rules ON INSERT (COPY ignores them).
+ */
+const INSERT_ONLY_SQL = `SELECT row_security_active($1::regclass) OR EXISTS (SELECT 1 FROM pg_rewrite WHERE ev_class = $1::regclass AND ev_type = '3') AS insert_only`;
+
 async function execute(
   tx: pg.ClientBase,
   plan: RestorePlan,
@@ -172,8 +178,7 @@ async function execute(
 ): Promise<void> {
   const total = plan.levels.reduce((n, level) => n + level.length, 0) + plan.updates.length;
   let done = 0;
-  // Row-level security that applies to the restore role: COPY FROM refuses the table, INSERT obeys its policies.
-  const rowSecurity = new Map<string, boolean>();
+  const needsInsert = new Map<string, boolean>();
   for (const level of plan.levels) {
     // A level holds few shapes, its rows mostly grouped by table: the last group is tried first.
     const batches: InsertStep[][] = [];
@@ -197,12 +202,12 @@ async function execute(
     for (const batch of batches) {
       const sample = batch[0]!;
       const q = qualifiedName(sample.schema, sample.table);
-      let secured = rowSecurity.get(q);
-      if (secured === undefined) {
-        const result = await tx.query<{ active: boolean }>('SELECT row_security_active($1::regclass) AS active', [quoteTable(sample.schema, sample.table)]);
-        rowSecurity.set(q, (secured = result.rows[0]!.active));
+      let insertOnly = needsInsert.get(q);
+      if (insertOnly === undefined) {
+        const result = await tx.query<{ insert_only: boolean }>(INSERT_ONLY_SQL, [quoteTable(sample.schema, sample.table)]);
+        needsInsert.set(q, (insertOnly = result.rows[0]!.insert_only));
       }
-      if (!secured) {
+      if (!insertOnly) {
         await copySteps(tx, batch, batchRows, (rows) => progress('writing', (done += rows), total));
         continue;
       }

@@ -31,8 +31,8 @@ export function planSql(plan: RestorePlan): string[] {
 }
 
 /**
- * The statement that inserts many rows of one table and column list at once, for a table whose
- * row-level security applies to the restore role (COPY FROM refuses those): every value travels
+ * The statement that inserts many rows of one table and column list at once, for a table COPY
+ * would write differently (row-level security, rules ON INSERT): every value travels
  * as text in one array per column and is cast back in SQL, so a batch is one round trip.
  */
 export function batchInsertSql(sample: InsertStep): string {
