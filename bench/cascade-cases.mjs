@@ -6,9 +6,11 @@
 //   then `restore --cascade` of the root (runRestore, one transaction) against server-side COPY of
 //   the same rows into empty copies of the tables (same keys, indexes and foreign keys).
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Session } from 'node:inspector/promises';
+import { writeFile } from 'node:fs/promises';
 import { loadForeignKeys, runSetup, withClient, PgReplicationSource } from '@walaudit/pg';
 import { createClickHouseStore, ClickHouseCascadeLinks } from '@walaudit/clickhouse';
 import { createAuditWriter } from '@walaudit/audit-writer';
@@ -122,6 +124,14 @@ export async function measureRestore(ctx, run, { rows, log }) {
     const [root] = await store.queryLog({ table: `${prefix}_customers`, op: 'delete', limit: 1 });
 
     const phases = {};
+    // BENCH_RESTORE_PROF=DIR: a CPU profile of this process during the restore only.
+    const profiler = process.env.BENCH_RESTORE_PROF ? new Session() : null;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+      await profiler.post('Profiler.start');
+    }
     t = performance.now();
     const report = await runRestore(
       { entries: links, links, restoreUrl: ctx.url, rules: [], batchRows: Number(process.env.BENCH_RESTORE_BATCH_ROWS ?? 5_000) },
@@ -129,11 +139,18 @@ export async function measureRestore(ctx, run, { rows, log }) {
       { policy: 'fail', dryRun: false, requestedBy: 'bench', onProgress: (p) => (phases[p.phase] ??= (performance.now() - t) / 1000) },
     );
     const restoreSeconds = (performance.now() - t) / 1000;
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      const file = join(process.env.BENCH_RESTORE_PROF, `restore-run${run}.cpuprofile`);
+      await writeFile(file, JSON.stringify(profile));
+      profiler.disconnect();
+      log(`restore run ${run}: CPU profile of the restore in ${file}`);
+    }
     if (report.outcome !== 'ok' || report.restored !== shape.events) throw new Error(`restore: ${JSON.stringify(report).slice(0, 500)}`);
     const identical = JSON.stringify(await snapshot(ctx.client, tables)) === JSON.stringify(before);
     const restoreRate = shape.events / restoreSeconds;
     const copyRate = shape.events / copySeconds;
-    log(`restore run ${run}: restored ${report.restored} rows in ${restoreSeconds.toFixed(2)} s = ${Math.round(restoreRate)} rows/s (${(restoreRate / copyRate).toFixed(2)} of COPY); identical: ${identical}`);
+    log(`restore run ${run}: restored ${report.restored} rows in ${restoreSeconds.toFixed(2)} s = ${Math.round(restoreRate)} rows/s (${(restoreRate / copyRate).toFixed(2)} of COPY); identical: ${identical}; phases start at ${JSON.stringify(Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, round(v)])))} s; load ${loadavg()[0].toFixed(1)}`);
     return {
       run, rows: shape.events, copySeconds: round(copySeconds), copyRowsPerSecond: round(copyRate, 0), restoreSeconds: round(restoreSeconds), restoreRowsPerSecond: round(restoreRate, 0),
       ratioToCopy: round(restoreRate / copyRate), identicalToSnapshot: identical,

@@ -71,14 +71,21 @@ export class ClickHouseCascadeLinks implements CascadeLinkStore, EntryReader {
 
   async rootCascade(root: AuditEntry): Promise<{ deletes: AuditEntry[]; setNull: CascadeLink[] } | null> {
     if (await this.linkOf(root.id)) return null;
+    const lsn = positionOfId(root.id).toString();
     // A cascade commits in one transaction: the root's LSN bounds the read to that range of the
     // sorting key, and the links table gives the positions without its rows being sent here. Only
     // what a restore plans with is extracted, by ClickHouse in its own threads (every JSONExtract
     // parses the event again: each one left out counts); the transaction fields are the root's.
+    // The column list (half of a row's bytes) comes once per table, on its first row; the other
+    // rows carry its hash. A row whose list differs from every one sent (a table altered between
+    // two statements of the transaction) has its own list read after.
     const rows = await this.store.selectFields(
-      `SELECT id, schema_name, table_name, seq, JSONExtractString(event, 'keyKind'), JSONExtractRaw(event, 'pk'), JSONExtractRaw(event, 'columns'), JSONExtractRaw(event, 'before')
+      `SELECT id, schema_name, table_name, seq, JSONExtractString(event, 'keyKind'), JSONExtractRaw(event, 'pk'),
+              cityHash64(JSONExtractRaw(event, 'columns')),
+              if(seq IN (SELECT min(seq) FROM ${this.links} WHERE root_entry_id = {root:String} AND kind = 'cascade' GROUP BY schema_name, table_name), JSONExtractRaw(event, 'columns'), ''),
+              JSONExtractRaw(event, 'before')
          FROM ${this.auditLog}
-        WHERE lsn = ${positionOfId(root.id).toString()} AND seq IN (SELECT seq FROM ${this.links} WHERE root_entry_id = {root:String} AND kind = 'cascade')
+        WHERE lsn = ${lsn} AND seq IN (SELECT seq FROM ${this.links} WHERE root_entry_id = {root:String} AND kind = 'cascade')
         ORDER BY seq LIMIT 1 BY seq`,
       { root: root.id },
     );
@@ -86,11 +93,23 @@ export class ClickHouseCascadeLinks implements CascadeLinkStore, EntryReader {
       `${SELECT_LINK} FROM ${this.links} WHERE root_entry_id = {root:String} AND kind = 'set-null' ORDER BY lsn, seq LIMIT 1 BY entry_id`,
       { root: root.id },
     );
-    // The same column list on most rows: parsed once.
     const columnLists = new Map<string, AuditEntry['columns']>();
-    const deletes = rows.map(([id, schema, table, seq, keyKind, pk, columns, before]): AuditEntry => {
-      let columnList = columnLists.get(columns!);
-      if (!columnList) columnLists.set(columns!, (columnList = JSON.parse(columns!) as AuditEntry['columns']));
+    for (const [, , , , , , hash, columns] of rows) {
+      if (columns !== '' && !columnLists.has(hash!)) columnLists.set(hash!, JSON.parse(columns!) as AuditEntry['columns']);
+    }
+    const unknown = new Map<string, number>();
+    for (const [, , , seq, , , hash] of rows) if (!columnLists.has(hash!) && !unknown.has(hash!)) unknown.set(hash!, Number(seq));
+    if (unknown.size > 0) {
+      const lists = await this.store.selectFields(
+        `SELECT cityHash64(JSONExtractRaw(event, 'columns')), JSONExtractRaw(event, 'columns') FROM ${this.auditLog}
+          WHERE lsn = ${lsn} AND seq IN {seqs:Array(UInt32)} LIMIT 1 BY seq`,
+        { seqs: [...unknown.values()] },
+      );
+      for (const [hash, columns] of lists) columnLists.set(hash!, JSON.parse(columns!) as AuditEntry['columns']);
+    }
+    const deletes = rows.map(([id, schema, table, seq, keyKind, pk, hash, , before]): AuditEntry => {
+      const columnList = columnLists.get(hash!);
+      if (!columnList) throw new WalauditError('STORE_QUERY_FAILED', `entry ${id}: its column list could not be read back from the audit log`);
       return {
         id: id!, op: 'delete', schema: schema!, table: table!, keyKind: keyKind === 'full-row' ? 'full-row' : 'primary-key',
         pk: JSON.parse(pk!) as AuditEntry['pk'], columns: columnList, before: JSON.parse(before!) as AuditEntry['before'], after: null, changed: [],

@@ -132,7 +132,7 @@ export const configSchema = z
         attempts: z.number().int().min(1).max(100).default(3),
         /** How long a worker's lock on a restore job lasts, in ms: a job whose worker died goes to another worker after this. */
         jobLockMs: z.number().int().min(1_000).default(30_000),
-        /** Rows inserted per statement by a restore. */
+        /** Rows a restore sends per chunk of its COPY (each table of each level is one COPY): the step of its progress. */
         batchRows: z.number().int().min(1).max(100_000).default(5_000),
       })
       .strict()

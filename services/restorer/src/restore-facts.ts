@@ -3,6 +3,7 @@ import {
   findRule,
   keyText,
   qualifiedName,
+  type AuditEntry,
   type AuditRule,
   type CurrentColumn,
   type DatabaseFacts,
@@ -48,27 +49,29 @@ export const OUTPUT_TEXT = { getTypeParser: () => (value: string) => value } as 
 
 /** Reads what the plan needs, in the restore's transaction, so the check and the inserts see one state. */
 export async function readDatabaseFacts(client: pg.ClientBase, selection: RestoreSelection, foreignKeys: ForeignKey[], rules: readonly AuditRule[]): Promise<DatabaseFacts> {
-  const all = [...selection.deletes, ...selection.nullings.map((n) => n.entry), ...selection.reverts];
-  const names = [...new Map(all.map((e) => [qualifiedName(e.schema, e.table), [e.schema, e.table] as const])).values()];
+  // Entries come in runs of one table (a cascade's levels): the name and facts are looked up once per run.
+  const deletesByTable = byTable(selection.deletes);
+  const updatesByTable = byTable([...selection.nullings.map((n) => n.entry), ...selection.reverts]);
+  const names = [...new Map([...deletesByTable, ...updatesByTable].map(([q, [first]]) => [q, [first!.schema, first!.table] as const])).values()];
   const tables = await readTables(client, names);
 
   const rows = new Map<string, Map<string, RowImage>>();
   // Current rows at the keys being restored (deleted rows' keys, updated rows' current keys).
   const wanted = new Map<string, Set<string>>();
-  const want = (q: string, key: string | null) => {
-    if (key === null) return;
-    let set = wanted.get(q);
-    if (!set) wanted.set(q, (set = new Set()));
-    set.add(key);
+  const want = (groups: Map<string, AuditEntry[]>, image: 'before' | 'after') => {
+    for (const [q, group] of groups) {
+      const table = tables.get(q);
+      if (!table?.exists || table.primaryKey.length === 0) continue;
+      let set = wanted.get(q);
+      if (!set) wanted.set(q, (set = new Set()));
+      for (const entry of group) {
+        const key = keyText(entry[image] ?? {}, table.primaryKey);
+        if (key !== null) set.add(key);
+      }
+    }
   };
-  for (const entry of selection.deletes) {
-    const table = tables.get(qualifiedName(entry.schema, entry.table));
-    if (table?.exists && table.primaryKey.length > 0) want(qualifiedName(entry.schema, entry.table), keyText(entry.before ?? {}, table.primaryKey));
-  }
-  for (const entry of [...selection.nullings.map((n) => n.entry), ...selection.reverts]) {
-    const table = tables.get(qualifiedName(entry.schema, entry.table));
-    if (table?.exists && table.primaryKey.length > 0) want(qualifiedName(entry.schema, entry.table), keyText(entry.after ?? {}, table.primaryKey));
-  }
+  want(deletesByTable, 'before');
+  want(updatesByTable, 'after');
   for (const [q, keys] of wanted) {
     const table = tables.get(q)!;
     rows.set(q, await readRowsByKey(client, table, table.primaryKey, [...keys], [...table.columns.keys()]));
@@ -78,12 +81,16 @@ export async function readDatabaseFacts(client: pg.ClientBase, selection: Restor
   const restoredKeys = new Map<string, Set<string>>();
   const presentTargets = new Set<string>();
   for (const fk of foreignKeys) {
-    const children = selection.deletes.filter((e) => e.schema === fk.schema && e.table === fk.table);
-    if (children.length === 0) continue;
+    const children = deletesByTable.get(qualifiedName(fk.schema, fk.table));
+    if (!children) continue;
     const refName = `${qualifiedName(fk.refSchema, fk.refTable)}\u0000${fk.refColumns.join('\u0000')}`;
     let inSet = restoredKeys.get(refName);
     if (!inSet) {
-      inSet = new Set(selection.deletes.filter((e) => e.schema === fk.refSchema && e.table === fk.refTable).map((e) => keyText(e.before ?? {}, fk.refColumns)).filter((k): k is string => k !== null));
+      inSet = new Set();
+      for (const parent of deletesByTable.get(qualifiedName(fk.refSchema, fk.refTable)) ?? []) {
+        const key = keyText(parent.before ?? {}, fk.refColumns);
+        if (key !== null) inSet.add(key);
+      }
       restoredKeys.set(refName, inSet);
     }
     const targets = new Set<string>();
@@ -102,6 +109,24 @@ export async function readDatabaseFacts(client: pg.ClientBase, selection: Restor
     for (const mask of findRule(rules, schema, table)?.mask ?? []) maskedColumns.add(`${qualifiedName(schema, table)}.${mask.column}`);
   }
   return { tables, foreignKeys, rows, presentTargets, maskedColumns };
+}
+
+/** Entries by `schema.table`, in order; the name is built once per run of one table. */
+function byTable(entries: readonly AuditEntry[]): Map<string, AuditEntry[]> {
+  const groups = new Map<string, AuditEntry[]>();
+  let previous: AuditEntry | undefined;
+  let group: AuditEntry[] = [];
+  for (const entry of entries) {
+    if (!previous || previous.table !== entry.table || previous.schema !== entry.schema) {
+      const q = qualifiedName(entry.schema, entry.table);
+      let found = groups.get(q);
+      if (!found) groups.set(q, (found = []));
+      group = found;
+    }
+    group.push(entry);
+    previous = entry;
+  }
+  return groups;
 }
 
 async function readTables(client: pg.ClientBase, names: (readonly [string, string])[]): Promise<Map<string, TableFacts>> {

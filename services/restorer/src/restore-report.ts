@@ -1,19 +1,30 @@
-import { describeKey, qualifiedName, type RestorePlan, type RestoreReport, type RowImage } from '@walaudit/core';
+import { describeKey, qualifiedName, runNames, type RestorePlan, type RestoreReport, type RowImage } from '@walaudit/core';
 
 /** The report of a plan that ran (or would run, dry run), or was refused by its conflicts. */
 export function buildReport(plan: RestorePlan, dryRun: boolean, newKeys: Map<string, RowImage>): RestoreReport {
-  const steps = plan.levels.flat();
   const restoredByTable: Record<string, number> = {};
-  if (!plan.blocked) for (const step of steps) restoredByTable[qualifiedName(step.schema, step.table)] = (restoredByTable[qualifiedName(step.schema, step.table)] ?? 0) + 1;
+  let restored = 0;
+  const newKeySteps: RestorePlan['levels'][number] = [];
+  // Rows come in runs of one table: a name is built once per run.
+  const nameOf = runNames();
+  for (const level of plan.levels) {
+    restored += level.length;
+    for (const step of level) {
+      if (step.newKey) newKeySteps.push(step);
+      if (plan.blocked) continue;
+      const name = nameOf(step.schema, step.table);
+      restoredByTable[name] = (restoredByTable[name] ?? 0) + 1;
+    }
+  }
   const failing = plan.conflicts.filter((c) => c.resolution === 'fail');
   return {
     request: plan.request,
     policy: plan.policy,
     dryRun,
     outcome: plan.blocked ? 'failed' : 'ok',
-    restored: plan.blocked ? 0 : steps.length,
+    restored: plan.blocked ? 0 : restored,
     restoredByTable,
-    newKeys: steps.filter((s) => s.newKey).map((s) => ({ entryId: s.entryId, table: qualifiedName(s.schema, s.table), oldKey: s.key, newKey: newKeys.get(s.entryId) ?? {} })),
+    newKeys: newKeySteps.map((s) => ({ entryId: s.entryId, table: qualifiedName(s.schema, s.table), oldKey: s.key, newKey: newKeys.get(s.entryId) ?? {} })),
     updated: plan.blocked ? 0 : plan.updates.length,
     alreadyPresent: plan.alreadyPresent.length,
     skipped: plan.conflicts.filter((c) => c.resolution === 'skipped').map((c) => ({ entryId: c.entryId, table: qualifiedName(c.schema, c.table), key: c.key, reason: c.detail })),

@@ -14,10 +14,11 @@ import {
   type RestoreRequest,
   type RowImage,
 } from '@walaudit/core';
-import { connectClient, loadForeignKeys, quoteIdent, readableIdent, toWalauditError, withAuditContext } from '@walaudit/pg';
+import { connectClient, loadForeignKeys, quoteIdent, quoteTable, readableIdent, toWalauditError, withAuditContext } from '@walaudit/pg';
 import { OUTPUT_TEXT, readDatabaseFacts } from './restore-facts.js';
 import { selectEntries } from './restore-selection.js';
-import { batchInsertSql, batchShape, insertSql, planSql, updateSql } from './restore-sql.js';
+import { batchInsertSql, insertSql, planSql, sameShape, updateSql } from './restore-sql.js';
+import { copySteps } from './restore-copy.js';
 import { buildReport } from './restore-report.js';
 
 export interface RestoreDeps {
@@ -137,8 +138,8 @@ export function describeRequest(request: RestoreRequest): string {
 
 async function checkPrivileges(tx: pg.ClientBase, plan: RestorePlan, facts: DatabaseFacts): Promise<void> {
   const missing: string[] = [];
-  const inserted = new Set(plan.levels.flat().map((s) => qualifiedName(s.schema, s.table)));
-  const updated = new Set(plan.updates.map((s) => qualifiedName(s.schema, s.table)));
+  const inserted = new Set(plan.levels.flatMap((level) => [...tablesOf(level)]));
+  const updated = tablesOf(plan.updates);
   for (const q of inserted) if (!facts.tables.get(q)?.canInsert) missing.push(`INSERT ON ${q}`);
   for (const q of updated) if (!facts.tables.get(q)?.canUpdate) missing.push(`UPDATE ON ${q}`);
   if (missing.length === 0) return;
@@ -148,6 +149,24 @@ async function checkPrivileges(tx: pg.ClientBase, plan: RestorePlan, facts: Data
     `the restore role ${readableIdent(role)} lacks ${missing.join(', ')}: nothing was restored. Grant it (${missing.map((m) => `GRANT ${m} TO ${readableIdent(role)}`).join('; ')}) or set cascade.restoreUrl to a role that has it`,
   );
 }
+
+/** The tables of many steps, mostly in runs of one table: a name is built once per run. */
+function tablesOf(steps: readonly { schema: string; table: string }[]): Set<string> {
+  const names = new Set<string>();
+  let previous: { schema: string; table: string } | undefined;
+  for (const step of steps) {
+    if (previous && previous.table === step.table && previous.schema === step.schema) continue;
+    names.add(qualifiedName(step.schema, step.table));
+    previous = step;
+  }
+  return names;
+}
+
+/**
+ * Tables COPY would write differently from INSERT: row-level security that applies to the restore
+ * role (COPY FROM refuses the table) and rules ON INSERT (COPY ignores them).
+ */
+const INSERT_ONLY_SQL = `SELECT row_security_active($1::regclass) OR EXISTS (SELECT 1 FROM pg_rewrite WHERE ev_class = $1::regclass AND ev_type = '3') AS insert_only`;
 
 async function execute(
   tx: pg.ClientBase,
@@ -159,8 +178,11 @@ async function execute(
 ): Promise<void> {
   const total = plan.levels.reduce((n, level) => n + level.length, 0) + plan.updates.length;
   let done = 0;
+  const needsInsert = new Map<string, boolean>();
   for (const level of plan.levels) {
-    const batches = new Map<string, InsertStep[]>();
+    // A level holds few shapes, its rows mostly grouped by table: the last group is tried first.
+    const batches: InsertStep[][] = [];
+    let last: InsertStep[] | undefined;
     for (const step of level) {
       followNewKeys(step, newKeys);
       if (step.newKey) {
@@ -170,20 +192,30 @@ async function execute(
         progress('writing', ++done, total);
         continue;
       }
-      const shape = batchShape(step);
-      let batch = batches.get(shape);
-      if (!batch) batches.set(shape, (batch = []));
+      let batch = last && sameShape(last[0]!, step) ? last : batches.find((b) => sameShape(b[0]!, step));
+      if (!batch) batches.push((batch = []));
       batch.push(step);
-      if (batch.length >= batchRows) {
-        await insertBatch(tx, batch);
-        progress('writing', (done += batch.length), total);
-        batches.set(shape, []);
-      }
+      last = batch;
     }
-    for (const batch of batches.values()) {
-      if (batch.length === 0) continue;
-      await insertBatch(tx, batch);
-      progress('writing', (done += batch.length), total);
+    // A level's rows only reference earlier levels (or each other, in a cycle: one statement
+    // each shape, checked at its end as before): each shape is one COPY.
+    for (const batch of batches) {
+      const sample = batch[0]!;
+      const q = qualifiedName(sample.schema, sample.table);
+      let insertOnly = needsInsert.get(q);
+      if (insertOnly === undefined) {
+        const result = await tx.query<{ insert_only: boolean }>(INSERT_ONLY_SQL, [quoteTable(sample.schema, sample.table)]);
+        needsInsert.set(q, (insertOnly = result.rows[0]!.insert_only));
+      }
+      if (!insertOnly) {
+        await copySteps(tx, batch, batchRows, (rows) => progress('writing', (done += rows), total));
+        continue;
+      }
+      for (let start = 0; start < batch.length; start += batchRows) {
+        const rows = batch.slice(start, start + batchRows);
+        await tx.query(batchInsertSql(sample), sample.columns.map((_, i) => rows.map((step) => step.columns[i]!.value)));
+        progress('writing', (done += rows.length), total);
+      }
     }
   }
   for (const step of plan.updates) {
@@ -191,12 +223,6 @@ async function execute(
     if (result.rowCount === 0) throw new WalauditError('RESTORE_CONFLICT', `${qualifiedName(step.schema, step.table)} row of entry ${step.entryId} changed while the restore ran: nothing was restored, run it again`, { retriable: true });
     progress('writing', ++done, total);
   }
-}
-
-async function insertBatch(tx: pg.ClientBase, batch: InsertStep[]): Promise<void> {
-  const sample = batch[0]!;
-  const arrays = sample.columns.map((_, i) => batch.map((step) => step.columns[i]!.value));
-  await tx.query(batchInsertSql(sample), arrays);
 }
 
 function followNewKeys(step: InsertStep, newKeys: Map<string, RowImage>): void {

@@ -31,7 +31,8 @@ export function planSql(plan: RestorePlan): string[] {
 }
 
 /**
- * The statement that inserts many rows of one table and column list at once: every value travels
+ * The statement that inserts many rows of one table and column list at once, for a table COPY
+ * would write differently (row-level security, rules ON INSERT): every value travels
  * as text in one array per column and is cast back in SQL, so a batch is one round trip.
  */
 export function batchInsertSql(sample: InsertStep): string {
@@ -43,7 +44,12 @@ export function batchInsertSql(sample: InsertStep): string {
   return `INSERT INTO ${quoteTable(sample.schema, sample.table)} (${columns})${overriding} SELECT ${casts} FROM unnest(${arrays}) AS u(${aliases})`;
 }
 
-/** Steps that can share one batched statement: same table, same columns and types. */
-export function batchShape(step: InsertStep): string {
-  return `${step.schema}\u0000${step.table}\u0000${step.overridingSystemValue}\u0000${step.columns.map((c) => `${c.name}\u0001${c.type}`).join('\u0000')}`;
+/** Steps that can share one COPY statement: same table, same columns and types (compared, not keyed: 100k key strings cost more than the COPY's own preparation). */
+export function sameShape(a: InsertStep, b: InsertStep): boolean {
+  if (a.table !== b.table || a.schema !== b.schema || a.overridingSystemValue !== b.overridingSystemValue) return false;
+  const x = a.columns;
+  const y = b.columns;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i]!.name !== y[i]!.name || x[i]!.type !== y[i]!.type) return false;
+  return true;
 }

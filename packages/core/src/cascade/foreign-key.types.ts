@@ -25,6 +25,24 @@ export function qualifiedName(schema: string, table: string): string {
   return `${schema}.${table}`;
 }
 
+/**
+ * qualifiedName for rows that come in runs of one table (a cascade's levels, a transaction's
+ * statements): the name is built once per run, so 100k rows do not make 100k strings.
+ */
+export function runNames(): (schema: string, table: string) => string {
+  let lastSchema: string | undefined;
+  let lastTable: string | undefined;
+  let last = '';
+  return (schema, table) => {
+    if (table !== lastTable || schema !== lastSchema) {
+      lastSchema = schema;
+      lastTable = table;
+      last = qualifiedName(schema, table);
+    }
+    return last;
+  };
+}
+
 /** Deletes that Postgres itself causes in the same transaction: the keys cascade linking follows. */
 export function isCascading(fk: ForeignKey): boolean {
   return fk.onDelete === 'cascade' || fk.onDelete === 'set-null';

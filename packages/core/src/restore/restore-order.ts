@@ -1,13 +1,13 @@
 import type { RowImage } from '../change-event.types.js';
-import { keyText, qualifiedName, type ForeignKey } from '../cascade/foreign-key.types.js';
+import { keyText, qualifiedName, runNames, type ForeignKey } from '../cascade/foreign-key.types.js';
 
 export interface OrderedRows {
   /** Indexes in an order where every parent comes before its children. */
   order: number[];
   /** Indexes by level: a row's parents within the set are all in earlier levels. */
   levels: number[][];
-  /** Per row, each foreign key it has a value for, and the row of the set it points at (if any). */
-  edges: { fk: ForeignKey; parent: number | undefined }[][];
+  /** Per row, each foreign key it has a value for (its key text), and the row of the set it points at (if any). */
+  edges: { fk: ForeignKey; target: string; parent: number | undefined }[][];
 }
 
 /**
@@ -26,7 +26,11 @@ export function orderInLevels(rows: readonly { schema: string; table: string; ro
   }
   // Parents by referenced table and columns, built only for keys some row points at.
   const indexes = new Map<string, Map<string, number>>();
+  // Asked once per row: by the constraint itself first, its name string only once per constraint.
+  const indexOfFk = new Map<ForeignKey, Map<string, number>>();
   const indexFor = (fk: ForeignKey) => {
+    const known = indexOfFk.get(fk);
+    if (known) return known;
     const name = `${qualifiedName(fk.refSchema, fk.refTable)}\u0000${fk.refColumns.join('\u0000')}`;
     let index = indexes.get(name);
     if (!index) {
@@ -38,25 +42,33 @@ export function orderInLevels(rows: readonly { schema: string; table: string; ro
       });
       indexes.set(name, index);
     }
+    indexOfFk.set(fk, index);
     return index;
   };
 
-  const edges: OrderedRows['edges'] = rows.map(() => []);
-  const children: number[][] = rows.map(() => []);
+  // Most rows have no children and one or two keys: arrays only where something is there.
+  const none: never[] = [];
+  const edges: OrderedRows['edges'] = new Array(rows.length);
+  const children: number[][] = new Array(rows.length);
   const waiting = new Int32Array(rows.length);
-  rows.forEach((item, i) => {
-    for (const fk of byChild.get(qualifiedName(item.schema, item.table)) ?? []) {
+  const nameOf = runNames();
+  for (let i = 0; i < rows.length; i++) {
+    const item = rows[i]!;
+    let own: OrderedRows['edges'][number] = none;
+    for (const fk of byChild.get(nameOf(item.schema, item.table)) ?? none) {
       const key = keyText(item.row, fk.columns);
       if (key === null) continue;
       const parent = indexFor(fk).get(key);
       if (parent === i) continue;
-      edges[i]!.push({ fk, parent });
+      if (own === none) own = [];
+      own.push({ fk, target: key, parent });
       if (parent !== undefined) {
-        children[parent]!.push(i);
+        (children[parent] ??= []).push(i);
         waiting[i]!++;
       }
     }
-  });
+    edges[i] = own;
+  }
 
   const order: number[] = [];
   let frontier: number[] = [];
@@ -67,7 +79,7 @@ export function orderInLevels(rows: readonly { schema: string; table: string; ro
     const next: number[] = [];
     for (const i of frontier) {
       order.push(i);
-      for (const child of children[i]!) {
+      for (const child of children[i] ?? none) {
         if (--waiting[child]! === 0) next.push(child);
       }
     }

@@ -1,5 +1,5 @@
 import type { AuditEntry, RowImage } from '../change-event.types.js';
-import { keyText, qualifiedName } from '../cascade/foreign-key.types.js';
+import { keyText, qualifiedName, runNames } from '../cascade/foreign-key.types.js';
 import { orderInLevels } from './restore-order.js';
 import type {
   ColumnValue,
@@ -50,15 +50,16 @@ export function planRestore(request: RestoreRequest, policy: ConflictPolicy, sel
   // 1. Each delete on its own: table, columns, key.
   const candidates: Candidate[] = [];
   const columnPlans = new Map<string, ColumnPlan>();
+  const nameOf = runNames();
   for (const entry of selection.deletes) {
-    const q = qualifiedName(entry.schema, entry.table);
+    const q = nameOf(entry.schema, entry.table);
     const table = facts.tables.get(q);
     if (!table || !table.exists) {
       conflict(entry, 'table-missing', `table ${q} no longer exists`, 'skipped');
       continue;
     }
     const before = entry.before ?? {};
-    const { columns, unrestorable } = restorableColumns(entry, before, table, facts, conflict, columnPlans);
+    const { columns, unrestorable } = restorableColumns(q, entry, before, table, facts, conflict, columnPlans);
     const step: InsertStep = {
       entryId: entry.id, schema: entry.schema, table: entry.table, key: entry.pk, columns,
       overridingSystemValue: columnPlans.get(q)!.identityAlways,
@@ -100,8 +101,9 @@ export function planRestore(request: RestoreRequest, policy: ConflictPolicy, sel
     for (const edge of levels.edges[index] ?? []) {
       const { fk, parent } = edge;
       // The values to insert (a missing parent may have set some to NULL), the old key under them.
-      const row = candidate.valuesChanged || candidate.step.newKey ? { ...candidate.entry.before, ...rowOf(candidate.step) } : (candidate.entry.before ?? {});
-      const target = keyText(row, fk.columns);
+      // Ordering read the key from the values as deleted: the same unless a missing parent nulled some.
+      const row = candidate.valuesChanged || candidate.step.newKey ? { ...candidate.entry.before, ...rowOf(candidate.step) } : null;
+      const target = row ? keyText(row, fk.columns) : edge.target;
       if (target === null) continue;
       const parentCandidate = parent === undefined ? undefined : candidates[parent];
       if (parentCandidate && !parentCandidate.skipped) {
@@ -110,7 +112,7 @@ export function planRestore(request: RestoreRequest, policy: ConflictPolicy, sel
       }
       if (parentCandidate?.keyTaken || facts.presentTargets.has(`${fk.name}\u0000${target}`)) continue;
       const nullable = fk.columns.every((name) => !candidate.facts.columns.get(name)?.notNull);
-      const why = parentCandidate ? `its parent ${describeKey(parentCandidate.entry.pk)} in ${fk.refTable} is not restored (${parentCandidate.skipped})` : `no row of ${fk.refSchema}.${fk.refTable} has ${describePairs(fk.refColumns, fk.columns, row)} and none is being restored`;
+      const why = parentCandidate ? `its parent ${describeKey(parentCandidate.entry.pk)} in ${fk.refTable} is not restored (${parentCandidate.skipped})` : `no row of ${fk.refSchema}.${fk.refTable} has ${describePairs(fk.refColumns, fk.columns, row ?? candidate.entry.before ?? {})} and none is being restored`;
       const resolution = conflict(candidate.entry, 'missing-parent', `${fk.name}: ${why}`, nullable ? 'set-null' : 'skipped', fk.columns.join(', '));
       if (resolution === 'set-null') {
         candidate.valuesChanged = true;
@@ -165,8 +167,7 @@ function sameColumns(a: AuditEntry['columns'], b: AuditEntry['columns']): boolea
 }
 
 /** The entry's columns that can go back: present now, same type, not masked, not generated. */
-function restorableColumns(entry: AuditEntry, before: RowImage, table: TableFacts, facts: DatabaseFacts, conflict: ConflictFn, cache: Map<string, ColumnPlan>): { columns: ColumnValue[]; unrestorable: string | null } {
-  const q = qualifiedName(entry.schema, entry.table);
+function restorableColumns(q: string, entry: AuditEntry, before: RowImage, table: TableFacts, facts: DatabaseFacts, conflict: ConflictFn, cache: Map<string, ColumnPlan>): { columns: ColumnValue[]; unrestorable: string | null } {
   let plan = cache.get(q);
   if (!plan || !sameColumns(plan.source, entry.columns)) {
     plan = planColumns(entry, table, facts, conflict);
