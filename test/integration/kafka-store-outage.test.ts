@@ -81,7 +81,7 @@ describe('distributed writer during a ClickHouse outage', () => {
     const reader = await startKafkaReader(db.url, config);
     try {
       await waitFor('the writer to own the 4 partitions', status, (s) => s.kafka?.partitions.length === 4);
-      const [groupBefore] = (await admin.describeGroups([config.kafka.groupId])).groups;
+      const groupBefore = (await admin.describeGroups([config.kafka.groupId])).groups[0]!;
       expect(groupBefore.members).toHaveLength(1);
 
       // 500 rows in one transaction, 50 transactions of 2 (their xids spread them over the
@@ -102,7 +102,7 @@ describe('distributed writer during a ClickHouse outage', () => {
 
       expect(failedInserts).toBeGreaterThan(2);
       expect(await real.countEntries()).toBe(0);
-      const [committed] = await admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [topics.changes] });
+      const committed = (await admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [topics.changes] }))[0]!;
       expect(committed.partitions.every((p) => p.offset === '-1')).toBe(true);
       const endOffsets = await admin.fetchTopicOffsets(topics.changes);
       expect(endOffsets.reduce((sum, p) => sum + Number(p.high), 0)).toBe(total);
@@ -120,7 +120,7 @@ describe('distributed writer during a ClickHouse outage', () => {
       expect(text.stdout).toContain(`partitions 0,1,2,3, consumer lag ${total}, 0 dead letters`);
 
       // Still the same member of a stable group: it neither crashed nor left, nothing moved.
-      const [groupDuring] = (await admin.describeGroups([config.kafka.groupId])).groups;
+      const groupDuring = (await admin.describeGroups([config.kafka.groupId])).groups[0]!;
       expect(groupDuring.state).toBe('Stable');
       expect(groupDuring.members.map((m) => m.memberId)).toEqual(groupBefore.members.map((m) => m.memberId));
       expect((await status()).kafka?.partitions).toEqual([0, 1, 2, 3]);
@@ -130,17 +130,17 @@ describe('distributed writer during a ClickHouse outage', () => {
       const after = await waitFor('the backlog to drain', status, (s) => s.kafka?.consumerLag === 0 && s.entriesStored >= total, 120_000);
       expect(after.state).toBe('running');
       expect(after.entriesStored).toBe(total);
-      const [drained] = await admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [topics.changes] });
+      const drained = (await admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [topics.changes] }))[0]!;
       const endBy = new Map(endOffsets.map((p) => [p.partition, p.high]));
       for (const p of drained.partitions) expect(p.offset).toBe(endBy.get(p.partition));
       expect(lagsIn(await metricsText()).reduce((sum, lag) => sum + lag, 0)).toBe(0);
 
       // Exactly once: counted without FINAL, so a second copy would show until a merge.
       const clickhouse = real as ClickHouseStore;
-      const [{ rows, ids }] = await clickhouse.select<{ rows: string; ids: string }>(
+      const [counts] = await clickhouse.select<{ rows: string; ids: string }>(
         `SELECT toString(count()) AS rows, toString(uniqExact(id)) AS ids FROM ${clickhouse.table('audit_log')}`,
       );
-      expect({ rows: Number(rows), ids: Number(ids) }).toEqual({ rows: total, ids: total });
+      expect({ rows: Number(counts?.rows), ids: Number(counts?.ids) }).toEqual({ rows: total, ids: total });
       const report = await verifyAuditLog(real);
       expect(report.problem).toBeNull();
       expect(report.entriesChecked).toBe(total);
