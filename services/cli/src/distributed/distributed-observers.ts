@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import { createConfiguredAlerter } from '../alerts-wiring.js';
 import { cascadeLinksOf, causedBy, createConfiguredCorrelator } from '../cascade-services.js';
 import type { Logger } from '../logger.js';
+import { perPartition } from './per-partition.js';
 
 export interface DistributedObservers {
   /** For the writer's audit writers: each stored batch, with its partition. */
@@ -70,22 +71,16 @@ export async function startDistributedObservers(config: WalauditConfig, store: A
     log.warn('cascade links off on this writer: it reads the foreign keys from the audited database; set source.url (DATABASE_URL)');
   } else if (config.cascade.links && sourceUrl) {
     const retry = { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs };
-    const correlators = new Map<number, Promise<Correlator>>();
-    const correlatorOf = (partition: number) => {
-      let ready = correlators.get(partition);
-      if (!ready) {
-        const correlator = createConfiguredCorrelator(config, links, sourceUrl, log.child(`cascade[${partition}]`));
-        ready = retryWhileRetriable(() => correlator.start(), { ...retry, onRetry: (n, ms, error) => log.warn(`cannot read the foreign keys (attempt ${n}), retrying in ${ms} ms: ${String(error)}`) }).then(() => correlator);
-        ready.catch(() => correlators.delete(partition));
-        correlators.set(partition, ready);
-      }
-      return ready;
+    const startCorrelator = async (partition: number) => {
+      const correlator = createConfiguredCorrelator(config, links, sourceUrl, log.child(`cascade[${partition}]`));
+      await retryWhileRetriable(() => correlator.start(), { ...retry, onRetry: (n, ms, error) => log.warn(`cannot read the foreign keys (attempt ${n}), retrying in ${ms} ms: ${String(error)}`) });
+      return (stored: Parameters<Correlator['observe']>[0]) => correlator.observe(stored);
     };
     // No recovery at (re)assignment as standalone does from the slot: the slot is confirmed when
     // Kafka has the events, not when they are stored, so it does not mark what was left unlinked.
     // A writer that dies between storing a chunk and storing its links leaves that chunk's
     // cascaded rows unlinked (still grouped by xid).
-    observers.push(async (stored, { partition }) => (await correlatorOf(partition)).observe(stored));
+    observers.push(perPartition(startCorrelator));
   }
   return {
     observers,
