@@ -2,7 +2,7 @@ import { WalauditError, type AuditStore, type WalauditConfig } from '@walaudit/c
 import { retryWhileRetriable, type StoredBatchObserver } from '@walaudit/audit-writer';
 import { notificationText, type Alerter } from '@walaudit/alerter';
 import type { Correlator } from '@walaudit/correlator';
-import { alertsTopicName, createKafkaClient, kafkaAlertsNotifier } from '@walaudit/kafka';
+import { Partitioners, alertsTopicName, createKafkaClient, kafkaAlertsNotifier } from '@walaudit/kafka';
 import type { ApiRoute } from '@walaudit/api';
 import type { Registry } from 'prom-client';
 import { createConfiguredAlerter } from '../alerts-wiring.js';
@@ -43,7 +43,7 @@ export async function startDistributedObservers(config: WalauditConfig, store: A
     const kafka = createKafkaClient(config.kafka, log.child('kafkajs'));
     const topic = alertsTopicName(config.kafka.topicPrefix);
     const kafkaChannel = kafkaAlertsNotifier({
-      producer: kafka.producer({ idempotent: true, maxInFlightRequests: 1 }),
+      producer: kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }),
       admin: kafka.admin(),
       topic,
       layout: config.kafka,
