@@ -64,6 +64,8 @@ export function kafkaAlertsNotifier(deps: KafkaAlertsNotifierDeps) {
     }));
   return {
     channel: 'kafka',
+    /** Connects and creates the topic ahead of the first alert, so consumers can subscribe at once. */
+    prepare: connect,
     async send(alert: Alert, event: AlertTopicEvent, signal: AbortSignal): Promise<void> {
       const sending = (async () => {
         await connect();

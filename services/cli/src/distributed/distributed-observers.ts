@@ -51,6 +51,7 @@ export async function startDistributedObservers(config: WalauditConfig, store: A
       textOf: notificationText,
       log: log.child('alerts'),
     });
+    kafkaChannel.prepare().catch((error: unknown) => log.warn(`cannot create ${topic} yet (the first alert retries): ${String(error)}`));
     alerter = createConfiguredAlerter({ config, store, registry, sourceUrl: config.source.url, log: log.child('alerts'), extraNotifiers: [kafkaChannel] });
     // Rebuilt from the whole store (every partition): with Redis the replay only looks for alerts a
     // crash lost (their ids are stable, so one already stored is not sent again).
