@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { parseConfig, type AuditStore, type WalauditConfig, type WalauditConfigInput } from '@walaudit/core';
 import { PgReplicationSource } from '@walaudit/pg';
 import { createWalReader } from '@walaudit/wal-reader';
+import type { StoredBatchObserver } from '@walaudit/audit-writer';
 import { Partitioners, createChangeConsumer, createKafkaChangeSink, createKafkaClient, ensureTopics, topicNames, type TopicNames } from '@walaudit/kafka';
 
 /** A config for one test: its own topic prefix and group on the file's broker. */
@@ -51,6 +52,7 @@ export async function startKafkaReader(sourceUrl: string, config: WalauditConfig
 export async function startKafkaWriter(
   store: AuditStore,
   config: WalauditConfig,
+  options: { observers?: readonly StoredBatchObserver[] } = {},
 ): Promise<InProcessService & { assigned: () => number[]; deadLetters: string[] }> {
   const kafka = createKafkaClient(config.kafka);
   const topics = topicNames(config.kafka.topicPrefix);
@@ -67,6 +69,7 @@ export async function startKafkaWriter(
     brokers: config.kafka.brokers,
     batchSize: config.pipeline.batchSize,
     retry: { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs },
+    observers: options.observers,
     onAssigned: (partitions) => (assigned = partitions),
     onDeadLetter: (reason) => deadLetters.push(reason),
   });

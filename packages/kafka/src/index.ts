@@ -10,3 +10,4 @@ export * from './avro-change-event.js';
 export * from './avro-codec.js';
 export * from './kafka-change-sink.js';
 export * from './change-consumer.js';
+export * from './alerts-topic.js';

@@ -38,8 +38,18 @@ export interface AuditWriterDeps {
   partition?: number;
 }
 
-/** Receives the events of one durable batch, after the audit rules (masked as stored). */
-export type StoredBatchObserver = (stored: readonly AuditedEvent[]) => void | Promise<void>;
+/**
+ * Receives the events of one durable batch, after the audit rules (masked as stored), and the
+ * stream they belong to: batches of one partition arrive in log order, batches of different
+ * partitions (distributed mode) interleave in no order, so an observer that keeps a position or
+ * a transaction's state keeps one per partition.
+ */
+export type StoredBatchObserver = (stored: readonly AuditedEvent[], stream: StoredBatchStream) => void | Promise<void>;
+
+export interface StoredBatchStream {
+  /** The Kafka partition of `<prefix>.changes` (distributed mode); 0 in standalone mode. */
+  partition: number;
+}
 
 export interface AuditWriter extends ChangeSink {
   /**
@@ -79,7 +89,7 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
     heads = linked.heads;
     position = last;
     deps.onStored?.(linked.entries.length, skipped);
-    for (const observe of deps.observers ?? []) await observe(audited);
+    for (const observe of deps.observers ?? []) await observe(audited, { partition });
   };
 
   return {

@@ -1,7 +1,7 @@
 import { BulkDeleteWindow, WalauditError, type Alert, type AuditStore, type WalauditConfig, type WindowStore } from '@walaudit/core';
 import { createClickHouseAlertStore, type ClickHouseStore } from '@walaudit/clickhouse';
 import { connectClient, recordAuditAction, withAuditContext } from '@walaudit/pg';
-import { createAlertMetrics, createAlerter, createRedisWindowStore, notifiersFromConfig, type Alerter } from '@walaudit/alerter';
+import { createAlertMetrics, createAlerter, createRedisWindowStore, notifiersFromConfig, type Alerter, type Notifier } from '@walaudit/alerter';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 
@@ -12,6 +12,8 @@ export interface AlertsWiring {
   /** The audited database: acknowledgements are written into its WAL. Unset: acknowledging fails. */
   sourceUrl: string | undefined;
   log: Logger;
+  /** Channels beyond the configured ones (distributed mode: the `<prefix>.alerts` topic). */
+  extraNotifiers?: readonly Notifier[];
 }
 
 /**
@@ -36,7 +38,7 @@ export function createConfiguredAlerter(wiring: AlertsWiring): Alerter {
     alertStore: createClickHouseAlertStore(wiring.store as ClickHouseStore),
     windows,
     windowStoreHealthy: healthy,
-    notifiers: notifiersFromConfig(config.alerts),
+    notifiers: [...notifiersFromConfig(config.alerts), ...(wiring.extraNotifiers ?? [])],
     metrics,
     log,
     retry: {

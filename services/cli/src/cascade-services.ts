@@ -2,7 +2,7 @@ import { WalauditError, type AuditEntry, type AuditStore, type CascadeLink, type
 import { ClickHouseCascadeLinks, ClickHouseStore } from '@walaudit/clickhouse';
 import { loadForeignKeys, SlotMonitor, withClient } from '@walaudit/pg';
 import { retryWhileRetriable, type StoredBatchObserver } from '@walaudit/audit-writer';
-import { createCorrelator } from '@walaudit/correlator';
+import { createCorrelator, type Correlator } from '@walaudit/correlator';
 import type { ApiRoute } from '@walaudit/api';
 import type { Logger } from './logger.js';
 
@@ -45,22 +45,7 @@ export function startCascadeServices(config: WalauditConfig, store: AuditStore, 
   };
   if (!config.cascade.links) return { observers: [], routes };
   const retry = { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs };
-  const correlator = createCorrelator({
-    links: {
-      // A failed link insert is retried here: thrown, it would fail the batch after its entries are
-      // stored, and the replay would skip them (links come back only at the next start's recovery).
-      insertLinks: (batch) => retryWhileRetriable(() => links.insertLinks(batch), { ...retry, onRetry: (n, ms, error) => log.warn(`storing cascade links failed (attempt ${n}), retrying in ${ms} ms: ${String(error)}`) }),
-      linksCausedBy: (id) => links.linksCausedBy(id),
-      linkOf: (id) => links.linkOf(id),
-      linksOfTransaction: (xid) => links.linksOfTransaction(xid),
-      rootCascade: (root) => links.rootCascade(root),
-    },
-    entries: links,
-    loadForeignKeys: () => withClient(sourceUrl, 'walaudit-correlator', (client) => loadForeignKeys(client, sourceUrl)),
-    refreshIntervalMs: config.cascade.refreshIntervalMs,
-    maxTrackedKeys: config.cascade.maxTrackedKeys,
-    warn: (message) => log.warn(message),
-  });
+  const correlator = createConfiguredCorrelator(config, links, sourceUrl, log);
   // Prepared with the first stored batch, not before `start` serves: an unreachable Postgres must
   // not keep the API (status, health) down. By then the reader is connected, and the slot has not
   // confirmed anything new, so its confirmed position still marks what the last run left unlinked.
@@ -92,4 +77,27 @@ export function startCascadeServices(config: WalauditConfig, store: AuditStore, 
     ],
     routes,
   };
+}
+
+/**
+ * A correlator on the configured store and the audited database's foreign keys. Link inserts are
+ * retried here: thrown, a failure would fail the batch after its entries are stored, and the replay
+ * would skip them (links come back only at the next start's recovery).
+ */
+export function createConfiguredCorrelator(config: WalauditConfig, links: ClickHouseCascadeLinks, sourceUrl: string, log: Logger): Correlator {
+  const retry = { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs };
+  return createCorrelator({
+    links: {
+      insertLinks: (batch) => retryWhileRetriable(() => links.insertLinks(batch), { ...retry, onRetry: (n, ms, error) => log.warn(`storing cascade links failed (attempt ${n}), retrying in ${ms} ms: ${String(error)}`) }),
+      linksCausedBy: (id) => links.linksCausedBy(id),
+      linkOf: (id) => links.linkOf(id),
+      linksOfTransaction: (xid) => links.linksOfTransaction(xid),
+      rootCascade: (root) => links.rootCascade(root),
+    },
+    entries: links,
+    loadForeignKeys: () => withClient(sourceUrl, 'walaudit-correlator', (client) => loadForeignKeys(client, sourceUrl)),
+    refreshIntervalMs: config.cascade.refreshIntervalMs,
+    maxTrackedKeys: config.cascade.maxTrackedKeys,
+    warn: (message) => log.warn(message),
+  });
 }

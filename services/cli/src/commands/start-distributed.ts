@@ -7,6 +7,7 @@ import { createKafkaMetrics } from '../distributed/kafka-metrics.js';
 import { createReaderService } from '../distributed/reader-service.js';
 import { ServiceState, sourceLabelOf } from '../distributed/service-state.js';
 import { createWriterService } from '../distributed/writer-service.js';
+import { startDistributedObservers, type DistributedObservers } from '../distributed/distributed-observers.js';
 
 export type DistributedServices = 'reader' | 'writer' | 'all';
 
@@ -36,9 +37,13 @@ export async function startDistributedCommand(config: WalauditConfig, which: Dis
   const metrics = createPipelineMetrics();
   const kafkaMetrics = createKafkaMetrics(metrics.registry);
   const state = new ServiceState(config, services, metrics, sourceLabelOf(runsReader ? config.source.url : undefined), storeLabel);
+  // Alerts and cascade links run where the batches are stored: beside each writer.
+  const downstream: DistributedObservers | null = runsWriter ? await startDistributedObservers(config, store!, metrics.registry, log) : null;
   const reader = runsReader ? createReaderService({ config, sourceUrl: config.source.url!, metrics, kafkaMetrics, state, log: log.child('reader') }) : null;
-  const writer = runsWriter ? createWriterService({ config, store: store!, metrics, kafkaMetrics, state, log: log.child('writer') }) : null;
-  const api = await startApiServer({ host: config.http.host, port: config.http.port, status: () => state.status(), store, registry: metrics.registry });
+  const writer = runsWriter ? createWriterService({ config, store: store!, metrics, kafkaMetrics, state, log: log.child('writer'), observers: downstream?.observers }) : null;
+  const alerter = downstream?.alerter ?? undefined;
+  const status = async () => ({ ...(await state.status()), ...(alerter ? { alerts: alerter.status() } : {}) });
+  const api = await startApiServer({ host: config.http.host, port: config.http.port, status, store, registry: metrics.registry, alerts: alerter, routes: downstream?.routes });
   log.info(`distributed mode (${services.join(' + ')}); HTTP API on http://${config.http.host}:${api.port}`);
 
   const stopAll = () => Promise.all([reader?.stop(), writer?.stop()]);
@@ -70,6 +75,7 @@ export async function startDistributedCommand(config: WalauditConfig, which: Dis
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await api.close();
+    await downstream?.close();
     await store?.close();
   }
 }

@@ -1,0 +1,94 @@
+import { WalauditError, type AuditStore, type WalauditConfig } from '@walaudit/core';
+import { retryWhileRetriable, type StoredBatchObserver } from '@walaudit/audit-writer';
+import { notificationText, type Alerter } from '@walaudit/alerter';
+import type { Correlator } from '@walaudit/correlator';
+import { Partitioners, alertsTopicName, createKafkaClient, kafkaAlertsNotifier } from '@walaudit/kafka';
+import type { ApiRoute } from '@walaudit/api';
+import type { Registry } from 'prom-client';
+import { createConfiguredAlerter } from '../alerts-wiring.js';
+import { cascadeLinksOf, causedBy, createConfiguredCorrelator } from '../cascade-services.js';
+import type { Logger } from '../logger.js';
+import { perPartition } from './per-partition.js';
+
+export interface DistributedObservers {
+  /** For the writer's audit writers: each stored batch, with its partition. */
+  observers: StoredBatchObserver[];
+  alerter: Alerter | null;
+  routes: Record<string, ApiRoute>;
+  close(): Promise<void>;
+}
+
+/**
+ * The alerter and the correlator beside a distributed writer, fed by the batches its audit
+ * writers (one per partition) store, before the partition's offsets are committed.
+ *
+ * Alerts: one alerter for all partitions of this writer. With several writers the windows must be
+ * shared (`alerts.windowStore: redis`): in memory each writer would count only the deletions of its
+ * own partitions, so an actor whose transactions hash to two writers could stay below the threshold
+ * on both. Each alert also goes to `<prefix>.alerts`.
+ *
+ * Cascade links: one correlator per partition. The message key is the transaction id, so one
+ * transaction's deletes (the parent and everything its ON DELETE CASCADE removed) are all in one
+ * partition, in order, and a partition's correlator sees the whole transaction; a single correlator
+ * for interleaved partitions would lose a transaction's parents whenever another partition's batch
+ * came between two of its chunks, and would skip older positions of a slower partition.
+ */
+export async function startDistributedObservers(config: WalauditConfig, store: AuditStore, registry: Registry, log: Logger): Promise<DistributedObservers> {
+  const observers: StoredBatchObserver[] = [];
+  let alerter: Alerter | null = null;
+  if (config.alerts.enabled) {
+    if (config.alerts.windowStore === 'memory') {
+      log.warn('alerts.windowStore is memory: correct with one writer only; with several writers, set alerts.windowStore: redis so they count one window');
+    }
+    const kafka = createKafkaClient(config.kafka, log.child('kafkajs'));
+    const topic = alertsTopicName(config.kafka.topicPrefix);
+    const kafkaChannel = kafkaAlertsNotifier({
+      producer: kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }),
+      admin: kafka.admin(),
+      topic,
+      layout: config.kafka,
+      brokers: config.kafka.brokers,
+      textOf: notificationText,
+      log: log.child('alerts'),
+    });
+    kafkaChannel.prepare().catch((error: unknown) => log.warn(`cannot create ${topic} yet (the first alert retries): ${String(error)}`));
+    alerter = createConfiguredAlerter({ config, store, registry, sourceUrl: config.source.url, log: log.child('alerts'), extraNotifiers: [kafkaChannel] });
+    // Rebuilt from the whole store (every partition): with Redis the replay only looks for alerts a
+    // crash lost (their ids are stable, so one already stored is not sent again).
+    await alerter.rebuild();
+    observers.push(alerter.observe);
+  }
+
+  const links = cascadeLinksOf(store);
+  const routes: Record<string, ApiRoute> = {
+    '/cascade': async ({ url }) => {
+      const id = url.searchParams.get('caused-by');
+      if (!id) throw new WalauditError('CONFIG_INVALID', '"caused-by" (an entry id) is required');
+      return { status: 200, body: await causedBy(links, id) };
+    },
+  };
+  const sourceUrl = config.source.url;
+  if (config.cascade.links && !sourceUrl) {
+    log.warn('cascade links off on this writer: it reads the foreign keys from the audited database; set source.url (DATABASE_URL)');
+  } else if (config.cascade.links && sourceUrl) {
+    const retry = { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs };
+    const startCorrelator = async (partition: number) => {
+      const correlator = createConfiguredCorrelator(config, links, sourceUrl, log.child(`cascade[${partition}]`));
+      await retryWhileRetriable(() => correlator.start(), { ...retry, onRetry: (n, ms, error) => log.warn(`cannot read the foreign keys (attempt ${n}), retrying in ${ms} ms: ${String(error)}`) });
+      return (stored: Parameters<Correlator['observe']>[0]) => correlator.observe(stored);
+    };
+    // No recovery at (re)assignment as standalone does from the slot: the slot is confirmed when
+    // Kafka has the events, not when they are stored, so it does not mark what was left unlinked.
+    // A writer that dies between storing a chunk and storing its links leaves that chunk's
+    // cascaded rows unlinked (still grouped by xid).
+    observers.push(perPartition(startCorrelator));
+  }
+  return {
+    observers,
+    alerter,
+    routes,
+    async close() {
+      await alerter?.close();
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import type { StoredBatchObserver } from '@walaudit/audit-writer';
+
+type BatchHandler = (stored: Parameters<StoredBatchObserver>[0]) => Promise<void>;
+
+/**
+ * One observer per partition of `<prefix>.changes`, created with the partition's first batch. For
+ * observers that keep a position or a transaction's state: batches of one partition arrive in log
+ * order, batches of different partitions interleave in no order. A creation that fails (Postgres
+ * unreachable) is not kept: the batch fails, the writer retries it, and the next try creates again.
+ */
+export function perPartition(create: (partition: number) => Promise<BatchHandler>): StoredBatchObserver {
+  const handlers = new Map<number, Promise<BatchHandler>>();
+  return async (stored, { partition }) => {
+    let handler = handlers.get(partition);
+    if (!handler) {
+      handler = create(partition);
+      handlers.set(partition, handler);
+      handler.catch(() => handlers.delete(partition));
+    }
+    await (await handler)(stored);
+  };
+}
