@@ -32,3 +32,51 @@ export async function retryWhileRetriable<T>(operation: () => Promise<T>, policy
     }
   }
 }
+
+export interface ReconnectPolicy extends RetryPolicy {
+  /** True once the caller is stopping: no new session starts and a pending wait ends. */
+  cancelled: () => boolean;
+  /** Sees every failure of a session, retriable or not, before the loop decides. */
+  onError?: (error: unknown) => void;
+}
+
+export interface ReconnectLoop {
+  /** Resolves once cancelled; rejects with the first failure that is not retriable. */
+  run(): Promise<void>;
+  /** Ends a wait between sessions at once (after `cancelled` turned true). */
+  wake(): void;
+}
+
+/**
+ * Runs `session` (one connection's life: a replication stream) again and again until cancelled.
+ * A retriable failure waits with backoff and starts a new session; a session that ran and then
+ * failed starts the backoff over, so a flapping server is retried quickly after each good spell.
+ */
+export function createReconnectLoop(session: () => Promise<void>, policy: ReconnectPolicy): ReconnectLoop {
+  let wake: (() => void) | null = null;
+  return {
+    async run() {
+      let attempt = 0;
+      while (!policy.cancelled()) {
+        try {
+          await session();
+          attempt = 0;
+        } catch (error) {
+          policy.onError?.(error);
+          if (policy.cancelled()) break;
+          if (!isWalauditError(error) || !error.retriable) throw error;
+          const delayMs = backoffDelayMs(++attempt, policy);
+          policy.onRetry?.(attempt, delayMs, error);
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, delayMs);
+          });
+          wake = null;
+        }
+      }
+    },
+    wake() {
+      wake?.();
+    },
+  };
+}

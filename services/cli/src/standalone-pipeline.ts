@@ -7,7 +7,7 @@ import {
   type WalauditConfig,
 } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel, identifySource } from '@walaudit/pg';
-import { backoffDelayMs, createAuditWriter, type StoredBatchObserver } from '@walaudit/audit-writer';
+import { createAuditWriter, createReconnectLoop, type StoredBatchObserver } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from './logger.js';
@@ -51,7 +51,7 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
   let eventsTotal = 0;
   let lastSlot: Awaited<ReturnType<SlotMonitor['state']>> | null = null;
   let lastLagWarning = 0;
-  let wake: (() => void) | null = null;
+  let wake: () => void = () => {};
 
   const recordError = (error: unknown) => {
     const code = isWalauditError(error) ? error.code : 'INTERNAL';
@@ -129,30 +129,23 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
     async run() {
       const heartbeat = setInterval(() => void monitor.heartbeat().catch(recordError), config.pipeline.heartbeatIntervalMs);
       const lagCheck = setInterval(() => void checkSlot(), LAG_CHECK_MS);
-      let attempt = 0;
+      const loop = createReconnectLoop(runOnce, {
+        initialMs: config.pipeline.retryInitialMs,
+        maxMs: config.pipeline.retryMaxMs,
+        cancelled: () => stopping,
+        onError: recordError,
+        onRetry: (_attempt, delayMs, error) => {
+          state = 'retrying';
+          metrics.up.set(0);
+          log.warn(`${describeError(error)}; reconnecting in ${delayMs} ms`);
+        },
+      });
+      wake = loop.wake;
       try {
-        while (!stopping) {
-          try {
-            await runOnce();
-            attempt = 0;
-          } catch (error) {
-            recordError(error);
-            if (stopping) break;
-            if (!isWalauditError(error) || !error.retriable) {
-              state = 'failed';
-              throw error;
-            }
-            attempt++;
-            const delay = backoffDelayMs(attempt, { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs });
-            state = 'retrying';
-            metrics.up.set(0);
-            log.warn(`${describeError(error)}; reconnecting in ${delay} ms`);
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              setTimeout(resolve, delay);
-            });
-          }
-        }
+        await loop.run().catch((error: unknown) => {
+          state = 'failed';
+          throw error;
+        });
         state = 'stopped';
       } finally {
         clearInterval(heartbeat);
@@ -163,7 +156,7 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
     },
     async stop() {
       stopping = true;
-      wake?.();
+      wake();
       await reader?.stop();
     },
     async status() {

@@ -1,6 +1,6 @@
-import { describeError, isWalauditError, type WalauditConfig } from '@walaudit/core';
+import { describeError, type WalauditConfig } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel } from '@walaudit/pg';
-import { backoffDelayMs } from '@walaudit/audit-writer';
+import { createReconnectLoop } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import { Partitioners, createAvroCodec, createKafkaChangeSink, createKafkaClient, ensureTopics, toKafkaError, topicNames } from '@walaudit/kafka';
 import type { PipelineMetrics } from '@walaudit/api';
@@ -32,7 +32,7 @@ export function createReaderService(deps: ReaderServiceDeps): ReaderService {
   const topics = topicNames(config.kafka.topicPrefix);
   let reader: WalReader | null = null;
   let stopping = false;
-  let wake: (() => void) | null = null;
+  let wake: () => void = () => {};
 
   const runOnce = async () => {
     const kafka = createKafkaClient(config.kafka, log.child('kafkajs'));
@@ -96,28 +96,22 @@ export function createReaderService(deps: ReaderServiceDeps): ReaderService {
       const monitor = new SlotMonitor(deps.sourceUrl, config.source.slot);
       state.monitor = monitor;
       const heartbeat = setInterval(() => void monitor.heartbeat().catch((error) => state.recordError(error)), config.pipeline.heartbeatIntervalMs);
-      let attempt = 0;
+      const loop = createReconnectLoop(runOnce, {
+        initialMs: config.pipeline.retryInitialMs,
+        maxMs: config.pipeline.retryMaxMs,
+        cancelled: () => stopping,
+        onError: (error) => state.recordError(error),
+        onRetry: (_attempt, delayMs, error) => {
+          state.retrying();
+          log.warn(`${describeError(error)}; reconnecting in ${delayMs} ms`);
+        },
+      });
+      wake = loop.wake;
       try {
-        while (!stopping) {
-          try {
-            await runOnce();
-            attempt = 0;
-          } catch (error) {
-            state.recordError(error);
-            if (stopping) break;
-            if (!isWalauditError(error) || !error.retriable) {
-              state.failed();
-              throw error;
-            }
-            const delay = backoffDelayMs(++attempt, { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs });
-            state.retrying();
-            log.warn(`${describeError(error)}; reconnecting in ${delay} ms`);
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              setTimeout(resolve, delay);
-            });
-          }
-        }
+        await loop.run().catch((error: unknown) => {
+          state.failed();
+          throw error;
+        });
       } finally {
         clearInterval(heartbeat);
         // Detached first: a status request after this must not reopen the monitor's connection
@@ -128,7 +122,7 @@ export function createReaderService(deps: ReaderServiceDeps): ReaderService {
     },
     async stop() {
       stopping = true;
-      wake?.();
+      wake();
       await reader?.stop();
     },
   };
