@@ -29,6 +29,17 @@ export interface CascadeServices {
   routes: Record<string, ApiRoute>;
 }
 
+/** GET /cascade?caused-by=ID: what `walaudit log --caused-by` asks a running process. */
+export function cascadeRoutes(links: ClickHouseCascadeLinks): Record<string, ApiRoute> {
+  return {
+    '/cascade': async ({ url }) => {
+      const id = url.searchParams.get('caused-by');
+      if (!id) throw new WalauditError('CONFIG_INVALID', '"caused-by" (an entry id) is required');
+      return { status: 200, body: await causedBy(links, id) };
+    },
+  };
+}
+
 /**
  * The correlator of the standalone pipeline: reads the foreign keys, links again what the last
  * run stored but did not confirm, then observes every stored batch. GET /cascade?caused-by=ID
@@ -36,13 +47,7 @@ export interface CascadeServices {
  */
 export function startCascadeServices(config: WalauditConfig, store: AuditStore, sourceUrl: string, log: Logger): CascadeServices {
   const links = cascadeLinksOf(store);
-  const routes: Record<string, ApiRoute> = {
-    '/cascade': async ({ url }) => {
-      const id = url.searchParams.get('caused-by');
-      if (!id) throw new WalauditError('CONFIG_INVALID', '"caused-by" (an entry id) is required');
-      return { status: 200, body: await causedBy(links, id) };
-    },
-  };
+  const routes = cascadeRoutes(links);
   if (!config.cascade.links) return { observers: [], routes };
   const retry = { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs };
   const correlator = createConfiguredCorrelator(config, links, sourceUrl, log);

@@ -1,4 +1,4 @@
-import { WalauditError, type AuditStore, type WalauditConfig } from '@walaudit/core';
+import type { AuditStore, WalauditConfig } from '@walaudit/core';
 import { retryWhileRetriable, type StoredBatchObserver } from '@walaudit/audit-writer';
 import { notificationText, type Alerter } from '@walaudit/alerter';
 import type { Correlator } from '@walaudit/correlator';
@@ -6,7 +6,7 @@ import { Partitioners, alertsTopicName, createKafkaClient, kafkaAlertsNotifier }
 import type { ApiRoute } from '@walaudit/api';
 import type { Registry } from 'prom-client';
 import { createConfiguredAlerter } from '../alerts-wiring.js';
-import { cascadeLinksOf, causedBy, createConfiguredCorrelator } from '../cascade-services.js';
+import { cascadeLinksOf, cascadeRoutes, createConfiguredCorrelator } from '../cascade-services.js';
 import type { Logger } from '../logger.js';
 import { perPartition } from './per-partition.js';
 
@@ -60,13 +60,7 @@ export async function startDistributedObservers(config: WalauditConfig, store: A
   }
 
   const links = cascadeLinksOf(store);
-  const routes: Record<string, ApiRoute> = {
-    '/cascade': async ({ url }) => {
-      const id = url.searchParams.get('caused-by');
-      if (!id) throw new WalauditError('CONFIG_INVALID', '"caused-by" (an entry id) is required');
-      return { status: 200, body: await causedBy(links, id) };
-    },
-  };
+  const routes = cascadeRoutes(links);
   const sourceUrl = config.source.url;
   if (config.cascade.links && !sourceUrl) {
     log.warn('cascade links off on this writer: it reads the foreign keys from the audited database; set source.url (DATABASE_URL)');
