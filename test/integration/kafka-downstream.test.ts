@@ -15,7 +15,7 @@ import { startHttpPeer, type HttpPeer } from '../support/alert-peers.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
 import { runWalaudit, spawnWalaudit, type WalauditProcess } from '../support/walaudit-process.js';
 import { tempDir } from '../support/temp-dir.js';
-import { CASCADE_DDL, CASCADE_FILL_ENTRIES, fillCascadeData } from '../support/cascade-fixture.js';
+import { CASCADE_DDL, CASCADE_FILL_ENTRIES, fillCascadeData, CUSTOMER_1_TREE_SUMMARY, cascadeTreeOf } from '../support/cascade-fixture.js';
 
 /**
  * Alerts and cascade links in distributed mode: the real `walaudit start --mode distributed
@@ -119,17 +119,13 @@ describe('distributed mode: alerter and correlator beside the writers', () => {
     await admin.query('DELETE FROM customers WHERE id = 1');
     await walaudit.waitFor((status) => status.entriesStored >= before + CASCADE_FILL_ENTRIES + 12, 60_000);
     const rootId = (JSON.parse((await runWalaudit(['log', '--table', 'customers', '--op', 'delete', '--limit', '1', '--json'], env)).stdout) as { id: string }).id;
-    let tree = '';
-    for (let i = 0; i < 100 && !tree.includes('10 rows removed, 1 set to NULL'); i++) {
-      tree = (await runWalaudit(['log', '--caused-by', rootId], env)).stdout;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const tree = await cascadeTreeOf(rootId, (args) => runWalaudit(args, env));
     const lines = tree.trim().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^DELETE public.customers id=1  xid \\d+  .*  id ${rootId}$`));
     expect(tree).toMatch(/├─ public\.orders id=10  CASCADE by orders_customer_id_fkey  id /);
     expect(tree).toMatch(/│  [├└]─ public\.notes id=5  SET NULL by notes_order_id_fkey  id /);
     expect(tree).toMatch(/│ {5}└─ public\.folders id=3  CASCADE by folders_parent_id_fkey/);
-    expect(lines.at(-1)).toBe('10 rows removed, 1 set to NULL because of this entry');
+    expect(lines.at(-1)).toBe(CUSTOMER_1_TREE_SUMMARY);
   });
 
   it('two writers, each with its alerter, share the Redis window: one actor\'s transactions on both writers raise exactly one alert', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditLog, WalauditError, type AuditEntry, type AuditStore, type PipelineStatus } from '@walaudit/core';
+import { verifyAuditLog, type PipelineStatus } from '@walaudit/core';
 import type { ClickHouseStore } from '@walaudit/clickhouse';
 import { createPipelineMetrics, startApiServer } from '@walaudit/api';
 import { createKafkaClient } from '@walaudit/kafka';
@@ -10,7 +10,7 @@ import { ServiceState } from '../../services/cli/src/distributed/service-state.j
 import { createWriterService } from '../../services/cli/src/distributed/writer-service.js';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
 import { kafkaTestConfig, startKafkaReader, topicNames } from '../support/kafka-harness.js';
-import { embeddedStore } from '../support/pipeline-harness.js';
+import { embeddedStore, storeWithOutage } from '../support/pipeline-harness.js';
 import { createTestDatabase, query, uniqueName } from '../support/postgres.js';
 import { runWalaudit } from '../support/walaudit-process.js';
 
@@ -53,23 +53,13 @@ describe('distributed writer during a ClickHouse outage', () => {
     const topics = topicNames(prefix);
 
     const real = await embeddedStore(uniqueName('kafka_outage'));
-    let down = true;
-    let failedInserts = 0;
-    const flaky: AuditStore = Object.assign(Object.create(real) as AuditStore, {
-      insertEntries: async (entries: readonly AuditEntry[], bodies: readonly string[]) => {
-        if (down) {
-          failedInserts++;
-          throw new WalauditError('STORE_UNREACHABLE', 'ClickHouse at 127.0.0.1:8123 is unreachable', { retriable: true });
-        }
-        return real.insertEntries(entries, bodies);
-      },
-    });
+    const outage = storeWithOutage(real);
 
     const metrics = createPipelineMetrics();
     const kafkaMetrics = createKafkaMetrics(metrics.registry);
     const state = new ServiceState(config, ['writer'], metrics, '(none: writer only)', 'embedded (outage switch)');
     // Retry warnings would flood the test output: one per attempt during the outage.
-    const writer = createWriterService({ config, store: flaky, metrics, kafkaMetrics, state, log: createLogger('outage', 'error') });
+    const writer = createWriterService({ config, store: outage.store, metrics, kafkaMetrics, state, log: createLogger('outage', 'error') });
     const api = await startApiServer({ host: '127.0.0.1', port: 0, status: () => state.status(), store: real, registry: metrics.registry });
     let writerFailure: unknown = null;
     const running = writer.run().catch((error: unknown) => (writerFailure = error));
@@ -100,7 +90,7 @@ describe('distributed writer during a ClickHouse outage', () => {
       // in the group.
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, config.kafka.sessionTimeoutMs * 1.5 - (Date.now() - outageStart))));
 
-      expect(failedInserts).toBeGreaterThan(2);
+      expect(outage.failedInserts).toBeGreaterThan(2);
       expect(await real.countEntries()).toBe(0);
       const committed = (await admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [topics.changes] }))[0]!;
       expect(committed.partitions.every((p) => p.offset === '-1')).toBe(true);
@@ -126,7 +116,7 @@ describe('distributed writer during a ClickHouse outage', () => {
       expect((await status()).kafka?.partitions).toEqual([0, 1, 2, 3]);
       expect(writerFailure).toBeNull();
 
-      down = false;
+      outage.down = false;
       const after = await waitFor('the backlog to drain', status, (s) => s.kafka?.consumerLag === 0 && s.entriesStored >= total, 120_000);
       expect(after.state).toBe('running');
       expect(after.entriesStored).toBe(total);

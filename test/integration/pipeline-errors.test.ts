@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WalauditError, parseLsn, type AuditEntry, type AuditStore } from '@walaudit/core';
+import { WalauditError, parseLsn } from '@walaudit/core';
 import { findFreePort, PgReplicationSource, runSetup } from '@walaudit/pg';
 import { createTestDatabase, query, uniqueName, withUrl, type TestDatabase } from '../support/postgres.js';
-import { embeddedStore, startPipeline } from '../support/pipeline-harness.js';
+import { embeddedStore, startPipeline, storeWithOutage } from '../support/pipeline-harness.js';
 import { runWalaudit, spawnWalaudit } from '../support/walaudit-process.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -50,30 +50,18 @@ describe('bad input gets a clear error and loses nothing', () => {
   });
 
   it('holds the slot while the store fails, and stores everything once it is back', async () => {
-    // The real embedded store behind a switch that makes inserts fail as an unreachable server
-    // does: there is no ClickHouse server on this machine to take down mid-stream.
     const real = await embeddedStore(uniqueName('outage'));
-    let down = true;
-    let failedInserts = 0;
-    const flaky: AuditStore = Object.assign(Object.create(real) as AuditStore, {
-      insertEntries: async (entries: readonly AuditEntry[], bodies: readonly string[]) => {
-        if (down) {
-          failedInserts++;
-          throw new WalauditError('STORE_UNREACHABLE', 'ClickHouse at 127.0.0.1:8123 is unreachable', { retriable: true });
-        }
-        return real.insertEntries(entries, bodies);
-      },
-    });
-    const pipeline = await startPipeline(db.url, flaky, { source: { slot, publication: slot } });
+    const outage = storeWithOutage(real);
+    const pipeline = await startPipeline(db.url, outage.store, { source: { slot, publication: slot } });
     const before = await confirmedLsn(db.url, slot);
     await query(db.url, `INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 500) AS g`);
     await query(db.url, `UPDATE items SET name = name || '!' WHERE id <= 10`);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(failedInserts).toBeGreaterThan(2);
+    expect(outage.failedInserts).toBeGreaterThan(2);
     expect(await confirmedLsn(db.url, slot)).toBe(before);
     expect(await real.countEntries()).toBe(0);
 
-    down = false;
+    outage.down = false;
     await pipeline.waitForEntries(510);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await real.countEntries()).toBe(510);

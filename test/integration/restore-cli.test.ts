@@ -4,7 +4,7 @@ import { findFreePort, runSetup } from '@walaudit/pg';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
 import { spawnWalaudit, runWalaudit, type WalauditProcess } from '../support/walaudit-process.js';
 import { tempDir } from '../support/temp-dir.js';
-import { CASCADE_DDL, CASCADE_FILL_ENTRIES, fillCascadeData, snapshotTables } from '../support/cascade-fixture.js';
+import { CASCADE_DDL, CASCADE_FILL_ENTRIES, fillCascadeData, snapshotTables, CUSTOMER_1_TREE_SUMMARY, cascadeTreeOf } from '../support/cascade-fixture.js';
 
 /** Standalone, as a user runs it: `walaudit start` holds the store; log and restore ask it over HTTP. */
 describe('walaudit log --caused-by and walaudit restore against a running start', () => {
@@ -40,17 +40,13 @@ describe('walaudit log --caused-by and walaudit restore against a running start'
     await start.waitFor((status) => status.entriesStored >= stored + 12);
     const rootId = (JSON.parse((await runWalaudit(['log', '--table', 'customers', '--op', 'delete', '--limit', '1', '--json'], env)).stdout) as { id: string }).id;
 
-    let tree = '';
-    for (let i = 0; i < 100 && !tree.includes('11 rows') && !tree.includes('10 rows removed, 1 set to NULL'); i++) {
-      tree = (await runWalaudit(['log', '--caused-by', rootId], env)).stdout;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const tree = await cascadeTreeOf(rootId, (args) => runWalaudit(args, env));
     const lines = tree.trim().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^DELETE public.customers id=1  xid \\d+  .*  id ${rootId}$`));
     expect(tree).toMatch(/├─ public\.orders id=10  CASCADE by orders_customer_id_fkey  id /);
     expect(tree).toMatch(/│  [├└]─ public\.notes id=5  SET NULL by notes_order_id_fkey  id /);
     expect(tree).toMatch(/│ {5}└─ public\.folders id=3  CASCADE by folders_parent_id_fkey/);
-    expect(lines.at(-1)).toBe('10 rows removed, 1 set to NULL because of this entry');
+    expect(lines.at(-1)).toBe(CUSTOMER_1_TREE_SUMMARY);
 
     const dry = await runWalaudit(['restore', '--cascade', rootId, '--dry-run'], env);
     expect(dry.code).toBe(0);

@@ -87,3 +87,19 @@ export async function runAndWaitForEntries(client: pg.ClientBase, store: { selec
   }
   throw new Error(`the ${entries} entries of ${sql} were not stored within a minute`);
 }
+
+/** The last line of `walaudit log --caused-by` for customer 1 of fillCascadeData. */
+export const CUSTOMER_1_TREE_SUMMARY = '10 rows removed, 1 set to NULL because of this entry';
+
+/**
+ * The tree `walaudit log --caused-by ROOT` prints for customer 1, polled until its summary line
+ * appears (links are stored after their entries) or 10 s pass; the caller asserts on it.
+ */
+export async function cascadeTreeOf(rootId: string, run: (args: string[]) => Promise<{ stdout: string }>): Promise<string> {
+  let tree = '';
+  for (let i = 0; i < 100 && !tree.includes(CUSTOMER_1_TREE_SUMMARY); i++) {
+    tree = (await run(['log', '--caused-by', rootId])).stdout;
+    if (!tree.includes(CUSTOMER_1_TREE_SUMMARY)) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return tree;
+}

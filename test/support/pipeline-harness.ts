@@ -1,4 +1,4 @@
-import { parseConfig, type AuditStore, type WalauditConfigInput } from '@walaudit/core';
+import { WalauditError, parseConfig, type AuditEntry, type AuditStore, type WalauditConfigInput } from '@walaudit/core';
 import { createClickHouseStore } from '@walaudit/clickhouse';
 import { PgReplicationSource, identifySource } from '@walaudit/pg';
 import { createAuditWriter, type StoredBatchObserver } from '@walaudit/audit-writer';
@@ -76,4 +76,34 @@ export async function startPipeline(
       await done.catch(() => {});
     },
   };
+}
+
+export interface StoreOutage {
+  /** The real store, except that inserts fail while `down` as an unreachable server's do. */
+  store: AuditStore;
+  down: boolean;
+  /** Inserts refused while down. */
+  failedInserts: number;
+}
+
+/**
+ * The real store behind a switch: there is no ClickHouse server on this machine to take down
+ * mid-stream, so an outage is a retriable STORE_UNREACHABLE from insertEntries, as the server
+ * path reports one. Everything else reaches the real store.
+ */
+export function storeWithOutage(real: AuditStore): StoreOutage {
+  const outage: StoreOutage = {
+    down: true,
+    failedInserts: 0,
+    store: Object.assign(Object.create(real) as AuditStore, {
+      insertEntries: async (entries: readonly AuditEntry[], bodies: readonly string[]) => {
+        if (outage.down) {
+          outage.failedInserts++;
+          throw new WalauditError('STORE_UNREACHABLE', 'ClickHouse at 127.0.0.1:8123 is unreachable', { retriable: true });
+        }
+        return real.insertEntries(entries, bodies);
+      },
+    }),
+  };
+  return outage;
 }
