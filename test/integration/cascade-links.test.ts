@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditEntry, CascadeLink } from '@walaudit/core';
+import { parseLsn, type AuditEntry, type CascadeLink } from '@walaudit/core';
 import { ClickHouseCascadeLinks, type ClickHouseStore } from '@walaudit/clickhouse';
 import { loadForeignKeys, runSetup, withClient } from '@walaudit/pg';
 import { createCorrelator, type Correlator } from '@walaudit/correlator';
@@ -97,6 +97,18 @@ describe('cascade links', () => {
     const fresh = createCorrelator({ links, entries: links, loadForeignKeys: () => withClient(db.url, 'walaudit-test', (c) => loadForeignKeys(c)), refreshIntervalMs: 60_000 });
     await fresh.start();
     expect(await fresh.recover(0n)).toBe(11);
+    expect(await links.linksCausedBy(root!.id)).toHaveLength(11);
+  });
+
+  it('links again the entries of one partition only when asked for a partition (distributed mode)', async () => {
+    const [root] = await store.queryLog({ table: 'customers', op: 'delete', limit: 1 });
+    await store.command(`TRUNCATE TABLE ${store.table('cascade_links')}`);
+    const fresh = createCorrelator({ links, entries: links, loadForeignKeys: () => withClient(db.url, 'walaudit-test', (c) => loadForeignKeys(c)), refreshIntervalMs: 60_000 });
+    await fresh.start();
+    // Standalone entries came through partition 0.
+    expect(await fresh.recover(0n, { partition: 1 })).toBe(0);
+    expect(await links.linksCausedBy(root!.id)).toHaveLength(0);
+    expect(await fresh.recover(parseLsn(root!.tx.lsn), { partition: 0 })).toBe(11);
     expect(await links.linksCausedBy(root!.id)).toHaveLength(11);
   });
 });

@@ -5,6 +5,7 @@ import { findFreePort, runSetup } from '@walaudit/pg';
 import { connect, createTestDatabase, query, uniqueName, type TestDatabase } from '../support/postgres.js';
 import { spawnWalaudit, runWalaudit } from '../support/walaudit-process.js';
 import { tempDir } from '../support/temp-dir.js';
+import { createEventsTable } from '../support/events-fixture.js';
 
 const ROWS = 100_000;
 const ROWS_PER_TX = 100;
@@ -16,17 +17,7 @@ describe('walaudit start killed with SIGKILL mid-stream', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('crash');
-    await query(db.url, `CREATE TABLE events (id int PRIMARY KEY, payload text NOT NULL)`);
-    await query(
-      db.url,
-      `CREATE PROCEDURE load_events(total int, per_tx int) LANGUAGE plpgsql AS $$
-       BEGIN
-         FOR start IN 0 .. total - 1 BY per_tx LOOP
-           INSERT INTO events SELECT g, 'payload ' || g FROM generate_series(start, start + per_tx - 1) AS g;
-           COMMIT;
-         END LOOP;
-       END $$`,
-    );
+    await createEventsTable(db.url);
     await runSetup(db.url, { slot, publication: slot, tables: [], dryRun: false, log: () => {} });
   });
 
@@ -50,7 +41,7 @@ describe('walaudit start killed with SIGKILL mid-stream', () => {
 
     const second = spawnWalaudit(args);
     await second.waitFor((status) => status.confirmedLsn !== null && parseLsn(status.confirmedLsn) >= parseLsn(endLsn), 180_000);
-    expect(await second.kill('SIGTERM')).toBe(0);
+    await second.stop('SIGTERM');
     expect(second.stderr()).toContain('stopped cleanly');
 
     const store = createClickHouseStore({ dataDir, database: 'walaudit' });

@@ -1,4 +1,4 @@
-import { WalauditError, parseConfig, type AuditEntry, type AuditStore, type WalauditConfigInput } from '@walaudit/core';
+import { WalauditError, parseConfig, type AuditStore, type PreparedEntries, type WalauditConfigInput } from '@walaudit/core';
 import { createClickHouseStore } from '@walaudit/clickhouse';
 import { PgReplicationSource, identifySource } from '@walaudit/pg';
 import { createAuditWriter, type StoredBatchObserver } from '@walaudit/audit-writer';
@@ -96,12 +96,13 @@ export function storeWithOutage(real: AuditStore): StoreOutage {
     down: true,
     failedInserts: 0,
     store: Object.assign(Object.create(real) as AuditStore, {
-      insertEntries: async (entries: readonly AuditEntry[], bodies: readonly string[]) => {
+      // insertEntries is prepareEntries + insertPrepared: it comes here through the prototype.
+      insertPrepared: async (prepared: PreparedEntries) => {
         if (outage.down) {
           outage.failedInserts++;
           throw new WalauditError('STORE_UNREACHABLE', 'ClickHouse at 127.0.0.1:8123 is unreachable', { retriable: true });
         }
-        return real.insertEntries(entries, bodies);
+        return real.insertPrepared(prepared);
       },
     }),
   };

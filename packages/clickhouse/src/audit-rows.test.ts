@@ -1,6 +1,6 @@
 import { eventId, formatLsn, type AuditEntry } from '@walaudit/core';
 import { describe, expect, it } from 'vitest';
-import { INSERTED_COLUMNS, toTsvBuffer } from './audit-rows.js';
+import { INSERTED_COLUMNS, toTsvBuffer, TsvRowWriter } from './audit-rows.js';
 
 const toTsvRows = (entries: AuditEntry[], bodies: string[]) => toTsvBuffer(entries, bodies).toString('utf8');
 
@@ -57,5 +57,20 @@ describe('toTsvBuffer', () => {
 
   it('refuses entries and bodies that do not pair up', () => {
     expect(() => toTsvRows([entry(16n, 0)], [])).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+  });
+});
+
+describe('TsvRowWriter', () => {
+  it('grows its buffer as rows come and writes the same bytes as toTsvBuffer', () => {
+    const entries = Array.from({ length: 500 }, (_, i) => entry(BigInt(1 + (i >> 2)) << 20n, i & 3));
+    // Wider than ASCII and escaped: each row is bigger than its UTF-16 length says.
+    const bodies = entries.map((_, i) => `{"v":"${'é'.repeat(i)}\\${'x'.repeat(300)}"}`);
+    const writer = new TsvRowWriter(1);
+    for (let i = 0; i < entries.length; i++) writer.add(entries[i]!, bodies[i]!);
+    const rows = writer.finish();
+    expect(rows.length).toBeGreaterThan(64 * 1024 * 2); // grew past its first buffer more than once
+    expect(writer.entries).toBe(500);
+    expect(rows.equals(toTsvBuffer(entries, bodies))).toBe(true);
+    expect(rows.toString('utf8').split('\n')[499]!.split('\t')[3]).toBe(`{"v":"${'é'.repeat(499)}\\\\${'x'.repeat(300)}"}`);
   });
 });

@@ -36,45 +36,76 @@ export function tsvField(text: string): string {
 const MAX_BYTES_PER_UNIT = 3;
 /** Room for everything in a row but the body: id, lsn, seq, two hashes, retention, flag, tabs. */
 const ROW_OVERHEAD_BYTES = 256;
+const MIN_CAPACITY = 64 * 1024;
 
 /**
- * The rows of INSERTED_COLUMNS as TabSeparated bytes, written straight into one Buffer. Cheaper
- * than JSONEachRow both to write (a body is not JSON-escaped a second time: every `"` in it would
- * be) and for ClickHouse to read; and cheaper than building the batch as one JS string first: that
- * string (about 10 MB per 10,000 events) had to be flattened and then encoded once more.
+ * Rows of INSERTED_COLUMNS as TabSeparated bytes, written straight into one Buffer as each entry
+ * is added. Cheaper than JSONEachRow both to write (a body is not JSON-escaped a second time:
+ * every `"` in it would be) and for ClickHouse to read; cheaper than building the batch as one JS
+ * string (about 10 MB per 10,000 events, flattened and then encoded once more); and a body is
+ * garbage as soon as it is written, instead of living until the whole batch is encoded.
  */
+export class TsvRowWriter {
+  private out: Buffer;
+  private length = 0;
+  private rows = 0;
+  // The entries of a transaction share its LSN: it is converted once per run, not once per row.
+  private lsnText = '';
+  private lsnDecimal = '';
+
+  /**
+   * `expectedBytes`: a guess of the batch's size (the previous batch's). The last rows need room
+   * for their worst case (3 bytes per unit), so the guess gets headroom: without it, a batch as big
+   * as the last one doubled its buffer for its last rows and kept twice the memory until inserted.
+   */
+  constructor(expectedBytes = 0) {
+    this.out = Buffer.allocUnsafe(Math.max(MIN_CAPACITY, Math.ceil(expectedBytes * 1.125) + MIN_CAPACITY));
+  }
+
+  add(entry: AuditEntry, body: string): void {
+    const escaped = tsvField(body);
+    // Sized for ASCII bodies (the usual case); a body with wider characters grows the buffer.
+    const worstCase = this.length + escaped.length * MAX_BYTES_PER_UNIT + ROW_OVERHEAD_BYTES;
+    if (worstCase > this.out.length) {
+      const grown = Buffer.allocUnsafe(Math.max(worstCase, Math.ceil(this.out.length * 1.5)));
+      this.out.copy(grown, 0, 0, this.length);
+      this.out = grown;
+    }
+    if (entry.tx.lsn !== this.lsnText) {
+      this.lsnText = entry.tx.lsn;
+      this.lsnDecimal = parseLsn(this.lsnText).toString(); // UInt64: a JS number would lose precision
+    }
+    const retention = Math.min(Math.max(0, Math.trunc(entry.retentionDays)), MAX_RETENTION_DAYS);
+    const out = this.out;
+    let length = this.length;
+    length += out.write(`${tsvField(entry.id)}\t${this.lsnDecimal}\t${entry.tx.seq}\t`, length, 'utf8');
+    // The body is stored exactly as hashed: re-encoding it could change a byte and break the chain.
+    length += out.write(escaped, length, 'utf8');
+    length += out.write(`\t${tsvField(entry.prevHash)}\t${tsvField(entry.hash)}\t${retention}\t${entry.critical ? 'true' : 'false'}\t${entry.partition ?? 0}\n`, length, 'utf8');
+    this.length = length;
+    this.rows++;
+  }
+
+  get entries(): number {
+    return this.rows;
+  }
+
+  /** The rows written so far (a view of the buffer: add nothing after). */
+  finish(): Buffer {
+    return this.out.subarray(0, this.length);
+  }
+}
+
+/** All of `entries` at once (see TsvRowWriter); `bodies[i]` is the encoding of `entries[i]`. */
 export function toTsvBuffer(entries: readonly AuditEntry[], bodies: readonly string[]): Buffer {
   if (entries.length !== bodies.length) {
     throw new WalauditError('INTERNAL', `insertEntries got ${entries.length} entries but ${bodies.length} bodies`);
   }
-  let capacity = ROW_OVERHEAD_BYTES;
-  for (let i = 0; i < bodies.length; i++) capacity += bodies[i]!.length + ROW_OVERHEAD_BYTES;
-  let out = Buffer.allocUnsafe(capacity);
-  let length = 0;
-  // The entries of a transaction share its LSN: it is converted once per run, not once per row.
-  let lsnText = '';
-  let lsnDecimal = '';
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]!;
-    const body = tsvField(bodies[i]!);
-    // Sized for ASCII bodies (the usual case); a body with wider characters grows the buffer.
-    const worstCase = length + body.length * MAX_BYTES_PER_UNIT + ROW_OVERHEAD_BYTES;
-    if (worstCase > out.length) {
-      const grown = Buffer.allocUnsafe(Math.max(worstCase, out.length * 2));
-      out.copy(grown, 0, 0, length);
-      out = grown;
-    }
-    if (entry.tx.lsn !== lsnText) {
-      lsnText = entry.tx.lsn;
-      lsnDecimal = parseLsn(lsnText).toString(); // UInt64: a JS number would lose precision
-    }
-    const retention = Math.min(Math.max(0, Math.trunc(entry.retentionDays)), MAX_RETENTION_DAYS);
-    length += out.write(`${tsvField(entry.id)}\t${lsnDecimal}\t${entry.tx.seq}\t`, length, 'utf8');
-    // The body is stored exactly as hashed: re-encoding it could change a byte and break the chain.
-    length += out.write(body, length, 'utf8');
-    length += out.write(`\t${tsvField(entry.prevHash)}\t${tsvField(entry.hash)}\t${retention}\t${entry.critical ? 'true' : 'false'}\t${entry.partition ?? 0}\n`, length, 'utf8');
-  }
-  return out.subarray(0, length);
+  let expected = 0;
+  for (const body of bodies) expected += body.length + ROW_OVERHEAD_BYTES;
+  const writer = new TsvRowWriter(expected);
+  for (let i = 0; i < entries.length; i++) writer.add(entries[i]!, bodies[i]!);
+  return writer.finish();
 }
 
 /** The entry as it was inserted: the hashed body plus the chain and store fields. */

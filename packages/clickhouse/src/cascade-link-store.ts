@@ -1,5 +1,6 @@
 import { formatLsn, parseLsn, WalauditError, type AuditEntry, type CascadeLink, type CascadeLinkStore, type EntryReader, type Lsn } from '@walaudit/core';
 import { toAuditEntry, tsvField, type StoredEntryRow } from './audit-rows.js';
+import { readCascadeDeletes } from './cascade-read.js';
 import type { ClickHouseStore } from './clickhouse-store.js';
 
 const LINK_COLUMNS = [
@@ -41,7 +42,11 @@ export class ClickHouseCascadeLinks implements CascadeLinkStore, EntryReader {
   private readonly links: string;
   private readonly auditLog: string;
 
-  constructor(private readonly store: ClickHouseStore) {
+  constructor(
+    private readonly store: ClickHouseStore,
+    /** Entries per page of a root's cascade (see readCascadeDeletes); tests make it small. */
+    private readonly options: { cascadePageRows?: number } = {},
+  ) {
     this.links = store.table('cascade_links');
     this.auditLog = store.table('audit_log');
   }
@@ -69,53 +74,13 @@ export class ClickHouseCascadeLinks implements CascadeLinkStore, EntryReader {
     return rows[0] ? toLink(rows[0]) : null;
   }
 
-  async rootCascade(root: AuditEntry): Promise<{ deletes: AuditEntry[]; setNull: CascadeLink[] } | null> {
+  async rootCascade(root: AuditEntry, onDeletes: (page: AuditEntry[]) => void = () => undefined): Promise<{ deletes: AuditEntry[]; setNull: CascadeLink[] } | null> {
     if (await this.linkOf(root.id)) return null;
-    const lsn = positionOfId(root.id).toString();
-    // A cascade commits in one transaction: the root's LSN bounds the read to that range of the
-    // sorting key, and the links table gives the positions without its rows being sent here. Only
-    // what a restore plans with is extracted, by ClickHouse in its own threads (every JSONExtract
-    // parses the event again: each one left out counts); the transaction fields are the root's.
-    // The column list (half of a row's bytes) comes once per table, on its first row; the other
-    // rows carry its hash. A row whose list differs from every one sent (a table altered between
-    // two statements of the transaction) has its own list read after.
-    const rows = await this.store.selectFields(
-      `SELECT id, schema_name, table_name, seq, JSONExtractString(event, 'keyKind'), JSONExtractRaw(event, 'pk'),
-              cityHash64(JSONExtractRaw(event, 'columns')),
-              if(seq IN (SELECT min(seq) FROM ${this.links} WHERE root_entry_id = {root:String} AND kind = 'cascade' GROUP BY schema_name, table_name), JSONExtractRaw(event, 'columns'), ''),
-              JSONExtractRaw(event, 'before')
-         FROM ${this.auditLog}
-        WHERE lsn = ${lsn} AND seq IN (SELECT seq FROM ${this.links} WHERE root_entry_id = {root:String} AND kind = 'cascade')
-        ORDER BY seq LIMIT 1 BY seq`,
-      { root: root.id },
-    );
     const setNull = await this.store.select<LinkRow>(
       `${SELECT_LINK} FROM ${this.links} WHERE root_entry_id = {root:String} AND kind = 'set-null' ORDER BY lsn, seq LIMIT 1 BY entry_id`,
       { root: root.id },
     );
-    const columnLists = new Map<string, AuditEntry['columns']>();
-    for (const [, , , , , , hash, columns] of rows) {
-      if (columns !== '' && !columnLists.has(hash!)) columnLists.set(hash!, JSON.parse(columns!) as AuditEntry['columns']);
-    }
-    const unknown = new Map<string, number>();
-    for (const [, , , seq, , , hash] of rows) if (!columnLists.has(hash!) && !unknown.has(hash!)) unknown.set(hash!, Number(seq));
-    if (unknown.size > 0) {
-      const lists = await this.store.selectFields(
-        `SELECT cityHash64(JSONExtractRaw(event, 'columns')), JSONExtractRaw(event, 'columns') FROM ${this.auditLog}
-          WHERE lsn = ${lsn} AND seq IN {seqs:Array(UInt32)} LIMIT 1 BY seq`,
-        { seqs: [...unknown.values()] },
-      );
-      for (const [hash, columns] of lists) columnLists.set(hash!, JSON.parse(columns!) as AuditEntry['columns']);
-    }
-    const deletes = rows.map(([id, schema, table, seq, keyKind, pk, hash, , before]): AuditEntry => {
-      const columnList = columnLists.get(hash!);
-      if (!columnList) throw new WalauditError('STORE_QUERY_FAILED', `entry ${id}: its column list could not be read back from the audit log`);
-      return {
-        id: id!, op: 'delete', schema: schema!, table: table!, keyKind: keyKind === 'full-row' ? 'full-row' : 'primary-key',
-        pk: JSON.parse(pk!) as AuditEntry['pk'], columns: columnList, before: JSON.parse(before!) as AuditEntry['before'], after: null, changed: [],
-        tx: { ...root.tx, seq: Number(seq) }, actor: {}, prevHash: '', hash: '', retentionDays: 0, critical: false,
-      };
-    });
+    const deletes = await readCascadeDeletes(this.store, root, positionOfId(root.id), onDeletes, this.options.cascadePageRows);
     return { deletes, setNull: setNull.map(toLink) };
   }
 
@@ -189,15 +154,16 @@ export class ClickHouseCascadeLinks implements CascadeLinkStore, EntryReader {
     return rows.map(toAuditEntry);
   }
 
-  async *rowChangesSince(fromLsn: Lsn, tables: readonly string[]): AsyncIterable<AuditEntry[]> {
+  async *rowChangesSince(fromLsn: Lsn, tables: readonly string[], partition?: number): AsyncIterable<AuditEntry[]> {
     let after: { lsn: string; seq: number } | null = null;
     for (;;) {
       const rows: (StoredEntryRow & { lsn_text: string; seq: number | string })[] = await this.store.select(
         `SELECT id, event, prev_hash, hash, retention_days, critical, toString(lsn) AS lsn_text, seq FROM ${this.auditLog}
           WHERE lsn >= {from:UInt64} AND op IN ('delete', 'update') AND concat(schema_name, '.', table_name) IN {tables:Array(String)}
+          ${partition === undefined ? '' : 'AND chain_partition = {partition:UInt32}'}
           ${after ? 'AND (lsn, seq) > ({lsn:UInt64}, {seq:UInt32})' : ''}
           ORDER BY lsn, seq LIMIT 1 BY lsn, seq LIMIT ${PAGE_ROWS}`,
-        { from: fromLsn.toString(), tables: [...tables], ...(after ? { lsn: after.lsn, seq: after.seq } : {}) },
+        { from: fromLsn.toString(), tables: [...tables], ...(partition === undefined ? {} : { partition }), ...(after ? { lsn: after.lsn, seq: after.seq } : {}) },
       );
       if (rows.length > 0) yield rows.map(toAuditEntry);
       if (rows.length < PAGE_ROWS) return;

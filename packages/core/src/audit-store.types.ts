@@ -26,6 +26,17 @@ export interface LogQuery {
   limit: number;
 }
 
+/** Entries encoded for the store's insert format (opaque outside the store). */
+export interface PreparedEntries {
+  readonly entries: number;
+}
+
+/** Encodes entries for one insert as they come; `bodies` as in insertEntries. */
+export interface EntryBatch {
+  add(entry: AuditEntry, body: string): void;
+  finish(): PreparedEntries;
+}
+
 /**
  * Where audit entries live (ClickHouse: embedded chDB or a server). Every method maps backend
  * failures to WalauditError (STORE_UNREACHABLE is retriable).
@@ -35,6 +46,14 @@ export interface AuditStore {
   migrate(): Promise<void>;
   /** Stores entries; `bodies[i]` is the canonical encoding of `entries[i]`. Durable when it resolves. */
   insertEntries(entries: readonly AuditEntry[], bodies: readonly string[]): Promise<void>;
+  /**
+   * insertEntries in two steps: the encoding (CPU work, synchronous), entry by entry, now; the
+   * insert later (insertPrepared). The writer encodes the next batch while the previous one is
+   * being inserted.
+   */
+  startBatch(): EntryBatch;
+  /** Stores what an EntryBatch encoded; durable when it resolves. May be retried with the same value. */
+  insertPrepared(prepared: PreparedEntries): Promise<void>;
   /**
    * The head of every chain; per partition, the newest of its heads is where a replay stops being
    * a duplicate.

@@ -33,4 +33,11 @@ export interface ChangeSink {
    * reader then also calls write() for a flush that holds only ends, before confirming it.
    */
   readonly wantsTransactionEnds?: boolean;
+  /**
+   * True for a sink that takes the next write() before the previous one resolved: it does the
+   * batch's CPU work at the call, stores batches one at a time in call order, and fails the
+   * writes queued behind a failed one. The reader then hands a full batch over at once, so its
+   * encoding overlaps the previous batch's insert.
+   */
+  readonly queuesWrites?: boolean;
 }

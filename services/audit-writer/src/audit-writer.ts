@@ -1,7 +1,7 @@
 import {
   applyAuditRules,
   comparePositions,
-  linkIntoChains,
+  linkEachIntoChains,
   positionOf,
   type AuditedEvent,
   type AuditStore,
@@ -10,6 +10,7 @@ import {
   type ChangeSink,
   type ColumnDef,
   type LogPosition,
+  type PreparedEntries,
   type RuleContext,
   type SourceIdentity,
   sourceMismatch,
@@ -49,6 +50,16 @@ export type StoredBatchObserver = (stored: readonly AuditedEvent[], stream: Stor
 export interface StoredBatchStream {
   /** The Kafka partition of `<prefix>.changes` (distributed mode); 0 in standalone mode. */
   partition: number;
+  /**
+   * Set on the first call after this writer took the stream (at start; in distributed mode, at
+   * each assignment of the partition) and on the call after one whose observers failed: the
+   * position of the first event received then. Entries of the stream from that position's
+   * transaction on may be stored without the observers having taken them (the last owner died, or
+   * an observer failed, between the insert and the end of the observers); their events come back
+   * as replays, which are not passed on, so an observer that must not miss an entry reads them
+   * from the store. Such a call may carry no stored event.
+   */
+  unobservedFrom?: LogPosition;
 }
 
 export interface AuditWriter extends ChangeSink {
@@ -71,25 +82,92 @@ export interface AuditWriter extends ChangeSink {
  * Rules, then the hash chains, then the store. Events at or below the newest stored position are
  * replays (the slot re-sends what was not confirmed) and are dropped, so nothing is stored twice
  * and every chain stays linear.
+ *
+ * A write may be called before the previous one resolved (see ChangeSink.queuesWrites): its rules,
+ * links and encoding (the CPU work) run at once, on the links of the batches before it, while the
+ * previous insert runs on the store's threads; its insert waits for the previous one. Inserts run
+ * one at a time, in call order: a batch stored before an earlier one failed would make that
+ * earlier one look like a replay after a restart. Once an insert fails, the writes queued behind it
+ * (linked after it) fail with it; the next write after them starts again from what is stored.
  */
 export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
-  let heads = new Map<number, string>();
+  /** The newest stored position (of this partition) and the chain heads stored. */
   let position: LogPosition | null = null;
+  let heads = new Map<number, string>();
+  /** The position and chain heads after the batches linked and handed to the store, stored or not yet. */
+  let linkedPosition: LogPosition | null = null;
+  let linkedHeads = new Map<number, string>();
+  /** The last insert (and its observers) in flight; each insert waits for the one before it. */
+  let inFlight: Promise<void> = Promise.resolve();
+  /** Writes called and not settled. */
+  let pending = 0;
+  let failure: unknown = null;
   const partition = deps.partition ?? 0;
+  const observers = deps.observers ?? [];
 
-  const isReplay = (eventPosition: LogPosition) => position !== null && comparePositions(eventPosition, position) <= 0;
+  // Where stored entries the observers may not have taken begin (StoredBatchStream.unobservedFrom);
+  // 'next': from the first event the next write receives, as nothing is known of the last owner.
+  let unobserved: LogPosition | 'next' | null = 'next';
 
-  const store = async (audited: AuditedEvent[], last: LogPosition | null, skipped: number) => {
-    if (!last) {
-      deps.onStored?.(0, skipped);
-      return;
+  const isReplay = (eventPosition: LogPosition) => linkedPosition !== null && comparePositions(eventPosition, linkedPosition) <= 0;
+
+  const received = (first: ChangeEvent | undefined) => {
+    if (unobserved === 'next' && first) unobserved = positionOf(first.tx);
+  };
+
+  /** Before a write: once the writes behind a failed insert have failed too, link on what is stored. */
+  const recoverFromFailure = () => {
+    if (failure === null || pending > 0) return;
+    failure = null;
+    linkedHeads = heads;
+    linkedPosition = position;
+  };
+
+  const store = (audited: AuditedEvent[], last: LogPosition | null, skipped: number): Promise<void> => {
+    if (failure) return Promise.reject(failure);
+    let prepared: PreparedEntries | null = null;
+    let headsAfter = linkedHeads;
+    if (last) {
+      // Each entry is encoded as it is linked: only the encoded rows wait for the insert.
+      const batch = deps.store.startBatch();
+      headsAfter = linkedHeads = linkEachIntoChains(linkedHeads, audited, (entry, body) => batch.add(entry, body), partition);
+      prepared = batch.finish();
+      linkedPosition = last;
     }
-    const linked = linkIntoChains(heads, audited, partition);
-    await retryWhileRetriable(() => deps.store.insertEntries(linked.entries, linked.bodies), deps.retry);
-    heads = linked.heads;
-    position = last;
-    deps.onStored?.(linked.entries.length, skipped);
-    for (const observe of deps.observers ?? []) await observe(audited, { partition });
+    // The events wait for the observers only when there are any.
+    const observed = observers.length > 0 ? audited : [];
+    const previous = inFlight;
+    pending++;
+    const done = (async () => {
+      await previous;
+      if (failure) throw failure;
+      try {
+        if (prepared) {
+          await retryWhileRetriable(() => deps.store.insertPrepared(prepared), deps.retry);
+          heads = headsAfter;
+          position = last;
+          deps.onStored?.(prepared.entries, skipped);
+        } else deps.onStored?.(0, skipped);
+        const from = unobserved === 'next' ? null : unobserved;
+        // A batch of replays only still goes to the observers when they may have missed its entries.
+        if (!prepared && !from) return;
+        const stream: StoredBatchStream = from ? { partition, unobservedFrom: from } : { partition };
+        try {
+          for (const observe of observers) await observe(observed, stream);
+        } catch (error) {
+          // This batch is stored: retried, it comes back as replays, so the next call names it.
+          if (!from && observed.length > 0) unobserved = positionOf(observed[0]!.event.tx);
+          throw error;
+        }
+        if (from) unobserved = null;
+      } catch (error) {
+        failure = error;
+        throw error;
+      }
+    })().finally(() => pending--);
+    // The next write waits for this one and fails with its error (read from `failure`).
+    inFlight = done.catch(() => undefined);
+    return done;
   };
 
   return {
@@ -98,17 +176,25 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
     },
     async init(source?: SourceIdentity) {
       if (source) await claimStore(deps, source);
+      await inFlight;
+      failure = null;
       const stored = (await retryWhileRetriable(() => deps.store.chainHeads(), deps.retry)).filter((head) => (head.partition ?? 0) === partition);
       heads = new Map(stored.map((head) => [head.chain, head.hash]));
+      linkedHeads = heads;
       position = null;
       for (const head of stored) {
         const candidate = { lsn: head.lsn, seq: head.seq };
         if (!position || comparePositions(candidate, position) > 0) position = candidate;
       }
+      linkedPosition = position;
       const knownShapes = await retryWhileRetriable(() => deps.store.knownShapes(), deps.retry);
       return { heads: stored, knownShapes };
     },
+    queuesWrites: true,
+    // async only so that a throw becomes a rejection: the body up to store()'s insert runs at the call.
     async write(events: ChangeEvent[]) {
+      recoverFromFailure();
+      received(events[0]);
       const audited: AuditedEvent[] = [];
       let last: LogPosition | null = null;
       let skipped = 0;
@@ -124,9 +210,11 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
           last = eventPosition;
         } else skipped++;
       }
-      await store(audited, last, skipped);
+      return store(audited, last, skipped);
     },
     async writeAudited(events: readonly AuditedEvent[]) {
+      recoverFromFailure();
+      received(events[0]?.event);
       const audited: AuditedEvent[] = [];
       let last: LogPosition | null = null;
       let skipped = 0;
@@ -140,7 +228,7 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
         audited.push(item);
         last = eventPosition;
       }
-      await store(audited, last, skipped);
+      return store(audited, last, skipped);
     },
   };
 }

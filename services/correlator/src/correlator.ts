@@ -33,11 +33,13 @@ export interface Correlator {
   /** The audit writer's observer: links each stored batch, in log order, before the slot may confirm it. */
   observe(stored: readonly AuditedEvent[]): Promise<void>;
   /**
-   * Links again what was stored but not confirmed when the process last stopped (entries committed
-   * at or after `fromLsn`, the slot's confirmed position): the writer drops those on replay, so
-   * the observer would not see them.
+   * Links again what was stored but may not be linked (entries committed at or after `fromLsn`:
+   * the slot's confirmed position at a standalone start; in distributed mode the transaction a
+   * partition resumes in, its entries only): the writer drops those on replay, so the observer
+   * would not see them. What linking remembers starts over from `fromLsn`, so the rest of a
+   * transaction whose head was stored before finds its parents. Returns the links stored.
    */
-  recover(fromLsn: Lsn): Promise<number>;
+  recover(fromLsn: Lsn, options?: { partition?: number }): Promise<number>;
   readonly foreignKeys: readonly ForeignKey[];
 }
 
@@ -101,7 +103,11 @@ export function createCorrelator(deps: CorrelatorDeps): Correlator {
       }
       await linkAndStore(events);
     },
-    async recover(fromLsn) {
+    async recover(fromLsn, options = {}) {
+      // Setting the keys again drops the memory of a transaction in progress; linkedUpTo is set
+      // again by what is read here.
+      linker.setForeignKeys(foreignKeys);
+      linkedUpTo = null;
       const tables = new Set<string>();
       for (const fk of foreignKeys) {
         tables.add(qualifiedName(fk.schema, fk.table));
@@ -109,7 +115,7 @@ export function createCorrelator(deps: CorrelatorDeps): Correlator {
       }
       if (tables.size === 0) return 0;
       let linked = 0;
-      for await (const page of deps.entries.rowChangesSince(fromLsn, [...tables])) linked += await linkAndStore(page);
+      for await (const page of deps.entries.rowChangesSince(fromLsn, [...tables], options.partition)) linked += await linkAndStore(page);
       return linked;
     },
   };

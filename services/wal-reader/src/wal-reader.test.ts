@@ -164,6 +164,36 @@ class MemorySink implements ChangeSink {
   }
 }
 
+/**
+ * A sink that queues writes (ChangeSink.queuesWrites): takes each batch at the call (`taken`), as
+ * the audit writer encodes it, then stores batches one at a time in call order; the writes queued
+ * behind a failed one fail with it.
+ */
+class QueuingMemorySink extends MemorySink {
+  readonly queuesWrites = true;
+  /** Every batch handed over, at the call. */
+  readonly taken: string[][] = [];
+  private tail: Promise<void> = Promise.resolve();
+  private failed: unknown = null;
+
+  override write(events: ChangeEvent[]): Promise<void> {
+    this.taken.push(ids(events));
+    const previous = this.tail;
+    const done = (async () => {
+      await previous;
+      if (this.failed) throw this.failed;
+      try {
+        await super.write(events);
+      } catch (error) {
+        this.failed = error;
+        throw error;
+      }
+    })();
+    this.tail = done.catch(() => undefined);
+    return done;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // WAL fixtures
 // ---------------------------------------------------------------------------------------------
@@ -219,10 +249,10 @@ const ids = (events: readonly ChangeEvent[]) => events.map((event) => event.id);
 // Harness
 // ---------------------------------------------------------------------------------------------
 
-function start(options: Partial<WalReaderOptions> = {}) {
+function start(options: Partial<WalReaderOptions> = {}, makeSink: (log: string[]) => MemorySink = (log) => new MemorySink(log)) {
   const log: string[] = [];
   const source = new ScriptedSource(log);
-  const sink = new MemorySink(log);
+  const sink = makeSink(log);
   const onConfirmed: Array<{ lsn: Lsn; events: number; durable: string[] }> = [];
   const reader = createWalReader({
     source,
@@ -504,6 +534,62 @@ describe('createWalReader: failures', () => {
     expect(h.source.confirms).toEqual([]);
     expect(h.source.stopCalls).toBe(1);
     expect(h.log).toEqual(['write 1', 'write 1 failed', 'source:stop']);
+  });
+});
+
+describe('createWalReader: a sink that queues writes', () => {
+  const startQueuing = (options: Partial<WalReaderOptions>) => {
+    const h = start(options, (log) => new QueuingMemorySink(log));
+    return { ...h, sink: h.sink as QueuingMemorySink };
+  };
+
+  it('hands the next full batch over while the previous one is written, still holding the stream two batches ahead', async () => {
+    const batchSize = 4;
+    const rows = 20;
+    const h = startQueuing({ batchSize, flushIntervalMs: 50 });
+    h.sink.hang();
+    h.source.push(...tx(1, rows));
+    await settle();
+    // Batch 2 is with the sink (encoded there) while batch 1 is written; the stream waits.
+    expect(h.sink.taken).toEqual([idsOf(1, rows).slice(0, 4), idsOf(1, rows).slice(4, 8)]);
+    expect(h.sink.writes.map((w) => w.length)).toEqual([4]);
+    expect(h.source.consumed).toBe(2 + 2 * batchSize);
+    expect(h.source.handlerPending).toBe(true);
+
+    h.sink.releaseOne();
+    await settle();
+    expect(h.sink.taken).toHaveLength(3);
+    expect(h.sink.writes).toHaveLength(2);
+    expect(held(h)).toBe(2 * batchSize);
+
+    h.sink.resume();
+    await settle();
+    await vi.advanceTimersByTimeAsync(50);
+    await settle();
+    expect(ids(h.sink.durable)).toEqual(idsOf(1, rows));
+    expect(h.source.confirms).toEqual([endLsn(1)]);
+    await h.reader.stop();
+    await expect(h.running).resolves.toBeUndefined();
+  });
+
+  it('confirms nothing after a failed write, though the next batch was already handed over', async () => {
+    const batchSize = 2;
+    const h = startQueuing({ batchSize, flushIntervalMs: 60_000 });
+    h.sink.hang();
+    h.source.push(...tx(1, 2), ...tx(2, 2), ...tx(3, 2));
+    await settle();
+    expect(h.sink.taken).toEqual([idsOf(1, 2), idsOf(2, 2)]);
+
+    const boom = new Error('insert refused');
+    h.sink.failNext(boom);
+    h.sink.releaseOne();
+    await settle();
+    await expect(h.running).rejects.toBe(boom);
+    // Batch 2 was taken but never stored: it failed behind batch 1.
+    expect(h.sink.writes.map(ids)).toEqual([idsOf(1, 2)]);
+    expect(h.sink.durable).toEqual([]);
+    expect(h.source.confirms).toEqual([]);
+    expect(h.source.stopCalls).toBeGreaterThanOrEqual(1);
   });
 });
 

@@ -49,6 +49,7 @@ export function createWalReader(deps: WalReaderDeps): WalReader {
   /** Commits (with events) since the last flush, for a sink that wants transaction ends. */
   let pendingEnds: TransactionEnd[] = [];
   const wantsEnds = sink.wantsTransactionEnds === true;
+  const queuesWrites = sink.queuesWrites === true;
   /** The newest position all of whose events are in `pending` or already written. */
   let ackTarget: Lsn = 0n;
   let flushChain: Promise<void> = Promise.resolve();
@@ -73,11 +74,17 @@ export function createWalReader(deps: WalReaderDeps): WalReader {
     pending = [];
     if (ends.length > 0) pendingEnds = [];
     writesInFlight++;
+    const hasWork = batch.length > 0 || ends.length > 0;
+    const startWrite = () => (wantsEnds ? sink.write(batch, ends) : sink.write(batch));
+    // A sink that queues writes gets the batch now (see ChangeSink.queuesWrites); its outcome is
+    // awaited in order below, and after an earlier failure it is never looked at.
+    const queued = hasWork && queuesWrites && !failure ? startWrite() : null;
+    queued?.catch(() => undefined);
     flushChain = flushChain.then(async () => {
       if (failure) return;
       try {
-        if (batch.length > 0 || ends.length > 0) {
-          await (wantsEnds ? sink.write(batch, ends) : sink.write(batch));
+        if (hasWork) {
+          await (queued ?? startWrite());
           if (batch.length > 0) deps.onWritten?.(batch.length);
         }
         stats.flushes++;

@@ -15,9 +15,10 @@ export interface CascadeLinkStore {
    * (kind cascade), read in one pass without their links, and its SET NULL links. Null when the
    * entry is itself caused (use linksCausedBy). The deletes carry what a restore plans with (row
    * images, columns, key, transaction): their actor is empty and their hashes are not read.
-   * `root` is the root's own entry.
+   * `root` is the root's own entry. `onDeletes`, when given, receives the deletes as they are
+   * read, in pages in log order, before the call resolves (a restore checks them meanwhile).
    */
-  rootCascade(root: AuditEntry): Promise<{ deletes: AuditEntry[]; setNull: CascadeLink[] } | null>;
+  rootCascade(root: AuditEntry, onDeletes?: (page: AuditEntry[]) => void): Promise<{ deletes: AuditEntry[]; setNull: CascadeLink[] } | null>;
   /** Every link of one transaction id, in log order. */
   linksOfTransaction(xid: number): Promise<CascadeLink[]>;
 }
@@ -30,7 +31,8 @@ export interface EntryReader {
   rowChangesOfTransaction(xid: number, options?: { updates?: boolean }): Promise<AuditEntry[]>;
   /**
    * Deletes and updates committed at or after `fromLsn` of the given tables, in log order, in
-   * pages: what a restarted correlator links again (entries stored but not yet confirmed).
+   * pages: what a restarted correlator links again (entries stored but not yet linked). With
+   * `partition`, only the entries that came through that Kafka partition (distributed mode).
    */
-  rowChangesSince(fromLsn: Lsn, tables: readonly string[]): AsyncIterable<AuditEntry[]>;
+  rowChangesSince(fromLsn: Lsn, tables: readonly string[], partition?: number): AsyncIterable<AuditEntry[]>;
 }

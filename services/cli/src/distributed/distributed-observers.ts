@@ -1,5 +1,5 @@
-import type { AuditStore, WalauditConfig } from '@walaudit/core';
-import { retryWhileRetriable, type StoredBatchObserver } from '@walaudit/audit-writer';
+import { formatLsn, type AuditStore, type WalauditConfig } from '@walaudit/core';
+import { retryWhileRetriable, type StoredBatchObserver, type StoredBatchStream } from '@walaudit/audit-writer';
 import { notificationText, type Alerter } from '@walaudit/alerter';
 import type { Correlator } from '@walaudit/correlator';
 import { Partitioners, alertsTopicName, createKafkaClient, kafkaAlertsNotifier } from '@walaudit/kafka';
@@ -32,6 +32,15 @@ export interface DistributedObservers {
  * partition, in order, and a partition's correlator sees the whole transaction; a single correlator
  * for interleaved partitions would lose a transaction's parents whenever another partition's batch
  * came between two of its chunks, and would skip older positions of a slower partition.
+ *
+ * When this writer takes a partition (at start, or at a rebalance), the previous owner may have
+ * stored a chunk and died before its links were stored; those messages come back uncommitted, but
+ * as replays the audit writer does not pass them on. It names instead where the partition resumed
+ * (`unobservedFrom`: the first message after the committed offset), and the correlator links the
+ * partition's stored entries again from that transaction on, before the batch. That also gives it
+ * the head of a transaction the partition resumed in the middle of (a chunk committed before),
+ * so the rest finds its parents. A link stored twice is the same row (same entry, parent and root):
+ * it collapses in `cascade_links` (ReplacingMergeTree), and reads take one per entry.
  */
 export async function startDistributedObservers(config: WalauditConfig, store: AuditStore, registry: Registry, log: Logger): Promise<DistributedObservers> {
   const observers: StoredBatchObserver[] = [];
@@ -69,12 +78,16 @@ export async function startDistributedObservers(config: WalauditConfig, store: A
     const startCorrelator = async (partition: number) => {
       const correlator = createConfiguredCorrelator(config, links, sourceUrl, log.child(`cascade[${partition}]`));
       await retryWhileRetriable(() => correlator.start(), { ...retry, onRetry: (n, ms, error) => log.warn(`cannot read the foreign keys (attempt ${n}), retrying in ${ms} ms: ${String(error)}`) });
-      return (stored: Parameters<Correlator['observe']>[0]) => correlator.observe(stored);
+      return async (stored: Parameters<Correlator['observe']>[0], stream: StoredBatchStream) => {
+        // Not the slot's confirmed position as standalone: the slot is confirmed when Kafka has the
+        // events, not when they are stored, so it does not mark what a writer left unlinked.
+        if (stream.unobservedFrom) {
+          const relinked = await correlator.recover(stream.unobservedFrom.lsn, { partition });
+          if (relinked > 0) log.info(`partition ${partition} resumed in the transaction at ${formatLsn(stream.unobservedFrom.lsn)}: linked the ${relinked} cascaded rows stored from there on (some again)`);
+        }
+        await correlator.observe(stored);
+      };
     };
-    // No recovery at (re)assignment as standalone does from the slot: the slot is confirmed when
-    // Kafka has the events, not when they are stored, so it does not mark what was left unlinked.
-    // A writer that dies between storing a chunk and storing its links leaves that chunk's
-    // cascaded rows unlinked (still grouped by xid).
     observers.push(perPartition(startCorrelator));
   }
   return {

@@ -22,6 +22,14 @@ describe('perPartition', () => {
     expect(seen.get(1)).toEqual(['p1-a', 'p1-b']);
   });
 
+  it('hands each partition observer the stream as well, with where it resumed', async () => {
+    const streams: unknown[] = [];
+    const observe = perPartition(async () => async (_stored, stream) => void streams.push(stream));
+    await observe([], { partition: 1, unobservedFrom: { lsn: 42n, seq: 3 } });
+    await observe(batch('b'), { partition: 1 });
+    expect(streams).toEqual([{ partition: 1, unobservedFrom: { lsn: 42n, seq: 3 } }, { partition: 1 }]);
+  });
+
   it('fails the batch when creating fails, and creates again with the next batch', async () => {
     let attempts = 0;
     const observe = perPartition(async () => {

@@ -1,6 +1,6 @@
 import type { StoredBatchObserver } from '@walaudit/audit-writer';
 
-type BatchHandler = (stored: Parameters<StoredBatchObserver>[0]) => Promise<void>;
+type BatchHandler = (...batch: Parameters<StoredBatchObserver>) => Promise<void>;
 
 /**
  * One observer per partition of `<prefix>.changes`, created with the partition's first batch. For
@@ -10,13 +10,14 @@ type BatchHandler = (stored: Parameters<StoredBatchObserver>[0]) => Promise<void
  */
 export function perPartition(create: (partition: number) => Promise<BatchHandler>): StoredBatchObserver {
   const handlers = new Map<number, Promise<BatchHandler>>();
-  return async (stored, { partition }) => {
+  return async (stored, stream) => {
+    const { partition } = stream;
     let handler = handlers.get(partition);
     if (!handler) {
       handler = create(partition);
       handlers.set(partition, handler);
       handler.catch(() => handlers.delete(partition));
     }
-    await (await handler)(stored);
+    await (await handler)(stored, stream);
   };
 }
