@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, uniqueName, withUrl, type TestDatabase } from '../support/postgres.js';
-import { CASCADE_DDL, fillCascadeData, runAndWaitForEntries, snapshotTables } from '../support/cascade-fixture.js';
-import { startCascadePipeline, type CascadePipeline } from '../support/restore-harness.js';
+import { uniqueName, withUrl, type TestDatabase } from '../support/postgres.js';
+import { runAndWaitForEntries, snapshotTables } from '../support/cascade-fixture.js';
+import { openCascadeDatabase, type CascadePipeline } from '../support/restore-harness.js';
 
 /**
  * A restore writes with COPY, which Postgres refuses on a table whose row-level security applies
@@ -14,19 +14,14 @@ describe('restore into tables with row-level security or rules', () => {
   let admin: pg.Client;
   let run: CascadePipeline;
 
+  let close: (() => Promise<void>) | undefined;
+
   beforeAll(async () => {
-    db = await createTestDatabase('restore_rls');
-    admin = new pg.Client({ connectionString: db.url });
-    await admin.connect();
-    await admin.query(CASCADE_DDL);
-    run = await startCascadePipeline(db.url);
-    await fillCascadeData(admin);
+    ({ db, admin, run, close } = await openCascadeDatabase('restore_rls'));
   });
 
   afterAll(async () => {
-    await run?.stop();
-    await admin?.end();
-    await db?.drop();
+    await close?.();
   });
 
   it('obeys the policies of the restore role, and restores the cascade exactly when they allow it', async () => {
@@ -36,10 +31,7 @@ describe('restore into tables with row-level security or rules', () => {
     const snapshot = await snapshotTables(admin);
     await runAndWaitForEntries(admin, run.store, 'DELETE FROM customers WHERE id = 1', 12);
     const [root] = await run.latest('customers', 'delete');
-    for (let i = 0; (await run.links.linksCausedBy(root!.id)).length < 11; i++) {
-      if (i > 300) throw new Error('cascade links not stored');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await run.waitForLinks(root!.id, 11);
     const restoreUrl = withUrl(db.url, { user: role });
 
     const refused = await run.restore({ kind: 'cascade', entryId: root!.id }, 'fail', { restoreUrl }).catch((e: unknown) => e);
@@ -59,10 +51,7 @@ describe('restore into tables with row-level security or rules', () => {
     await runAndWaitForEntries(admin, run.store, 'DELETE FROM customers WHERE id = 1', 12);
     const [root] = await run.latest('customers', 'delete');
     expect(root!.id).not.toBe(previous!.id);
-    for (let i = 0; (await run.links.linksCausedBy(root!.id)).length < 11; i++) {
-      if (i > 300) throw new Error('cascade links not stored');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await run.waitForLinks(root!.id, 11);
     const report = await run.restore({ kind: 'cascade', entryId: root!.id });
     expect(report).toMatchObject({ outcome: 'ok', restored: 11, updated: 1, conflicts: [] });
     expect(await snapshotTables(admin)).toEqual(snapshot);

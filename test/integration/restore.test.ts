@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '@walaudit/core';
-import { createTestDatabase, uniqueName, withUrl, type TestDatabase } from '../support/postgres.js';
-import { CASCADE_DDL, fillCascadeData, runAndWaitForEntries, snapshotTables } from '../support/cascade-fixture.js';
-import { startCascadePipeline, type CascadePipeline } from '../support/restore-harness.js';
+import { uniqueName, withUrl, type TestDatabase } from '../support/postgres.js';
+import { runAndWaitForEntries, snapshotTables } from '../support/cascade-fixture.js';
+import { openCascadeDatabase, type CascadePipeline } from '../support/restore-harness.js';
 
 /** Restores against the real Postgres, from entries and links the real pipeline stored. */
 describe('restore', () => {
@@ -11,30 +11,19 @@ describe('restore', () => {
   let admin: pg.Client;
   let run: CascadePipeline;
 
+  let close: (() => Promise<void>) | undefined;
+
   beforeAll(async () => {
-    db = await createTestDatabase('restore');
-    admin = new pg.Client({ connectionString: db.url });
-    await admin.connect();
-    await admin.query(CASCADE_DDL);
-    run = await startCascadePipeline(db.url);
-    await fillCascadeData(admin);
+    ({ db, admin, run, close } = await openCascadeDatabase('restore'));
   });
 
   afterAll(async () => {
-    await run?.stop();
-    await admin?.end();
-    await db?.drop();
+    await close?.();
   });
 
   const deleteAndWait = (sql: string, entries: number) => runAndWaitForEntries(admin, run.store, sql, entries);
 
-  const waitForLinks = async (rootId: string, count: number) => {
-    for (let i = 0; i < 300; i++) {
-      if ((await run.links.linksCausedBy(rootId)).length >= count) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`links of ${rootId} not stored`);
-  };
+  const waitForLinks = (rootId: string, count: number) => run.waitForLinks(rootId, count);
 
   it('puts a whole cascade back exactly: three levels, SET NULL, self-reference, composite key, every type', async () => {
     const snapshot = await snapshotTables(admin);
@@ -68,6 +57,32 @@ describe('restore', () => {
     const [root] = await run.latest('customers', 'delete');
     const again = await run.restore({ kind: 'cascade', entryId: root!.id });
     expect(again).toMatchObject({ outcome: 'ok', restored: 0, updated: 0, alreadyPresent: 11, conflicts: [] });
+  });
+
+  it('reads a cascade that fills its range of the transaction by that range alone', async () => {
+    const snapshot = await snapshotTables(admin);
+    await deleteAndWait('DELETE FROM folders WHERE id = 1', 3); // folder 1, its sub-folder 2 and that one's 3: nothing else in between
+    const [root] = (await run.latest('folders', 'delete', 3)).filter((e) => e.pk!.id === '1');
+    await waitForLinks(root!.id, 2);
+    expect(await run.restore({ kind: 'cascade', entryId: root!.id })).toMatchObject({ outcome: 'ok', restored: 3, updated: 0, conflicts: [] });
+    expect(await snapshotTables(admin)).toEqual(snapshot);
+  });
+
+  it('reads a cascade whose transaction changed the shape of a table with a shape per row', async () => {
+    await admin.query('ALTER TABLE folders ADD COLUMN color text');
+    const snapshot = await snapshotTables(admin);
+    // The new shape of folders reaches the reader in the delete's transaction: a schema entry there.
+    await deleteAndWait('DELETE FROM customers WHERE id = 1', 13);
+    const [root] = await run.latest('customers', 'delete');
+    await waitForLinks(root!.id, 11);
+    const schemaEntries = await run.store.select<{ n: number }>(
+      `SELECT count() AS n FROM ${run.store.table('audit_log')} WHERE xid = {xid:UInt64} AND op = 'schema'`,
+      { xid: String(root!.tx.xid) },
+    );
+    expect(Number(schemaEntries[0]!.n)).toBe(1);
+    expect(await run.restore({ kind: 'cascade', entryId: root!.id })).toMatchObject({ outcome: 'ok', restored: 11, updated: 1, conflicts: [] });
+    expect(await snapshotTables(admin)).toEqual(snapshot);
+    await admin.query('ALTER TABLE folders DROP COLUMN color');
   });
 
   it('restores one row, and every row of a transaction', async () => {

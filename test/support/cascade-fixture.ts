@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { parseLsn } from '@walaudit/core';
+import { parseLsn, type CascadeLink } from '@walaudit/core';
 import { TYPE_COLUMNS, TYPE_COLUMNS_DDL } from './type-columns.js';
 
 /**
@@ -102,4 +102,42 @@ export async function cascadeTreeOf(rootId: string, run: (args: string[]) => Pro
     if (!tree.includes(CUSTOMER_1_TREE_SUMMARY)) await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return tree;
+}
+
+/** Each row deleting customer 1 removes (or nulls), with the row whose deletion caused it and its depth. */
+export const CUSTOMER_1_PARENTS: Record<string, { parent: string; depth: number; kind: 'cascade' | 'set-null' }> = {
+  'orders {"id":"10"}': { parent: 'customers {"id":"1"}', depth: 1, kind: 'cascade' },
+  'orders {"id":"11"}': { parent: 'customers {"id":"1"}', depth: 1, kind: 'cascade' },
+  'order_lines {"line":"1","order_id":"10"}': { parent: 'orders {"id":"10"}', depth: 2, kind: 'cascade' },
+  'order_lines {"line":"2","order_id":"10"}': { parent: 'orders {"id":"10"}', depth: 2, kind: 'cascade' },
+  'order_lines {"line":"1","order_id":"11"}': { parent: 'orders {"id":"11"}', depth: 2, kind: 'cascade' },
+  'notes {"id":"5"}': { parent: 'orders {"id":"10"}', depth: 2, kind: 'set-null' },
+  'folders {"id":"1"}': { parent: 'customers {"id":"1"}', depth: 1, kind: 'cascade' },
+  'folders {"id":"2"}': { parent: 'folders {"id":"1"}', depth: 2, kind: 'cascade' },
+  'folders {"id":"3"}': { parent: 'folders {"id":"2"}', depth: 3, kind: 'cascade' },
+  'bins {"code":"1","warehouse":"A"}': { parent: 'customers {"id":"1"}', depth: 1, kind: 'cascade' },
+  'shipments {"id":"1"}': { parent: 'bins {"code":"1","warehouse":"A"}', depth: 2, kind: 'cascade' },
+};
+
+/**
+ * The links of customer 1's deletion as CUSTOMER_1_PARENTS describes them, by row label, each
+ * checked to name the root and, through parentEntryId, the entry of its parent's own link. A
+ * label linked twice throws: what `walaudit log --caused-by` would show twice.
+ */
+export function customer1Parents(links: readonly CascadeLink[], rootId: string): Record<string, { parent: string; depth: number; kind: string }> {
+  const byLabel = new Map<string, CascadeLink>();
+  for (const link of links) {
+    const label = rowLabel(link.table, link.key);
+    if (byLabel.has(label)) throw new Error(`${label} is linked twice`);
+    byLabel.set(label, link);
+  }
+  const shape: Record<string, { parent: string; depth: number; kind: string }> = {};
+  for (const [label, link] of byLabel) {
+    const parent = rowLabel(link.parentTable, link.parentKey);
+    const parentId = link.depth === 1 ? rootId : byLabel.get(parent)?.entryId;
+    if (link.rootEntryId !== rootId) throw new Error(`${label} names root ${link.rootEntryId}, not ${rootId}`);
+    if (link.parentEntryId !== parentId) throw new Error(`${label} names parent entry ${link.parentEntryId}, not ${parentId ?? `an entry of ${parent}`}`);
+    shape[label] = { parent, depth: link.depth, kind: link.kind };
+  }
+  return shape;
 }

@@ -14,7 +14,7 @@ import { MESSAGE_PREFIX, type AppContext } from '@walaudit/core';
 export async function withAuditContext<T>(client: pg.ClientBase, ctx: AppContext, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
   await client.query('BEGIN');
   try {
-    await emit(client, MESSAGE_PREFIX.appContext, ctx);
+    await emitAuditContext(client, ctx);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -23,6 +23,15 @@ export async function withAuditContext<T>(client: pg.ClientBase, ctx: AppContext
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Writes the `walaudit` context message into the caller's open transaction: call it before the
+ * changes it describes (the reader attaches it to the rows that follow). For a transaction that
+ * reads before it writes; withAuditContext is BEGIN, this, fn, COMMIT.
+ */
+export async function emitAuditContext(client: pg.ClientBase, ctx: AppContext): Promise<void> {
+  await emit(client, MESSAGE_PREFIX.appContext, ctx);
 }
 
 /** A lifecycle action (approve, export, download) recorded in the audit trail. */

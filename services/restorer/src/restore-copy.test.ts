@@ -15,7 +15,8 @@ describe('COPY text of a restore', () => {
   it('names the columns of the step, quoted', () => {
     const step: InsertStep = {
       entryId: '1-0', schema: 'Sales', table: 'order lines', key: null, overridingSystemValue: true, newKey: false, followsNewKey: [],
-      columns: [{ name: 'id', type: 'bigint', value: '1' }, { name: 'Qty', type: 'integer', value: null }],
+      columns: [{ name: 'id', type: 'bigint' }, { name: 'Qty', type: 'integer' }],
+      values: ['1', null],
     };
     expect(copySql(step)).toBe('COPY "Sales"."order lines" ("id", "Qty") FROM STDIN');
   });

@@ -39,8 +39,8 @@ export async function copySteps(tx: pg.ClientBase, steps: readonly InsertStep[],
       const end = Math.min(steps.length, start + chunkRows);
       let text = '';
       for (let i = start; i < end; i++) {
-        const columns = steps[i]!.columns;
-        for (let c = 0; c < width; c++) text += c === 0 ? copyField(columns[c]!.value) : `\t${copyField(columns[c]!.value)}`;
+        const values = steps[i]!.values;
+        for (let c = 0; c < width; c++) text += c === 0 ? copyField(values[c] ?? null) : `\t${copyField(values[c] ?? null)}`;
         text += '\n';
       }
       yield text;

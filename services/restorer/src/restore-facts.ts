@@ -47,68 +47,100 @@ SELECT n.nspname AS schema, c.relname AS "table", a.attname AS name, format_type
  */
 export const OUTPUT_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 
-/** Reads what the plan needs, in the restore's transaction, so the check and the inserts see one state. */
-export async function readDatabaseFacts(client: pg.ClientBase, selection: RestoreSelection, foreignKeys: ForeignKey[], rules: readonly AuditRule[]): Promise<DatabaseFacts> {
-  // Entries come in runs of one table (a cascade's levels): the name and facts are looked up once per run.
-  const deletesByTable = byTable(selection.deletes);
-  const updatesByTable = byTable([...selection.nullings.map((n) => n.entry), ...selection.reverts]);
-  const names = [...new Map([...deletesByTable, ...updatesByTable].map(([q, [first]]) => [q, [first!.schema, first!.table] as const])).values()];
-  const tables = await readTables(client, names);
+/**
+ * Reads what the plan needs, in the restore's transaction, so the check and the inserts see one
+ * state. Deletes come in pages while the audit store is still reading the next ones: each page's
+ * current rows are looked up in Postgres meanwhile (queued on the restore's connection), then the
+ * page is handed to `onChecked` (the planner takes it from there); finish() reads the rest, which
+ * needs the whole selection. `facts` fills as pages are checked: a table's facts, masked columns
+ * and current rows are in before its first page is handed on.
+ */
+export class DatabaseFactsReader {
+  readonly facts: DatabaseFacts;
+  private readonly tables = new Map<string, TableFacts>();
+  /** Current rows at the keys being restored (deleted rows' keys, updated rows' current keys). */
+  private readonly rows = new Map<string, Map<string, RowImage>>();
+  private client!: pg.ClientBase;
+  private work: Promise<void>;
 
-  const rows = new Map<string, Map<string, RowImage>>();
-  // Current rows at the keys being restored (deleted rows' keys, updated rows' current keys).
-  const wanted = new Map<string, Set<string>>();
-  const want = (groups: Map<string, AuditEntry[]>, image: 'before' | 'after') => {
+  /** `opening`: the restore's connection once its transaction has begun. */
+  constructor(opening: Promise<pg.ClientBase>, private readonly rules: readonly AuditRule[]) {
+    this.facts = { tables: this.tables, foreignKeys: [], rows: this.rows, presentTargets: new Set(), maskedColumns: new Set() };
+    this.work = opening.then((client) => {
+      this.client = client;
+    });
+    this.work.catch(() => undefined);
+  }
+
+  /** Queues the lookup of the rows present now at these deleted rows' keys, then `onChecked`. */
+  addDeletes(page: readonly AuditEntry[], onChecked: (page: readonly AuditEntry[]) => void = () => undefined): void {
+    const groups = byTable(page);
+    this.work = this.work.then(async () => {
+      await this.lookUp(groups, 'before');
+      onChecked(page);
+    });
+    // A failure is thrown by finish(); a restore that fails before it must not see it unhandled.
+    this.work.catch(() => undefined);
+  }
+
+  async finish(selection: RestoreSelection, foreignKeys: ForeignKey[]): Promise<DatabaseFacts> {
+    await this.work;
+    const { client, tables, facts } = this;
+    facts.foreignKeys = foreignKeys;
+    await this.lookUp(byTable([...selection.nullings.map((n) => n.entry), ...selection.reverts]), 'after');
+
+    // Foreign-key targets outside the restore: are they in the database now?
+    const deletesByTable = byTable(selection.deletes);
+    const restoredKeys = new Map<string, Set<string>>();
+    const { presentTargets } = facts;
+    for (const fk of foreignKeys) {
+      const children = deletesByTable.get(qualifiedName(fk.schema, fk.table));
+      if (!children) continue;
+      const refName = `${qualifiedName(fk.refSchema, fk.refTable)}\u0000${fk.refColumns.join('\u0000')}`;
+      let inSet = restoredKeys.get(refName);
+      if (!inSet) {
+        inSet = new Set();
+        for (const parent of deletesByTable.get(qualifiedName(fk.refSchema, fk.refTable)) ?? []) {
+          const key = keyText(parent.before ?? {}, fk.refColumns);
+          if (key !== null) inSet.add(key);
+        }
+        restoredKeys.set(refName, inSet);
+      }
+      const targets = new Set<string>();
+      for (const child of children) {
+        const key = keyText(child.before ?? {}, fk.columns);
+        if (key !== null && !inSet.has(key)) targets.add(key);
+      }
+      const parent = tables.get(qualifiedName(fk.refSchema, fk.refTable)) ?? (await readTables(client, [[fk.refSchema, fk.refTable]])).get(qualifiedName(fk.refSchema, fk.refTable));
+      if (targets.size === 0 || !parent?.exists) continue;
+      const found = await readRowsByKey(client, parent, fk.refColumns, [...targets], []);
+      for (const key of found.keys()) presentTargets.add(`${fk.name}\u0000${key}`);
+    }
+    return facts;
+  }
+
+  /** Reads the facts of tables not seen yet, then the current rows at the entries' keys. */
+  private async lookUp(groups: Map<string, AuditEntry[]>, image: 'before' | 'after'): Promise<void> {
+    const unseen = [...groups].filter(([q]) => !this.tables.has(q)).map(([, [first]]) => [first!.schema, first!.table] as const);
+    if (unseen.length > 0) {
+      for (const [q, table] of await readTables(this.client, unseen)) {
+        this.tables.set(q, table);
+        for (const mask of findRule(this.rules, table.schema, table.table)?.mask ?? []) this.facts.maskedColumns.add(`${q}.${mask.column}`);
+      }
+    }
     for (const [q, group] of groups) {
-      const table = tables.get(q);
-      if (!table?.exists || table.primaryKey.length === 0) continue;
-      let set = wanted.get(q);
-      if (!set) wanted.set(q, (set = new Set()));
+      const table = this.tables.get(q)!;
+      if (!table.exists || table.primaryKey.length === 0) continue;
+      const keys: string[] = [];
       for (const entry of group) {
         const key = keyText(entry[image] ?? {}, table.primaryKey);
-        if (key !== null) set.add(key);
+        if (key !== null) keys.push(key);
       }
+      let found = this.rows.get(q);
+      if (!found) this.rows.set(q, (found = new Map()));
+      for (const [key, row] of await readRowsByKey(this.client, table, table.primaryKey, keys, [...table.columns.keys()])) found.set(key, row);
     }
-  };
-  want(deletesByTable, 'before');
-  want(updatesByTable, 'after');
-  for (const [q, keys] of wanted) {
-    const table = tables.get(q)!;
-    rows.set(q, await readRowsByKey(client, table, table.primaryKey, [...keys], [...table.columns.keys()]));
   }
-
-  // Foreign-key targets outside the restore: are they in the database now?
-  const restoredKeys = new Map<string, Set<string>>();
-  const presentTargets = new Set<string>();
-  for (const fk of foreignKeys) {
-    const children = deletesByTable.get(qualifiedName(fk.schema, fk.table));
-    if (!children) continue;
-    const refName = `${qualifiedName(fk.refSchema, fk.refTable)}\u0000${fk.refColumns.join('\u0000')}`;
-    let inSet = restoredKeys.get(refName);
-    if (!inSet) {
-      inSet = new Set();
-      for (const parent of deletesByTable.get(qualifiedName(fk.refSchema, fk.refTable)) ?? []) {
-        const key = keyText(parent.before ?? {}, fk.refColumns);
-        if (key !== null) inSet.add(key);
-      }
-      restoredKeys.set(refName, inSet);
-    }
-    const targets = new Set<string>();
-    for (const child of children) {
-      const key = keyText(child.before ?? {}, fk.columns);
-      if (key !== null && !inSet.has(key)) targets.add(key);
-    }
-    const parent = tables.get(qualifiedName(fk.refSchema, fk.refTable)) ?? (await readTables(client, [[fk.refSchema, fk.refTable]])).get(qualifiedName(fk.refSchema, fk.refTable));
-    if (targets.size === 0 || !parent?.exists) continue;
-    const found = await readRowsByKey(client, parent, fk.refColumns, [...targets], []);
-    for (const key of found.keys()) presentTargets.add(`${fk.name}\u0000${key}`);
-  }
-
-  const maskedColumns = new Set<string>();
-  for (const [schema, table] of names) {
-    for (const mask of findRule(rules, schema, table)?.mask ?? []) maskedColumns.add(`${qualifiedName(schema, table)}.${mask.column}`);
-  }
-  return { tables, foreignKeys, rows, presentTargets, maskedColumns };
 }
 
 /** Entries by `schema.table`, in order; the name is built once per run of one table. */
@@ -151,20 +183,24 @@ async function readTables(client: pg.ClientBase, names: (readonly [string, strin
 
 /**
  * The rows whose `keyColumns` hold one of `keys` (keyText form), by key text, with `columns` as
- * Postgres text. Keys travel as text arrays and are cast in SQL, so any key type works.
+ * Postgres text. Keys travel as one JSON array (a string each, or an array of strings for a
+ * composite key; JSON.stringify is native, pg's text[] encoder escapes element by element in JS)
+ * and are cast in SQL, so any key type works.
  */
 async function readRowsByKey(client: pg.ClientBase, table: TableFacts, keyColumns: readonly string[], keys: string[], columns: readonly string[]): Promise<Map<string, RowImage>> {
   const found = new Map<string, RowImage>();
   const types = keyColumns.map((name) => table.columns.get(name)?.type ?? 'text');
   const selected = [...new Set([...keyColumns, ...columns])];
   const list = selected.map((name) => `t.${quoteIdent(name)}`).join(', ');
-  const match = keyColumns.map((name, i) => `t.${quoteIdent(name)} = u.k${i}::${types[i]}`).join(' AND ');
-  const unnest = keyColumns.map((_, i) => `$${i + 1}::text[]`).join(', ');
-  const aliases = keyColumns.map((_, i) => `k${i}`).join(', ');
-  const sql = `SELECT ${list} FROM ${quoteTable(table.schema, table.table)} t JOIN unnest(${unnest}) AS u(${aliases}) ON ${match}`;
+  const single = keyColumns.length === 1;
+  const match = single
+    ? `t.${quoteIdent(keyColumns[0]!)} = u.k::${types[0]}`
+    : keyColumns.map((name, i) => `t.${quoteIdent(name)} = (u.k->>${i})::${types[i]}`).join(' AND ');
+  const sql = `SELECT ${list} FROM ${quoteTable(table.schema, table.table)} t JOIN ${single ? 'json_array_elements_text' : 'json_array_elements'}($1::json) AS u(k) ON ${match}`;
   for (let start = 0; start < keys.length; start += 10_000) {
-    const page = keys.slice(start, start + 10_000).map((key) => key.split('\u0000'));
-    const result = await client.query<RowImage>({ text: sql, values: keyColumns.map((_, i) => page.map((parts) => parts[i]!)), types: OUTPUT_TEXT });
+    const page = keys.slice(start, start + 10_000);
+    const values = JSON.stringify(single ? page : page.map((key) => key.split('\u0000')));
+    const result = await client.query<RowImage>({ text: sql, values: [values], types: OUTPUT_TEXT });
     for (const row of result.rows) {
       const key = keyText(row, keyColumns);
       if (key !== null) found.set(key, row);

@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import {
-  planRestore,
   qualifiedName,
+  RestorePlanner,
   WalauditError,
+  type AppContext,
   type AuditRule,
   type CascadeLinkStore,
   type ConflictPolicy,
@@ -12,10 +13,11 @@ import {
   type RestorePlan,
   type RestoreReport,
   type RestoreRequest,
+  type RestoreSelection,
   type RowImage,
 } from '@walaudit/core';
-import { connectClient, loadForeignKeys, quoteIdent, quoteTable, readableIdent, toWalauditError, withAuditContext } from '@walaudit/pg';
-import { OUTPUT_TEXT, readDatabaseFacts } from './restore-facts.js';
+import { connectClient, emitAuditContext, loadForeignKeys, quoteIdent, quoteTable, readableIdent, toWalauditError } from '@walaudit/pg';
+import { DatabaseFactsReader, OUTPUT_TEXT } from './restore-facts.js';
 import { selectEntries } from './restore-selection.js';
 import { batchInsertSql, insertSql, planSql, sameShape, updateSql } from './restore-sql.js';
 import { copySteps } from './restore-copy.js';
@@ -50,77 +52,74 @@ export interface RestoreProgress {
 const MAX_IDS_IN_CONTEXT = 1_000;
 
 /**
- * One restore: read the entries, then in one Postgres transaction read the current state, plan,
- * and write (parents first, batched), with the audit context naming the restore. A conflict under
- * policy fail, a missing privilege or any error rolls everything back.
+ * One restore, in one Postgres transaction: read the entries (page by page meanwhile: the current
+ * rows at their keys, and each entry's own part of the plan), finish the plan (order, missing
+ * parents, updates), and write (parents first, batched) after the audit context naming the
+ * restore. Nothing is written before the whole plan stands: a conflict under policy fail, a
+ * missing privilege or any error rolls everything back.
  */
 export async function runRestore(deps: RestoreDeps, request: RestoreRequest, options: RestoreOptions): Promise<RestoreReport> {
   const progress = (phase: RestoreProgress['phase'], done = 0, total = 0) => options.onProgress?.({ phase, done, total });
   progress('reading');
-  // The connection opens while the entries are read.
+  // The connection and its transaction open while the entries are read, and each page of deletes
+  // read is checked against Postgres (rows at their keys) while the store reads the next.
   const connecting = connectClient(deps.restoreUrl, 'walaudit-restore');
   connecting.catch(() => undefined);
+  const opening = connecting.then(async (client) => {
+    await client.query(options.dryRun ? 'BEGIN READ ONLY' : 'BEGIN');
+    return client;
+  });
+  const factsReader = new DatabaseFactsReader(opening, deps.rules);
+  // Each page is planned once checked, while the store reads the next.
+  const planner = new RestorePlanner(request, options.policy, factsReader.facts);
   let selection: Awaited<ReturnType<typeof selectEntries>>;
   try {
-    selection = await selectEntries(request, deps.entries, deps.links);
+    selection = await selectEntries(request, deps.entries, deps.links, (page) => factsReader.addDeletes(page, (checked) => planner.addDeletes(checked)));
   } catch (error) {
     await connecting.then((c) => c.end()).catch(() => undefined);
     throw error;
   }
-  const ids = [...selection.deletes, ...selection.nullings.map((n) => n.entry), ...selection.reverts].map((e) => e.id);
   const client = await connecting;
+  let committed = false;
   try {
-    const prepare = async (tx: pg.ClientBase) => {
-      progress('planning');
-      const foreignKeys = await loadForeignKeys(tx, deps.restoreUrl);
-      const facts = await readDatabaseFacts(tx, selection, foreignKeys, deps.rules);
-      const plan = planRestore(request, options.policy, selection, facts);
-      await checkPrivileges(tx, plan, facts);
-      return { plan, facts };
-    };
-    if (options.dryRun) {
-      await client.query('BEGIN READ ONLY');
-      try {
-        const { plan } = await prepare(client);
-        return { ...buildReport(plan, true, new Map()), sql: planSql(plan) };
-      } finally {
-        await client.query('ROLLBACK').catch(() => undefined);
-      }
-    }
-    const context = {
-      user: 'walaudit-restore',
-      requestedBy: options.requestedBy,
-      reason: `restore ${describeRequest(request)}`,
-      restoreJob: options.jobId,
-      restoredEntries: ids.slice(0, MAX_IDS_IN_CONTEXT),
-      restoredEntryCount: ids.length,
-    };
-    try {
-      const newKeys = new Map<string, RowImage>();
-      const plan = await withAuditContext(client, context, async (tx) => {
-        await tx.query('SET CONSTRAINTS ALL DEFERRED');
-        const { plan, facts } = await prepare(tx);
-        if (plan.blocked) throw new BlockedRestore(plan);
-        await execute(tx, plan, facts, deps.batchRows, newKeys, progress);
-        return plan;
-      });
-      progress('done');
-      return buildReport(plan, false, newKeys);
-    } catch (error) {
-      if (error instanceof BlockedRestore) return buildReport(error.plan, false, new Map());
-      throw error;
-    }
+    progress('planning');
+    const foreignKeys = await loadForeignKeys(client, deps.restoreUrl);
+    const facts = await factsReader.finish(selection, foreignKeys);
+    const plan = planner.finish(selection);
+    await checkPrivileges(client, plan, facts);
+    if (options.dryRun) return { ...buildReport(plan, true, new Map()), sql: planSql(plan) };
+    if (plan.blocked) return buildReport(plan, false, new Map());
+    // The context message goes before the first insert, so the reader attributes them all to it.
+    await emitAuditContext(client, restoreContext(request, options, selection));
+    await client.query('SET CONSTRAINTS ALL DEFERRED');
+    const newKeys = new Map<string, RowImage>();
+    await execute(client, plan, facts, deps.batchRows, newKeys, progress);
+    await client.query('COMMIT');
+    committed = true;
+    progress('done');
+    return buildReport(plan, false, newKeys);
   } catch (error) {
     throw toWalauditError(error, { url: deps.restoreUrl, action: `restoring ${describeRequest(request)}` });
   } finally {
+    // Ends a dry run's or a blocked plan's reads, and discards everything a failure left half done.
+    if (!committed) await client.query('ROLLBACK').catch(() => undefined);
     await client.end().catch(() => undefined);
   }
 }
 
-class BlockedRestore extends Error {
-  constructor(readonly plan: RestorePlan) {
-    super('restore blocked by conflicts');
-  }
+/** Who restores what, for the audit trail (the job report holds every id). */
+function restoreContext(request: RestoreRequest, options: RestoreOptions, selection: RestoreSelection): AppContext {
+  const entries = [selection.deletes, selection.nullings.map((n) => n.entry), selection.reverts];
+  const ids: string[] = [];
+  for (const list of entries) for (let i = 0; i < list.length && ids.length < MAX_IDS_IN_CONTEXT; i++) ids.push(list[i]!.id);
+  return {
+    user: 'walaudit-restore',
+    requestedBy: options.requestedBy,
+    reason: `restore ${describeRequest(request)}`,
+    restoreJob: options.jobId,
+    restoredEntries: ids,
+    restoredEntryCount: entries.reduce((n, list) => n + list.length, 0),
+  };
 }
 
 export function describeRequest(request: RestoreRequest): string {
@@ -213,7 +212,7 @@ async function execute(
       }
       for (let start = 0; start < batch.length; start += batchRows) {
         const rows = batch.slice(start, start + batchRows);
-        await tx.query(batchInsertSql(sample), sample.columns.map((_, i) => rows.map((step) => step.columns[i]!.value)));
+        await tx.query(batchInsertSql(sample), sample.columns.map((_, i) => rows.map((step) => step.values[i] ?? null)));
         progress('writing', (done += rows.length), total);
       }
     }
@@ -231,8 +230,8 @@ function followNewKeys(step: InsertStep, newKeys: Map<string, RowImage>): void {
     if (!parentKey) continue;
     follow.columns.forEach((name, i) => {
       const value = parentKey[follow.refColumns[i]!];
-      const column = step.columns.find((c) => c.name === name);
-      if (column && value !== undefined) column.value = value;
+      const index = step.columns.findIndex((c) => c.name === name);
+      if (index >= 0 && value !== undefined) step.values[index] = value;
     });
   }
 }

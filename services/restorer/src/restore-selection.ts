@@ -1,15 +1,23 @@
 import { WalauditError, type AuditEntry, type CascadeLinkStore, type EntryReader, type RestoreRequest, type RestoreSelection } from '@walaudit/core';
 
-/** Reads the entries a request covers. Refuses a request that names the wrong kind of entry. */
-export async function selectEntries(request: RestoreRequest, entries: EntryReader, links: CascadeLinkStore): Promise<RestoreSelection> {
+/**
+ * Reads the entries a request covers. Refuses a request that names the wrong kind of entry. Every
+ * delete of the selection goes through `onDeletes` once before this resolves: a root's cascade in
+ * pages as they are read (the restore checks them against Postgres meanwhile), others at once.
+ */
+export async function selectEntries(request: RestoreRequest, entries: EntryReader, links: CascadeLinkStore, onDeletes: (page: AuditEntry[]) => void = () => undefined): Promise<RestoreSelection> {
   switch (request.kind) {
-    case 'entry':
-      return { deletes: [await oneEntry(entries, request.entryId, 'delete')], nullings: [], reverts: [] };
+    case 'entry': {
+      const entry = await oneEntry(entries, request.entryId, 'delete');
+      onDeletes([entry]);
+      return { deletes: [entry], nullings: [], reverts: [] };
+    }
     case 'revert':
       return { deletes: [], nullings: [], reverts: [await oneEntry(entries, request.entryId, 'update')] };
     case 'cascade': {
       const root = await oneEntry(entries, request.entryId, 'delete');
-      const whole = await links.rootCascade(root);
+      onDeletes([root]);
+      const whole = await links.rootCascade(root, onDeletes);
       if (whole) {
         const setNullEntries = new Map((await entries.entriesByIds(whole.setNull.map((l) => l.entryId))).map((e) => [e.id, e]));
         const nullings = whole.setNull.map((link) => ({ entry: setNullEntries.get(link.entryId)!, link })).filter((n) => n.entry);
@@ -26,12 +34,14 @@ export async function selectEntries(request: RestoreRequest, entries: EntryReade
         if (link.kind === 'cascade') deletes.push(entry);
         else nullings.push({ entry, link });
       }
+      if (deletes.length > 1) onDeletes(deletes.slice(1));
       return { deletes, nullings, reverts: [] };
     }
     case 'tx': {
       const changes = await entries.rowChangesOfTransaction(request.xid, { updates: true });
       const deletes = changes.filter((e) => e.op === 'delete');
       if (deletes.length === 0) throw new WalauditError('CONFIG_INVALID', `transaction ${request.xid} deleted no audited row (see walaudit log --xid ${request.xid})`);
+      onDeletes(deletes);
       const setNull = new Map((await links.linksOfTransaction(request.xid)).filter((l) => l.kind === 'set-null').map((l) => [l.entryId, l]));
       const nullings = changes.filter((e) => e.op === 'update' && setNull.has(e.id)).map((entry) => ({ entry, link: setNull.get(entry.id)! }));
       return { deletes, nullings, reverts: [] };

@@ -2,22 +2,24 @@ import type { ColumnValue, InsertStep, RestorePlan, UpdateStep } from '@walaudit
 import { quoteIdent, quoteLiteral, quoteTable } from '@walaudit/pg';
 
 /** `'text'::type`, the lossless way back from the stored text form; NULL stays NULL. */
-export function castLiteral(column: ColumnValue): string {
-  return column.value === null ? 'NULL' : `${quoteLiteral(column.value)}::${column.type}`;
+export function castLiteral(value: string | null, type: string): string {
+  return value === null ? 'NULL' : `${quoteLiteral(value)}::${type}`;
 }
+
+const cast = (column: ColumnValue) => castLiteral(column.value, column.type);
 
 /** One INSERT per row, as a DBA would read (and could run) them. */
 export function insertSql(step: InsertStep): string {
   const columns = step.columns.map((c) => quoteIdent(c.name)).join(', ');
-  const values = step.columns.map(castLiteral).join(', ');
+  const values = step.columns.map((c, i) => castLiteral(step.values[i] ?? null, c.type)).join(', ');
   const overriding = step.overridingSystemValue ? ' OVERRIDING SYSTEM VALUE' : '';
   const note = step.newKey ? ' -- new key from the column default' : step.followsNewKey.length > 0 ? ' -- foreign key follows the new key of its parent' : '';
   return `INSERT INTO ${quoteTable(step.schema, step.table)} (${columns})${overriding} VALUES (${values});${note}`;
 }
 
 export function updateSql(step: UpdateStep): string {
-  const set = step.set.map((c) => `${quoteIdent(c.name)} = ${castLiteral(c)}`).join(', ');
-  const where = [...step.where.map((c) => `${quoteIdent(c.name)} = ${castLiteral(c)}`), ...step.expect.map((c) => `${quoteIdent(c.name)} IS NOT DISTINCT FROM ${castLiteral(c)}`)].join(' AND ');
+  const set = step.set.map((c) => `${quoteIdent(c.name)} = ${cast(c)}`).join(', ');
+  const where = [...step.where.map((c) => `${quoteIdent(c.name)} = ${cast(c)}`), ...step.expect.map((c) => `${quoteIdent(c.name)} IS NOT DISTINCT FROM ${cast(c)}`)].join(' AND ');
   return `UPDATE ${quoteTable(step.schema, step.table)} SET ${set} WHERE ${where}; -- ${step.why === 'set-null' ? 'undo ON DELETE SET NULL' : 'revert'} of ${step.entryId}`;
 }
 
@@ -44,11 +46,12 @@ export function batchInsertSql(sample: InsertStep): string {
   return `INSERT INTO ${quoteTable(sample.schema, sample.table)} (${columns})${overriding} SELECT ${casts} FROM unnest(${arrays}) AS u(${aliases})`;
 }
 
-/** Steps that can share one COPY statement: same table, same columns and types (compared, not keyed: 100k key strings cost more than the COPY's own preparation). */
+/** Steps that can share one COPY statement: same table, same columns and types (compared, not keyed: 100k key strings cost more than the COPY's own preparation; most steps share one column list). */
 export function sameShape(a: InsertStep, b: InsertStep): boolean {
   if (a.table !== b.table || a.schema !== b.schema || a.overridingSystemValue !== b.overridingSystemValue) return false;
   const x = a.columns;
   const y = b.columns;
+  if (x === y) return true;
   if (x.length !== y.length) return false;
   for (let i = 0; i < x.length; i++) if (x[i]!.name !== y[i]!.name || x[i]!.type !== y[i]!.type) return false;
   return true;

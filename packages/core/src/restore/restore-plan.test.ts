@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEntry, RowImage } from '../change-event.types.js';
 import type { ForeignKey } from '../cascade/foreign-key.types.js';
 import { planRestore } from './restore-plan.js';
-import type { CurrentColumn, DatabaseFacts, RestoreSelection, TableFacts } from './restore.types.js';
+import type { CurrentColumn, DatabaseFacts, InsertStep, RestoreSelection, TableFacts } from './restore.types.js';
 
 const col = (name: string, type: string, more: Partial<CurrentColumn> = {}): CurrentColumn => ({ name, type, notNull: false, hasDefault: false, generated: false, identityAlways: false, ...more });
 const table = (name: string, primaryKey: string[], columns: CurrentColumn[]): TableFacts => ({
@@ -41,6 +41,8 @@ function facts(more: Partial<DatabaseFacts> = {}): DatabaseFacts {
 
 const select = (deletes: AuditEntry[]): RestoreSelection => ({ deletes, nullings: [], reverts: [] });
 const labels = (plan: ReturnType<typeof planRestore>) => plan.levels.map((level) => level.map((s) => `${s.table}:${s.key?.id}`));
+/** A step's columns with their values. */
+const columnsOf = (step: InsertStep) => step.columns.map((c, i) => ({ ...c, value: step.values[i] }));
 
 describe('planRestore', () => {
   const customer = deleted('customers', { id: '1', name: 'Ann' }, CUSTOMER_TYPES, ['id']);
@@ -49,7 +51,7 @@ describe('planRestore', () => {
   it('puts parents before children whatever order the entries come in, with their text values and types', () => {
     const plan = planRestore({ kind: 'tx', xid: 9 }, 'fail', select([order, customer]), facts());
     expect(labels(plan)).toEqual([['customers:1'], ['orders:10']]);
-    expect(plan.levels[1]![0]!.columns).toEqual([
+    expect(columnsOf(plan.levels[1]![0]!)).toEqual([
       { name: 'id', type: 'integer', value: '10' },
       { name: 'customer_id', type: 'integer', value: '1' },
       { name: 'total', type: 'numeric(10,2)', value: '1.50' },
@@ -118,7 +120,7 @@ describe('planRestore', () => {
       const child = deleted('folders', { id: '5', parent_id: '99' }, FOLDER_TYPES, ['id']);
       const nullable = planRestore({ kind: 'entry', entryId: child.id }, 'skip', select([child]), facts());
       expect(nullable.conflicts).toMatchObject([{ kind: 'missing-parent', resolution: 'set-null', column: 'parent_id' }]);
-      expect(nullable.levels[0]![0]!.columns.find((c) => c.name === 'parent_id')!.value).toBeNull();
+      expect(columnsOf(nullable.levels[0]![0]!).find((c) => c.name === 'parent_id')!.value).toBeNull();
 
       const notNull = planRestore({ kind: 'entry', entryId: order.id }, 'skip', select([order]), facts());
       expect(notNull.conflicts).toMatchObject([{ kind: 'missing-parent', resolution: 'skipped' }]);

@@ -94,12 +94,21 @@ export interface ColumnValue {
   value: string | null;
 }
 
+/** A column an insert writes: its name, and the type to cast its text back with. */
+export interface StepColumn {
+  name: string;
+  type: string;
+}
+
 export interface InsertStep {
   entryId: string;
   schema: string;
   table: string;
   key: RowImage | null;
-  columns: ColumnValue[];
+  /** The columns written, in order: the steps of one table and column list share one array. */
+  columns: readonly StepColumn[];
+  /** Their values by position, as text (null: NULL). An array per row, not an object per value. */
+  values: (string | null)[];
   /** The table has GENERATED ALWAYS identity columns being restored. */
   overridingSystemValue: boolean;
   /** Inserted without its key columns: the defaults give it a new key (policy new-key). */
