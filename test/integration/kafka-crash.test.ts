@@ -8,6 +8,7 @@ import { kafkaTestConfig, readTopic, topicNames } from '../support/kafka-harness
 import { connect, createTestDatabase, query, uniqueName, type TestDatabase } from '../support/postgres.js';
 import { runWalaudit, spawnWalaudit } from '../support/walaudit-process.js';
 import { tempDir } from '../support/temp-dir.js';
+import { createEventsTable } from '../support/events-fixture.js';
 
 const ROWS = 20_000;
 const ROWS_PER_TX = 100;
@@ -28,17 +29,7 @@ describe('distributed mode under SIGKILL', () => {
   beforeAll(async () => {
     kafka = await startLocalKafka();
     db = await createTestDatabase('kcrash');
-    await query(db.url, `CREATE TABLE events (id int PRIMARY KEY, payload text NOT NULL)`);
-    await query(
-      db.url,
-      `CREATE PROCEDURE load_events(total int, per_tx int) LANGUAGE plpgsql AS $$
-       BEGIN
-         FOR start IN 0 .. total - 1 BY per_tx LOOP
-           INSERT INTO events SELECT g, 'payload ' || g FROM generate_series(start, start + per_tx - 1) AS g;
-           COMMIT;
-         END LOOP;
-       END $$`,
-    );
+    await createEventsTable(db.url);
     await runSetup(db.url, { slot, publication: slot, tables: [], dryRun: false, log: () => {} });
     env = {
       WALAUDIT_KAFKA_BROKERS: kafka.brokers.join(','),
@@ -71,7 +62,7 @@ describe('distributed mode under SIGKILL', () => {
 
     const second = spawnWalaudit(args, env);
     await second.waitFor((status) => status.confirmedLsn !== null && parseLsn(status.confirmedLsn) >= parseLsn(endLsn), 180_000);
-    expect(await second.kill('SIGTERM')).toBe(0);
+    await second.stop('SIGTERM');
 
     const client = createKafkaClient(kafkaTestConfig(kafka.brokers, prefix).kafka);
     const admin = client.admin();
@@ -110,7 +101,7 @@ describe('distributed mode under SIGKILL', () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     await second.waitFor((status) => status.kafka?.consumerLag === 0, 60_000);
-    expect(await second.kill('SIGTERM')).toBe(0);
+    await second.stop('SIGTERM');
 
     const store = createClickHouseStore({ dataDir, database: 'walaudit' });
     try {
@@ -175,7 +166,7 @@ describe('distributed mode under SIGKILL', () => {
       const text = await runWalaudit(['status', ...common]);
       expect(text.stdout).toContain(`kafka    reader: 10 published to ${allPrefix}.changes`);
     } finally {
-      expect(await walaudit.kill('SIGTERM')).toBe(0);
+      await walaudit.stop('SIGTERM');
     }
   });
 });

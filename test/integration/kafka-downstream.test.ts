@@ -60,7 +60,7 @@ describe('distributed mode: alerter and correlator beside the writers', () => {
   });
 
   afterAll(async () => {
-    if (walaudit) expect(await walaudit.kill('SIGTERM')).toBe(0);
+    if (walaudit) await walaudit.stop('SIGTERM');
     await admin?.end();
     await Promise.all([kafka?.stop(), redis?.stop(), webhook?.close()]);
     await db?.drop();

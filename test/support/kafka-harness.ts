@@ -3,7 +3,7 @@ import { parseConfig, type AuditStore, type WalauditConfig, type WalauditConfigI
 import { PgReplicationSource } from '@walaudit/pg';
 import { createWalReader } from '@walaudit/wal-reader';
 import type { StoredBatchObserver } from '@walaudit/audit-writer';
-import { Partitioners, createChangeConsumer, createKafkaChangeSink, createKafkaClient, ensureTopics, topicNames, type TopicNames } from '@walaudit/kafka';
+import { Partitioners, connectIdempotentProducer, createChangeConsumer, createKafkaChangeSink, createKafkaClient, ensureTopics, topicNames, type TopicNames } from '@walaudit/kafka';
 
 /** A config for one test: its own topic prefix and group on the file's broker. */
 export function kafkaTestConfig(brokers: string[], prefix: string, input: WalauditConfigInput = {}): WalauditConfig {
@@ -26,12 +26,10 @@ export async function startKafkaReader(sourceUrl: string, config: WalauditConfig
   await admin.connect();
   await ensureTopics(admin, topics, config.kafka);
   await admin.disconnect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: Number.MAX_SAFE_INTEGER } });
-  await producer.connect();
+  const producer = await connectIdempotentProducer(config.kafka);
   const sink = createKafkaChangeSink({
     producer,
     topics,
-    brokers: config.kafka.brokers,
     rules: { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },
   });
   const source = new PgReplicationSource({ url: sourceUrl, slot: config.source.slot, publication: config.source.publication });
@@ -43,7 +41,7 @@ export async function startKafkaReader(sourceUrl: string, config: WalauditConfig
     async stop() {
       await reader.stop();
       await done.catch(() => {});
-      await producer.disconnect();
+      await producer.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { AuditedEvent } from '@walaudit/core';
+import { hashedBody, type AuditedEvent } from '@walaudit/core';
 
 /** schemas/avro/change-event.avsc at the repository root: the same depth from src/ and dist/. */
 export const CHANGE_EVENT_AVSC = fileURLToPath(new URL('../../../schemas/avro/change-event.avsc', import.meta.url));
@@ -17,17 +17,8 @@ export function loadChangeEventSchema(): Record<string, unknown> {
 export function toAvroRecord({ event, retentionDays, critical }: AuditedEvent): Record<string, unknown> {
   const db = event.actor.db;
   return {
-    id: event.id,
-    op: event.op,
-    schema: event.schema,
-    table: event.table,
-    keyKind: event.keyKind,
-    pk: event.pk,
-    columns: event.columns,
-    before: event.before,
-    after: event.after,
-    changed: event.changed,
-    tx: event.tx,
+    // The members the hash covers, as the JSON message carries them; then Avro's own forms.
+    ...hashedBody(event),
     actor: {
       app: event.actor.app === undefined ? null : JSON.stringify(event.actor.app),
       db: db === undefined ? null : { user: db.user, ip: db.ip, applicationName: db.applicationName, statement: db.statement, backendPid: db.backendPid ?? null },

@@ -84,22 +84,37 @@ export function createChangeConsumer(deps: ChangeConsumerDeps): ChangeConsumer {
     const writer = await writerFor(partition);
     let chunk: AuditedEvent[] = [];
     let chunkLast: string | null = null;
+    /** The last chunk's insert and offset commit: the next chunk is read and encoded meanwhile. */
+    let storing: Promise<void> = Promise.resolve();
     const storeChunk = async () => {
       if (chunkLast === null) return;
-      // Heartbeats during a long store retry keep this writer in the group: its partitions stay
-      // with it instead of moving to a writer that would wait on the same outage.
-      const beat = setInterval(() => void heartbeat().catch(() => {}), HEARTBEAT_WHILE_STORING_MS);
-      try {
-        await writer.writeAudited(chunk);
-      } finally {
-        clearInterval(beat);
-      }
-      await commit(partition, chunkLast);
-      // Resolved as well as committed: kafkajs fetches on from the resolved offset.
-      resolveOffset(chunkLast);
+      const events = chunk;
+      const last = chunkLast;
       chunk = [];
       chunkLast = null;
-      await heartbeat();
+      // Linked and encoded now (the writer queues writes); inserted after the previous chunk.
+      const written = writer.writeAudited(events);
+      written.catch(() => undefined); // awaited below, in order
+      const previous = storing;
+      storing = (async () => {
+        await previous;
+        // Heartbeats during a long store retry keep this writer in the group: its partitions stay
+        // with it instead of moving to a writer that would wait on the same outage.
+        const beat = setInterval(() => void heartbeat().catch(() => {}), HEARTBEAT_WHILE_STORING_MS);
+        try {
+          await written;
+        } finally {
+          clearInterval(beat);
+        }
+        // Offsets are committed in chunk order, each after its own insert.
+        await commit(partition, last);
+        // Resolved as well as committed: kafkajs fetches on from the resolved offset.
+        resolveOffset(last);
+        await heartbeat();
+      })();
+      storing.catch(() => undefined); // awaited by the next chunk or at the end of the batch
+      // At most one chunk is stored while the next is read: wait for the one before this one.
+      await previous;
     };
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
@@ -110,6 +125,7 @@ export function createChangeConsumer(deps: ChangeConsumerDeps): ChangeConsumer {
         if (!(error instanceof MalformedChangeMessage)) throw error;
         // Stored and committed in order: the dead letter's offset is committed after the events before it.
         await storeChunk();
+        await storing;
         await deadLetter(partition, message, error.message);
         await commit(partition, message.offset);
         resolveOffset(message.offset);
@@ -120,6 +136,7 @@ export function createChangeConsumer(deps: ChangeConsumerDeps): ChangeConsumer {
       if (chunk.length >= deps.batchSize) await storeChunk();
     }
     await storeChunk();
+    await storing;
     const lag = Number(batch.offsetLag());
     deps.onLag?.(partition, Number.isFinite(lag) ? lag : 0);
   };

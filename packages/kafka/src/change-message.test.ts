@@ -40,6 +40,22 @@ describe('change messages', () => {
     expect(encodeEntryBody(parsed.event)).toBe(encodeEntryBody(event()));
   });
 
+  it('gives consecutive events of one table one column list and actor object, and never shares unequal ones', () => {
+    const parse = (e: ChangeEvent) => parseChangeMessage(Buffer.from(encodeChangeMessage({ event: e, retentionDays: 0, critical: false }).value)).event;
+    const first = parse(event());
+    const second = parse({ ...event(), id: eventId(0x19c3e28n, 3), tx: { ...event().tx, seq: 3 } });
+    expect(second.columns).toBe(first.columns);
+    expect(second.actor).toBe(first.actor);
+    const renamed = parse({ ...event(), columns: [{ name: 'id', type: 'bigint', typeOid: 20 }, { name: 'note2', type: 'text', typeOid: 25 }] });
+    expect(renamed.columns).not.toBe(first.columns);
+    expect(renamed.columns.map((c) => c.name)).toEqual(['id', 'note2']);
+    const otherActor = parse({ ...event(), actor: { ...event().actor, db: { ...event().actor.db!, user: 'carol' } } });
+    expect(otherActor.actor).not.toBe(first.actor);
+    expect(otherActor.actor.db?.user).toBe('carol');
+    // Back to the first list: the one shared before, not a new copy.
+    expect(parse(event()).columns).toBe(first.columns);
+  });
+
   it('keeps members a newer reader may add inside nested objects (they are hashed)', () => {
     const value = JSON.parse(encodeChangeMessage({ event: event(), retentionDays: 0, critical: false }).value as string);
     value.actor.db.sessionId = 'abc';

@@ -8,6 +8,10 @@ export * from './transaction-marker.js';
 export * from './dead-letter.js';
 export * from './avro-change-event.js';
 export * from './avro-codec.js';
+// Not the librdkafka modules themselves: the binding is an optional dependency, loaded when the
+// reader connects (reader-publisher.ts), so that standalone mode runs where it did not build.
+export * from './message-publisher.js';
+export * from './reader-publisher.js';
 export * from './kafka-change-sink.js';
 export * from './change-consumer.js';
 export * from './alerts-topic.js';

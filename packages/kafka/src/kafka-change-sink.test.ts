@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import type { Producer, ProducerBatch } from 'kafkajs';
 import { AUDIT_EVERYTHING, eventId, type ChangeEvent } from '@walaudit/core';
 import { createKafkaChangeSink } from './kafka-change-sink.js';
 import { topicNames } from './kafka-client.js';
+import type { OutgoingMessage } from './change-message.js';
+import type { MessagePublisher } from './message-publisher.js';
+
+interface Published {
+  topic: string;
+  messages: readonly OutgoingMessage[];
+}
 
 /** Records what would be sent; the real broker path is in test/integration/kafka-*.test.ts. */
 function recordingProducer() {
-  const sent: ProducerBatch[] = [];
-  const producer = { sendBatch: async (batch: ProducerBatch) => void sent.push(batch) } as unknown as Producer;
+  const sent: Published[] = [];
+  const producer: MessagePublisher = { publish: async (topic, messages) => void sent.push({ topic, messages }) };
   return { producer, sent };
 }
 
@@ -29,8 +35,8 @@ function event(lsn: bigint, xid: number, seq: number, table = 'orders', note = '
 }
 
 const topics = topicNames('t');
-const markersOf = (sent: ProducerBatch[]) =>
-  sent.flatMap((batch) => batch.topicMessages!.filter((tm) => tm.topic === topics.transactions).flatMap((tm) => tm.messages.map((m) => JSON.parse(String(m.value)))));
+const markersOf = (sent: Published[]) => sent.filter((p) => p.topic === topics.transactions).flatMap((p) => p.messages.map((m) => JSON.parse(String(m.value))));
+const changesOf = (sent: Published[]) => sent.filter((p) => p.topic === topics.changes).flatMap((p) => p.messages);
 
 describe('KafkaChangeSink', () => {
   it('sends BEGIN with the first event and END, with counts per table, in the write that ends the transaction', async () => {
@@ -38,7 +44,6 @@ describe('KafkaChangeSink', () => {
     const sink = createKafkaChangeSink({
       producer,
       topics,
-      brokers: ['b:9092'],
       rules: { rules: [{ ...AUDIT_EVERYTHING, tables: ['skipped'], audit: false }, AUDIT_EVERYTHING], defaultRetentionDays: 7 },
     });
     // Transaction A spans two writes; B is whole in the second; C has only unaudited changes.
@@ -49,51 +54,40 @@ describe('KafkaChangeSink', () => {
     expect(markers.map((m) => `${m.type}:${m.xid}`)).toEqual(['BEGIN:1', 'BEGIN:2', 'END:1', 'END:2']);
     expect(markers[2]).toMatchObject({ events: 3, tables: { 'public.orders': 1, 'public.lines': 2 } });
     expect(markers[3]).toMatchObject({ events: 1, tables: { 'public.orders': 1 } });
-    const changes = sent.flatMap((batch) => batch.topicMessages!.filter((tm) => tm.topic === topics.changes).flatMap((tm) => tm.messages));
+    const changes = changesOf(sent);
     expect(changes).toHaveLength(4);
     expect(changes.map((m) => m.key)).toEqual(['1', '1', '1', '2']);
     expect(JSON.parse(String(changes[3]!.value))).toMatchObject({ retentionDays: 7, critical: false });
   });
 
-  it('splits a large batch into produce requests of bounded size, the markers with the last', async () => {
-    const { producer, sent } = recordingProducer();
-    const sink = createKafkaChangeSink({ producer, topics, brokers: ['b:9092'], rules: { rules: [], defaultRetentionDays: 0 } });
-    const big = 'x'.repeat(10_000);
-    await sink.write(Array.from({ length: 400 }, (_, seq) => event(0x100n, 1, seq, 'orders', big)), [{ events: 400 }]);
-    expect(sent.length).toBeGreaterThan(3);
-    for (const batch of sent) {
-      const bytes = batch.topicMessages!.flatMap((tm) => tm.messages).reduce((sum, m) => sum + Buffer.byteLength(String(m.value)), 0);
-      expect(bytes).toBeLessThanOrEqual(900 * 1024);
-    }
-    expect(sent.slice(0, -1).every((batch) => batch.topicMessages!.length === 1)).toBe(true);
-    expect(markersOf(sent.slice(-1)).map((m) => m.type)).toEqual(['BEGIN', 'END']);
+  it('publishes the markers only once the changes of the write are acknowledged', async () => {
+    const calls: string[] = [];
+    let acknowledge = () => {};
+    const producer: MessagePublisher = {
+      publish: async (topic, messages) => {
+        calls.push(`${topic} ${messages.length}`);
+        if (topic === topics.changes) await new Promise<void>((resolve) => (acknowledge = resolve));
+      },
+    };
+    const sink = createKafkaChangeSink({ producer, topics, rules: { rules: [], defaultRetentionDays: 0 } });
+    const written = sink.write([event(0x100n, 1, 0), event(0x200n, 2, 0)], [{ events: 1 }, { events: 1 }]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual([`${topics.changes} 2`]);
+    acknowledge();
+    await written;
+    expect(calls).toEqual([`${topics.changes} 2`, `${topics.transactions} 4`]);
   });
 
-  it('bounds requests by their markers too: 20,000 one-row transactions in one write', async () => {
+  it('fails the write when the changes are not acknowledged, and sends no END', async () => {
     const { producer, sent } = recordingProducer();
-    const sink = createKafkaChangeSink({ producer, topics, brokers: ['b:9092'], rules: { rules: [], defaultRetentionDays: 0 } });
-    const count = 20_000;
-    await sink.write(
-      Array.from({ length: count }, (_, i) => event(0x100n + BigInt(i) * 0x100n, 1000 + i, 0)),
-      Array.from({ length: count }, () => ({ events: 1 })),
-    );
-    for (const batch of sent) {
-      const bytes = batch.topicMessages!.flatMap((tm) => tm.messages).reduce((sum, m) => sum + Buffer.byteLength(String(m.value)) + 150, 0);
-      expect(bytes).toBeLessThanOrEqual(1024 * 1024);
-    }
-    const markers = markersOf(sent);
-    expect(markers).toHaveLength(2 * count);
-    // Every END is in the request of its change or a later one.
-    const requestOfChange = new Map<string, number>();
-    const requestOfEnd = new Map<string, number>();
-    sent.forEach((batch, index) => {
-      for (const tm of batch.topicMessages!) {
-        for (const m of tm.messages) {
-          if (tm.topic === topics.changes) requestOfChange.set(String(m.key), index);
-          else if (JSON.parse(String(m.value)).type === 'END') requestOfEnd.set(String(m.key), index);
-        }
-      }
-    });
-    for (const [xid, index] of requestOfEnd) expect(index).toBeGreaterThanOrEqual(requestOfChange.get(xid)!);
+    const failing: MessagePublisher = {
+      publish: async (topic, messages) => {
+        if (topic === topics.changes) throw new Error('broker gone');
+        await producer.publish(topic, messages);
+      },
+    };
+    const sink = createKafkaChangeSink({ producer: failing, topics, rules: { rules: [], defaultRetentionDays: 0 } });
+    await expect(sink.write([event(0x100n, 1, 0)], [{ events: 1 }])).rejects.toThrow('broker gone');
+    expect(markersOf(sent)).toEqual([]);
   });
 });

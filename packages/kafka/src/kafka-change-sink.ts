@@ -1,62 +1,19 @@
-import type { Producer } from 'kafkajs';
 import { applyAuditRules, WalauditError, type ChangeEvent, type ChangeSink, type RuleContext, type TransactionEnd } from '@walaudit/core';
 import type { ChangeCodec } from './avro-codec.js';
 import { encodeChangeMessage, type OutgoingMessage } from './change-message.js';
 import type { TopicNames } from './kafka-client.js';
-import { toKafkaError } from './kafka-errors.js';
+import type { MessagePublisher } from './message-publisher.js';
 import { encodeTransactionMarker } from './transaction-marker.js';
 
 export interface KafkaChangeSinkDeps {
   /** An idempotent producer (acks from all in-sync replicas), connected. */
-  producer: Producer;
+  producer: MessagePublisher;
   topics: TopicNames;
   rules: RuleContext;
-  brokers: readonly string[];
   /** Avro through a schema registry; JSON when absent. */
   codec?: ChangeCodec;
   /** Called after each acknowledged batch: events published, events the rules dropped. */
   onPublished?: (published: number, dropped: number) => void;
-}
-
-/**
- * Bytes of records per produce request. kafkajs puts each partition's share of a request in one
- * record batch, and a broker refuses a batch over the topic's max.message.bytes (1 MiB by default):
- * 10,000 events of a few hundred bytes are several MiB. A big transaction has one key, so one
- * partition gets the whole request: the bound is per request, with room for the batch header.
- * Requests go one at a time: kafkajs's idempotent producer numbers a partition's batches only
- * once the previous one is acknowledged.
- */
-const MAX_REQUEST_BYTES = 900 * 1024;
-/** Per record beyond key, value and headers: lengths, offsets and timestamps as varints, at most. */
-const RECORD_OVERHEAD_BYTES = 40;
-
-function recordBytes(message: OutgoingMessage): number {
-  let bytes = Buffer.byteLength(message.key) + Buffer.byteLength(message.value) + RECORD_OVERHEAD_BYTES;
-  for (const name in message.headers) bytes += name.length + Buffer.byteLength(String(message.headers[name])) + 10;
-  return bytes;
-}
-
-interface TopicMessage {
-  topic: string;
-  message: OutgoingMessage;
-}
-
-function chunkBySize(items: TopicMessage[]): TopicMessage[][] {
-  const chunks: TopicMessage[][] = [];
-  let current: TopicMessage[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = recordBytes(item.message);
-    if (current.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }
 
 /** A transaction whose BEGIN may be out and whose END is not. */
@@ -88,18 +45,6 @@ export function createKafkaChangeSink(deps: KafkaChangeSinkDeps): ChangeSink {
     return { tx, isNew: true };
   };
 
-  const send = async (topicMessages: { topic: string; messages: OutgoingMessage[] }[], changes: number) => {
-    try {
-      await deps.producer.sendBatch({ topicMessages, acks: -1 });
-    } catch (error) {
-      const failure = toKafkaError(error, `publishing ${changes} changes`, deps.brokers);
-      if (/larger than the max message size/.test(failure.message)) {
-        failure.message += `: one change is larger than the topic's max.message.bytes; raise it on ${deps.topics.changes} (and the broker's message.max.bytes)`;
-      }
-      throw failure;
-    }
-  };
-
   return {
     wantsTransactionEnds: true,
     async write(events: ChangeEvent[], ends: readonly TransactionEnd[] = []) {
@@ -128,21 +73,11 @@ export function createKafkaChangeSink(deps: KafkaChangeSinkDeps): ChangeSink {
           );
         }
       }
-      // The markers after every change of the batch: an END goes in the request that carries the
-      // transaction's last changes, or in a later one, never before them.
-      const items: TopicMessage[] = [
-        ...changes.map((message) => ({ topic: deps.topics.changes, message })),
-        ...markers.map((message) => ({ topic: deps.topics.transactions, message })),
-      ];
-      for (const chunk of chunkBySize(items)) {
-        const byTopic = new Map<string, OutgoingMessage[]>();
-        for (const { topic, message } of chunk) {
-          const list = byTopic.get(topic);
-          if (list) list.push(message);
-          else byTopic.set(topic, [message]);
-        }
-        await send([...byTopic].map(([topic, messages]) => ({ topic, messages })), byTopic.get(deps.topics.changes)?.length ?? 0);
-      }
+      // The markers once the changes are acknowledged: a consumer that has seen an END can count on
+      // every change it announces being on the topic (schemas/kafka-messages.md). Topics are not
+      // ordered with each other, so sending both at once would not promise that.
+      await deps.producer.publish(deps.topics.changes, changes);
+      await deps.producer.publish(deps.topics.transactions, markers);
       deps.onPublished?.(changes.length, dropped);
     },
   };

@@ -2,7 +2,7 @@ import { describeError, type WalauditConfig } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel } from '@walaudit/pg';
 import { createReconnectLoop } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
-import { Partitioners, createAvroCodec, createKafkaChangeSink, createKafkaClient, ensureTopics, toKafkaError, topicNames } from '@walaudit/kafka';
+import { connectIdempotentProducer, createAvroCodec, createKafkaChangeSink, createKafkaClient, ensureTopics, toKafkaError, topicNames } from '@walaudit/kafka';
 import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from '../logger.js';
 import type { ServiceState } from './service-state.js';
@@ -45,27 +45,15 @@ export function createReaderService(deps: ReaderServiceDeps): ReaderService {
     } finally {
       await admin.disconnect().catch(() => {});
     }
-    // Idempotent (acks from all in-sync replicas, sequence numbers): a retried send is not
-    // written twice. Retries never end, as kafkajs requires for idempotence: a broker outage
-    // holds the reader, and so the slot, until the broker is back.
-    const producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 },
-    });
-    try {
-      await producer.connect();
-    } catch (error) {
-      throw toKafkaError(error, 'connecting the producer', config.kafka.brokers);
-    }
+    // librdkafka's idempotent producer (acks from all in-sync replicas, sequence numbers): a
+    // retried send is not written twice, and a broker restart only delays the batch.
+    const producer = await connectIdempotentProducer(config.kafka, log.child('librdkafka'));
     try {
       const codec = config.kafka.format === 'avro' ? await createAvroCodec(config.kafka.schemaRegistryUrl!, topics.changes) : undefined;
       const sink = createKafkaChangeSink({
         codec,
         producer,
         topics,
-        brokers: config.kafka.brokers,
         rules: { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },
         onPublished: (published, dropped) => {
           state.published += published;
@@ -87,7 +75,7 @@ export function createReaderService(deps: ReaderServiceDeps): ReaderService {
       log.info(`streaming slot ${config.source.slot} from ${connectionLabel(deps.sourceUrl)} to ${topics.changes} on ${config.kafka.brokers.join(',')}`);
       await reader.run();
     } finally {
-      await producer.disconnect().catch(() => {});
+      await producer.close().catch(() => {});
     }
   };
 

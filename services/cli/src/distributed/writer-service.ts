@@ -38,7 +38,8 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
     sessionTimeout: config.kafka.sessionTimeoutMs,
     heartbeatInterval: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 10)),
     // Each batch becomes inserts of at most pipeline.batchSize events: about 1 KiB each.
-    maxBytesPerPartition: 16 * 1024 * 1024,
+    maxBytesPerPartition: 48 * 1024 * 1024,
+    maxBytes: 64 * 1024 * 1024,
   });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 } });
   const lagAdmin = kafka.admin();
