@@ -4,7 +4,10 @@
 //   cascade links (the default) and without (WALAUDIT_CASCADE_LINKS=false). Events/s and peak RSS.
 // - restore100k: the same shape with N rows, stored and linked by the pipeline in this process,
 //   then `restore --cascade` of the root (runRestore, one transaction) against server-side COPY of
-//   the same rows into empty copies of the tables (same keys, indexes and foreign keys).
+//   the same rows into empty copies of the tables (same keys, indexes and foreign keys). Rates, and
+//   CPU: this process's during the restore (restorer and embedded store), the Postgres server's
+//   during the restore and during the COPY.
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +21,7 @@ import { createWalReader } from '@walaudit/wal-reader';
 import { createCorrelator } from '@walaudit/correlator';
 import { runRestore } from '@walaudit/restorer';
 import { runWalaudit } from './walaudit-run.mjs';
+import { readServerCpuSeconds } from './proc-memory.mjs';
 import { dropSlots } from './workloads.mjs';
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
@@ -93,11 +97,16 @@ export async function measureRestore(ctx, run, { rows, log }) {
   for (const table of tables) await ctx.client.query(`COPY ${table} TO '${join(copyDir, table)}'`).catch(async (error) => {
     throw new Error(`server-side COPY needs the server to write ${copyDir} (${error.message})`);
   });
+  // CPU as well as time: what a row costs, less disturbed than wall time by other work on the machine.
+  const postmaster = await postmasterPid(ctx.client);
+  const serverCpu = () => (postmaster === null ? null : readServerCpuSeconds(postmaster));
+  let pgCpu = serverCpu();
   let t = performance.now();
   await ctx.client.query('BEGIN');
   for (const table of tables) await ctx.client.query(`COPY ${table.replace(`${prefix}_`, `${prefix}c_`)} FROM '${join(copyDir, table)}'`);
   await ctx.client.query('COMMIT');
   const copySeconds = (performance.now() - t) / 1000;
+  const copyPgCpuMs = cpuMsSince(pgCpu, serverCpu());
   await rm(copyDir, { recursive: true, force: true }).catch(() => undefined);
   await ctx.client.query(`DROP TABLE ${prefix}c_lines, ${prefix}c_orders, ${prefix}c_customers`);
   log(`restore run ${run}: COPY of ${shape.events} rows into empty copies: ${copySeconds.toFixed(2)} s = ${Math.round(shape.events / copySeconds)} rows/s`);
@@ -132,6 +141,8 @@ export async function measureRestore(ctx, run, { rows, log }) {
       await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
       await profiler.post('Profiler.start');
     }
+    pgCpu = serverCpu();
+    const nodeCpu = process.cpuUsage();
     t = performance.now();
     const report = await runRestore(
       { entries: links, links, restoreUrl: ctx.url, rules: [], batchRows: Number(process.env.BENCH_RESTORE_BATCH_ROWS ?? 5_000) },
@@ -139,6 +150,9 @@ export async function measureRestore(ctx, run, { rows, log }) {
       { policy: 'fail', dryRun: false, requestedBy: 'bench', onProgress: (p) => (phases[p.phase] ??= (performance.now() - t) / 1000) },
     );
     const restoreSeconds = (performance.now() - t) / 1000;
+    const { user, system } = process.cpuUsage(nodeCpu);
+    // This process: the restorer and the embedded store (chDB's threads) reading the entries.
+    const restoreCpuMs = { node: Math.round((user + system) / 1000), postgres: cpuMsSince(pgCpu, serverCpu()) };
     if (profiler) {
       const { profile } = await profiler.post('Profiler.stop');
       const file = join(process.env.BENCH_RESTORE_PROF, `restore-run${run}.cpuprofile`);
@@ -150,10 +164,10 @@ export async function measureRestore(ctx, run, { rows, log }) {
     const identical = JSON.stringify(await snapshot(ctx.client, tables)) === JSON.stringify(before);
     const restoreRate = shape.events / restoreSeconds;
     const copyRate = shape.events / copySeconds;
-    log(`restore run ${run}: restored ${report.restored} rows in ${restoreSeconds.toFixed(2)} s = ${Math.round(restoreRate)} rows/s (${(restoreRate / copyRate).toFixed(2)} of COPY); identical: ${identical}; phases start at ${JSON.stringify(Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, round(v)])))} s; load ${loadavg()[0].toFixed(1)}`);
+    log(`restore run ${run}: restored ${report.restored} rows in ${restoreSeconds.toFixed(2)} s = ${Math.round(restoreRate)} rows/s (${(restoreRate / copyRate).toFixed(2)} of COPY); identical: ${identical}; phases start at ${JSON.stringify(Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, round(v)])))} s; CPU ms: restore ${restoreCpuMs.node} here + ${restoreCpuMs.postgres} Postgres, COPY ${copyPgCpuMs} Postgres; load ${loadavg()[0].toFixed(1)}`);
     return {
       run, rows: shape.events, copySeconds: round(copySeconds), copyRowsPerSecond: round(copyRate, 0), restoreSeconds: round(restoreSeconds), restoreRowsPerSecond: round(restoreRate, 0),
-      ratioToCopy: round(restoreRate / copyRate), identicalToSnapshot: identical,
+      ratioToCopy: round(restoreRate / copyRate), identicalToSnapshot: identical, restoreCpuMs, copyPgCpuMs,
       phaseStartsSeconds: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, round(v)])),
     };
   } finally {
@@ -163,6 +177,21 @@ export async function measureRestore(ctx, run, { rows, log }) {
     await ctx.client.query(`DROP PUBLICATION IF EXISTS ${slot}`);
     await ctx.client.query(`DROP TABLE IF EXISTS ${prefix}_lines, ${prefix}_orders, ${prefix}_customers CASCADE`);
   }
+}
+
+/** The server's process id (its data directory's postmaster.pid), or null when it cannot be read. */
+async function postmasterPid(client) {
+  try {
+    const { rows } = await client.query('SHOW data_directory');
+    const pid = Number(readFileSync(join(rows[0].data_directory, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function cpuMsSince(before, after) {
+  return before === null || after === null ? null : Math.round((after - before) * 1000);
 }
 
 async function snapshot(client, tables) {

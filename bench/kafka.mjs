@@ -6,7 +6,8 @@
 //   npm run build && node bench/kafka.mjs
 //
 // Environment: BENCH_RUNS (3), BENCH_DELETE_ROWS (1000000), BENCH_TX_COUNT (200000),
-// BENCH_CASES (delete,tx), BENCH_WRITERS (1,2), BENCH_TIMEOUT_S (600).
+// BENCH_CASES (delete,tx), BENCH_WRITERS (1,2; empty: the reader only), BENCH_TIMEOUT_S (600),
+// BENCH_NODE_FLAGS (extra node flags for every walaudit process, e.g. --cpu-prof --cpu-prof-dir=DIR).
 // Each case runs BENCH_RUNS times (a fresh workload, slot and topic each run) and reports the
 // median, min and max of each rate, and the CPU the processes used per 1000 events (user + system,
 // from /proc, process start included): less sensitive than the rates to other work on the machine.
@@ -30,7 +31,8 @@ const CONFIG = {
   deleteRows: Number(env('BENCH_DELETE_ROWS', 1_000_000)),
   txCount: Number(env('BENCH_TX_COUNT', 200_000)),
   cases: env('BENCH_CASES', 'delete,tx').split(','),
-  writers: env('BENCH_WRITERS', '1,2').split(',').map(Number),
+  writers: (process.env.BENCH_WRITERS ?? '1,2').split(',').filter(Boolean).map(Number),
+  nodeFlags: (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
   timeoutMs: Number(env('BENCH_TIMEOUT_S', 600)) * 1000,
 };
 const KAFKA_SH = fileURLToPath(new URL('../infra/kafka/kafka.sh', import.meta.url));
@@ -42,7 +44,7 @@ const children = new Set();
 function spawnWalaudit(args, extraEnv) {
   const childEnv = { ...process.env, ...extraEnv };
   delete childEnv.DATABASE_URL;
-  const child = spawn(process.execPath, [CLI, ...args], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...CONFIG.nodeFlags, CLI, ...args], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   let tail = '';
   child.stderr.on('data', (chunk) => (tail = (tail + chunk).slice(-4000)));
   children.add(child);

@@ -1,21 +1,21 @@
 // Memory of a running process from /proc/<pid>/status (Linux): current and peak resident set size.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
-/** { rssMB, hwmMB } of pid, or null when the process is gone or /proc is unavailable. */
+/** { rssMB, hwmMB, anonMB, fileMB } of pid, or null when the process is gone or /proc is unavailable. */
 export function readProcMemory(pid) {
-  let text;
-  try {
-    text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return null;
-  }
+  const text = readProcFile(pid, 'status');
+  if (text === null) return null;
   const kB = (field) => {
     const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(text);
     return match ? Number(match[1]) : null;
   };
-  const rss = kB('VmRSS');
-  const hwm = kB('VmHWM');
-  return { rssMB: rss === null ? null : rss / 1024, hwmMB: hwm === null ? null : hwm / 1024 };
+  const mb = (field) => {
+    const value = kB(field);
+    return value === null ? null : value / 1024;
+  };
+  // RssFile is mostly mapped code (libchdb.so alone is ~170 MB of it once paged in), RssAnon the
+  // heap of every allocator (V8, glibc malloc for chDB); together with RssShmem they make VmRSS.
+  return { rssMB: mb('VmRSS'), hwmMB: mb('VmHWM'), anonMB: mb('RssAnon'), fileMB: mb('RssFile') };
 }
 
 /**
@@ -24,17 +24,52 @@ export function readProcMemory(pid) {
  * it waited for a core.
  */
 export function readProcCpuSeconds(pid) {
-  let text;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const text = readProcFile(pid, 'stat');
+  if (text === null) return null;
+  const fields = statFields(text);
   const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
   return Number.isFinite(ticks) ? ticks / CLOCK_TICKS_PER_SECOND : null;
 }
 
+/**
+ * CPU seconds a Postgres server has used, every process of it: the postmaster's own and those of
+ * its children that ended (a closed connection's backend), plus its live children's. Null without
+ * /proc. `postmasterPid`: the first line of the data directory's postmaster.pid.
+ */
+export function readServerCpuSeconds(postmasterPid) {
+  let total = 0;
+  let entries;
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const text = readProcFile(entry, 'stat');
+    if (text === null) continue; // ended meanwhile
+    const fields = statFields(text);
+    // ppid, utime, stime, cutime, cstime: fields 4, 14, 15, 16, 17
+    if (Number(entry) === postmasterPid) total += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    else if (Number(fields[1]) === postmasterPid) total += Number(fields[11]) + Number(fields[12]);
+  }
+  return total / CLOCK_TICKS_PER_SECOND;
+}
+
 /** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
 const CLOCK_TICKS_PER_SECOND = 100;
+
+/** /proc/<pid>/<name> as text, or null when the process is gone or /proc is unavailable. */
+function readProcFile(pid, name) {
+  try {
+    return readFileSync(`/proc/${pid}/${name}`, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The fields of a /proc/<pid>/stat line from field 3 on (fields[0] is field 3, the state). */
+function statFields(text) {
+  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}

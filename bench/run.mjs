@@ -10,7 +10,7 @@
 // BENCH_CASCADE_ROWS (1000000), BENCH_RESTORE_ROWS (100000), BENCH_TIMEOUT_S (300: longest wait for walaudit per measurement),
 // BENCH_BUDGET_S (840: no new run starts past it), BENCH_PG_DURABLE (1; 0 = fsync off),
 // BENCH_CPU_PROF (a directory: run walaudit with --cpu-prof there and summarise the profiles),
-// BENCH_NODE_FLAGS (extra node flags for walaudit), BENCH_CLI_MAIN (another build's dist/main.js).
+// BENCH_NODE_FLAGS (extra node flags for walaudit), BENCH_WALAUDIT_ENV (WALAUDIT_X=V pairs for walaudit), BENCH_CLI_MAIN (another build's dist/main.js).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { cpus, loadavg, totalmem, availableParallelism } from 'node:os';
@@ -117,7 +117,9 @@ async function measurePair(ctx, { events, endLsn, label }) {
       peakRssMB: round(walaudit.peakRssMB, 1),
       maxRssSampleMB: round(walaudit.maxRssSampleMB, 1),
       rssAtRunningMB: round(walaudit.rssAtRunningMB, 1),
-      maxHeapSampleMB: Object.fromEntries(Object.entries(walaudit.maxHeapSampleMB).map(([k, v]) => [k, round(v, 1)])),
+      rssAtRunningSplitMB: roundAll(walaudit.rssAtRunningSplitMB),
+      maxRssSampleSplitMB: roundAll(walaudit.maxRssSampleSplitMB),
+      maxHeapSampleMB: roundAll(walaudit.maxHeapSampleMB),
       finalStatus: walaudit.finalStatus,
       polls: walaudit.polls,
       slowestPollMs: round(walaudit.slowestPollMs, 0),
@@ -125,6 +127,11 @@ async function measurePair(ctx, { events, endLsn, label }) {
     },
     ratio: walaudit.eventsPerSecond ? round(walaudit.eventsPerSecond / ceilingEps) : null,
   };
+}
+
+/** Each member of a { name: MB } object rounded to 0.1 (null stays null). */
+function roundAll(split) {
+  return split ? Object.fromEntries(Object.entries(split).map(([k, v]) => [k, round(v, 1)])) : null;
 }
 
 async function walBytes(client, fromLsn, toLsn) {
@@ -279,7 +286,8 @@ async function main() {
       ? { rows: options.rows, runsCompleted: runs.length, withLinksEventsPerSecond: pick((r) => r.withLinks.eventsPerSecond), withoutLinksEventsPerSecond: pick((r) => r.withoutLinks.eventsPerSecond),
           rateWithOverWithout: pick((r) => r.rateWithOverWithout), withLinksPeakRssMB: pick((r) => r.withLinks.peakRssMB), withoutLinksPeakRssMB: pick((r) => r.withoutLinks.peakRssMB), runs }
       : { rows: options.rows, runsCompleted: runs.length, restoreRowsPerSecond: pick((r) => r.restoreRowsPerSecond), copyRowsPerSecond: pick((r) => r.copyRowsPerSecond),
-          ratioToCopy: pick((r) => r.ratioToCopy), target: { ratioToCopy: '>= 0.3', met: runs.length > 0 && summarize(runs.map((r) => r.ratioToCopy)).median >= 0.3 }, runs };
+          ratioToCopy: pick((r) => r.ratioToCopy), target: { ratioToCopy: '>= 0.3', met: runs.length > 0 && summarize(runs.map((r) => r.ratioToCopy)).median >= 0.3 },
+          restoreNodeCpuMs: pick((r) => r.restoreCpuMs.node), restorePgCpuMs: pick((r) => r.restoreCpuMs.postgres), copyPgCpuMs: pick((r) => r.copyPgCpuMs), runs };
   }
   if (CONFIG.deleteRows !== 1_000_000 || CONFIG.txCount !== 200_000) {
     notes.push(`sizes overridden: BENCH_DELETE_ROWS=${CONFIG.deleteRows}, BENCH_TX_COUNT=${CONFIG.txCount} (the case names keep their nominal sizes)`);
@@ -316,7 +324,7 @@ async function main() {
         'delete1M: rows inserted, CHECKPOINT, then walaudit setup (publication, REPLICA IDENTITY FULL, context trigger, slot) and a second pgoutput slot, then one DELETE of all rows (one transaction).',
         'tx200k: empty table, setup and slots, then one CALL of a procedure that inserts one row and COMMITs per iteration (synchronous_commit=off in that session, on for the last transaction so that its commit flushes all the WAL before it).',
         'Both consumers start after the workload has committed (catch-up): ceiling = wall time of pg_recvlogical from spawn to exit at --endpos (the LSN after the last commit), then walaudit = wall time from the moment the state is "running" until entriesStored >= events (/status polled every 50 ms). The start is the earlier of the first /status showing "running" and the moment the walaudit slot turns active in pg_replication_slots (polled every 20 ms; the replication connection opens right after "running"), because a busy walaudit event loop can answer /status hundreds of ms late. They run one after the other, never concurrently.',
-        'Peak RSS = VmHWM of the walaudit process at the end of the run; maxRssSampleMB = max VmRSS over the polls; rssAtRunningMB = VmRSS when it reached state running (the idle baseline, chDB loaded); maxHeapSampleMB = the largest V8 heap used/total and external memory seen in its /metrics, sampled once a second (RSS minus heap is native memory: chDB, buffers).',
+        'Peak RSS = VmHWM of the walaudit process at the end of the run; maxRssSampleMB = max VmRSS over the polls; rssAtRunningMB = VmRSS when it reached state running (the idle baseline, chDB loaded); *SplitMB = the same samples as anonymous memory (heaps: V8, the allocator chDB uses) and file-backed pages (mapped code, libchdb.so above all); maxHeapSampleMB = the largest V8 heap used/total and external memory seen in its /metrics, sampled once a second (RSS minus heap is native memory: chDB, buffers).',
       ],
     },
     ...cases,

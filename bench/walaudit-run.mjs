@@ -20,11 +20,26 @@ export const CLI_MAIN = process.env.BENCH_CLI_MAIN || fileURLToPath(new URL('../
 const POLL_MS = 50;
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
+/**
+ * Settings for the measured child, to compare them (BENCH_WALAUDIT_ENV, space-separated NAME=VALUE
+ * pairs, e.g. `WALAUDIT_PIPELINE_BATCH_SIZE=2000`): only these WALAUDIT_ variables reach it.
+ */
+const BENCH_WALAUDIT_ENV = Object.fromEntries(
+  (process.env.BENCH_WALAUDIT_ENV ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq <= 0 || !pair.startsWith('WALAUDIT_')) throw new Error(`BENCH_WALAUDIT_ENV takes WALAUDIT_NAME=VALUE pairs, got ${pair}`);
+      return [pair.slice(0, eq), pair.slice(eq + 1)];
+    }),
+);
+
 /** The environment without anything that would reconfigure the child behind the flags' back. */
 function childEnv() {
   const env = { ...process.env };
   for (const key of Object.keys(env)) if (key === 'DATABASE_URL' || key.startsWith('WALAUDIT_')) delete env[key];
-  return env;
+  return { ...env, ...BENCH_WALAUDIT_ENV };
 }
 
 async function fetchStatus(port) {
@@ -142,7 +157,10 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
   let tStored = null;
   let last = null;
   let maxRssMB = 0;
+  /** The split of the largest RSS sample: anonymous memory and mapped files. */
+  let maxRssSplit = null;
   let rssAtRunningMB = null;
+  let rssAtRunningSplit = null;
   let cpuAtRunning = null;
   let cpuAtStored = null;
   const heapMax = { heapUsedMB: 0, heapTotalMB: 0, externalMB: 0 };
@@ -157,7 +175,10 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
       const pollStart = performance.now();
       if (exit) throw new Error(`walaudit exited early (${exit.code ?? exit.signal}):\n${outputTail}`);
       const memory = readProcMemory(child.pid);
-      if (memory?.rssMB) maxRssMB = Math.max(maxRssMB, memory.rssMB);
+      if (memory?.rssMB && memory.rssMB > maxRssMB) {
+        maxRssMB = memory.rssMB;
+        maxRssSplit = { anonMB: memory.anonMB, fileMB: memory.fileMB };
+      }
       const status = await fetchStatus(port);
       const now = performance.now();
       polls++;
@@ -168,6 +189,7 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
         if (tRunning === null && status.state === 'running') {
           tRunning = now;
           rssAtRunningMB = memory?.rssMB ?? null;
+          rssAtRunningSplit = memory ? { anonMB: memory.anonMB, fileMB: memory.fileMB } : null;
           cpuAtRunning = readProcCpuSeconds(child.pid);
           log(`walaudit running after ${((now - spawnedAt) / 1000).toFixed(2)} s (pid ${child.pid}, port ${port})`);
         }
@@ -195,7 +217,7 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
           for (const key of Object.keys(heapMax)) if (heap[key] !== null) heapMax[key] = Math.max(heapMax[key], heap[key]);
         }
       }
-      if (polls % 100 === 0 && tRunning !== null) log(`  walaudit: ${last?.eventsTotal ?? '?'} decoded, ${last?.entriesStored ?? '?'} stored, rss ${memory?.rssMB?.toFixed(0)} MB`);
+      if (polls % 100 === 0 && tRunning !== null) log(`  walaudit: ${last?.eventsTotal ?? '?'} decoded, ${last?.entriesStored ?? '?'} stored, rss ${memory?.rssMB?.toFixed(0)} MB (anon ${memory?.anonMB?.toFixed(0)}, files ${memory?.fileMB?.toFixed(0)})`);
       await sleep(Math.max(0, POLL_MS - (performance.now() - pollStart)));
     }
   } catch (error) {
@@ -230,7 +252,9 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
     cpuMsPer1kEvents: completed && cpuAtRunning !== null && cpuAtStored !== null ? ((cpuAtStored - cpuAtRunning) * 1e6) / target : null,
     peakRssMB: hwmMB,
     maxRssSampleMB: maxRssMB,
+    maxRssSampleSplitMB: maxRssSplit,
     rssAtRunningMB,
+    rssAtRunningSplitMB: rssAtRunningSplit,
     maxHeapSampleMB: heapMax,
     finalStatus: last ? { state: last.state, eventsTotal: last.eventsTotal, entriesStored: last.entriesStored } : null,
     polls,
