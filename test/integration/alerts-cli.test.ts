@@ -88,7 +88,7 @@ describe('walaudit alerts (CLI)', () => {
     await app.end();
     // Bodies so far: the first alert, its acknowledgement; now this one.
     await webhook.waitFor(3);
-    expect(await start.kill('SIGTERM')).toBe(0);
+    await start.stop('SIGTERM');
 
     const listed = await runWalaudit(['alerts', ...common]);
     expect(listed.code).toBe(0);

@@ -51,12 +51,12 @@ describe('walaudit start after a crash between store and alert', () => {
     expect(status.alerts?.rebuilt).toEqual({ deletionsReplayed: 1, alertsRestored: 0, missedAlerts: 1 });
     const [body] = (await webhook.waitFor(1)) as Array<{ event: string; alert: Alert }>;
     expect(body).toMatchObject({ event: 'raised', alert: { kind: 'bulk-delete', rows: 120, actor: { applicationName: 'psql' } } });
-    expect(await second.kill('SIGTERM')).toBe(0);
+    await second.stop('SIGTERM');
 
     const third = spawnWalaudit(['start', ...common], env);
     const again = await third.waitFor((current) => current.state === 'running');
     expect(again.alerts?.rebuilt).toEqual({ deletionsReplayed: 1, alertsRestored: 1, missedAlerts: 0 });
-    expect(await third.kill('SIGTERM')).toBe(0);
+    await third.stop('SIGTERM');
     expect(webhook.bodies).toHaveLength(1);
   });
 });

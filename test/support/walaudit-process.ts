@@ -13,6 +13,8 @@ export interface WalauditProcess {
   waitFor(predicate: (status: PipelineStatus) => boolean, timeoutMs?: number): Promise<PipelineStatus>;
   exited: Promise<number | null>;
   kill(signal: NodeJS.Signals): Promise<number | null>;
+  /** kill(signal), then throws with the signal and stderr unless the process exited with code 0. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** The built `walaudit` command as a child process, as a user runs it (`npm test` builds first). */
@@ -22,7 +24,13 @@ export function spawnWalaudit(args: string[], env: NodeJS.ProcessEnv = {}): Wala
   let stdout = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let endedBy: NodeJS.Signals | null = null;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      endedBy = signal;
+      resolve(code);
+    }),
+  );
   const portIndex = args.indexOf('--http-port');
   const port = portIndex >= 0 ? args[portIndex + 1] : env.WALAUDIT_HTTP_PORT;
   const status = async (): Promise<PipelineStatus | null> => {
@@ -52,6 +60,11 @@ export function spawnWalaudit(args: string[], env: NodeJS.ProcessEnv = {}): Wala
     async kill(signal) {
       if (child.exitCode === null) child.kill(signal);
       return exited;
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
+      const code = await exited;
+      if (code !== 0) throw new Error(`walaudit ended with ${code === null ? `signal ${endedBy}` : `exit code ${code}`} after ${signal}:\n${stderr}`);
     },
   };
 }
