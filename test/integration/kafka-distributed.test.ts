@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditLog, type AuditStore } from '@walaudit/core';
 import type { ClickHouseStore } from '@walaudit/clickhouse';
-import { Partitioners, createKafkaClient, type TransactionMarker } from '@walaudit/kafka';
+import { Partitioners, createKafkaClient, ensureTopics, type TransactionMarker } from '@walaudit/kafka';
 import { runSetup } from '@walaudit/pg';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
 import { kafkaTestConfig, readTopic, startKafkaReader, startKafkaWriter, topicNames } from '../support/kafka-harness.js';
@@ -220,6 +220,26 @@ describe('distributed mode: reader -> Kafka -> writers -> ClickHouse', () => {
       await reader.stop();
       await store.close();
       await db.drop();
+    }
+  });
+});
+
+describe('topics', () => {
+  it('are created once when the reader and writers start together, and each of them goes on once the partitions have leaders', async () => {
+    const prefix = uniqueName('ktopics');
+    const topics = topicNames(prefix);
+    const config = kafkaTestConfig(kafka.brokers, prefix);
+    const created: string[] = [];
+    const admins = [0, 1, 2, 3].map(() => createKafkaClient(config.kafka).admin());
+    await Promise.all(admins.map((admin) => admin.connect()));
+    try {
+      // The race of `--services all` (reader and writer in one process) and of writers started at once.
+      await Promise.all(admins.map((admin) => ensureTopics(admin, topics, config.kafka, { info: (line) => created.push(line), warn: () => {}, error: () => {} })));
+      expect(created).toHaveLength(1);
+      const metadata = await admins[0]!.fetchTopicMetadata({ topics: [topics.changes] });
+      expect(metadata.topics[0]!.partitions.every((partition) => partition.leader >= 0)).toBe(true);
+    } finally {
+      await Promise.all(admins.map((admin) => admin.disconnect()));
     }
   });
 });

@@ -31,8 +31,9 @@ export function alertMessage(alert: Alert, event: AlertTopicEvent, text: string)
 /** Creates `<prefix>.alerts` when absent (alerts are few: the configured partitions are plenty). */
 export async function ensureAlertsTopic(admin: Admin, topic: string, layout: TopicLayout, log?: KafkaLog): Promise<void> {
   if ((await admin.listTopics()).includes(topic)) return;
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: layout.partitions, replicationFactor: layout.replicationFactor }] });
-  log?.info(`created topic ${topic} (${layout.partitions} partitions, replication factor ${layout.replicationFactor})`);
+  // False when another writer created it first; its producer waits for the leaders when it sends.
+  const created = await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: layout.partitions, replicationFactor: layout.replicationFactor }] });
+  if (created) log?.info(`created topic ${topic} (${layout.partitions} partitions, replication factor ${layout.replicationFactor})`);
 }
 
 export interface KafkaAlertsNotifierDeps {

@@ -50,6 +50,8 @@ export function createReaderService(deps: ReaderServiceDeps): ReaderService {
     const producer = await connectIdempotentProducer(config.kafka, log.child('librdkafka'));
     try {
       const codec = config.kafka.format === 'avro' ? await createAvroCodec(config.kafka.schemaRegistryUrl!, topics.changes) : undefined;
+      // stop() during the connects above found no reader to stop: do not start one.
+      if (stopping) return;
       const sink = createKafkaChangeSink({
         codec,
         producer,

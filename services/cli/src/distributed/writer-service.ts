@@ -89,6 +89,11 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
         }
       });
       const codec = config.kafka.format === 'avro' ? await createAvroCodec(config.kafka.schemaRegistryUrl!, topics.changes) : undefined;
+      if (stopping) {
+        // stop() came during the connects above: it found no consumer running, so none starts.
+        await Promise.all([consumer.disconnect(), producer.disconnect(), lagAdmin.disconnect()].map((closing) => closing.catch(() => {})));
+        return;
+      }
       service = createChangeConsumer({
         codec,
         consumer,
