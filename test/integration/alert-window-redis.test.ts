@@ -11,6 +11,9 @@ import { deletion, describeWindowStore } from '../support/window-store-behaviour
 
 /** The alert windows in a real redis-server: the same behaviour as in memory, shared by instances. */
 const quiet = { info: () => {}, warn: () => {} };
+/** The one stream of standalone mode, as the audit writer passes it on. */
+const STREAM = { partition: 0 };
+
 let redis: LocalRedis;
 
 beforeAll(async () => {
@@ -60,7 +63,7 @@ describe('two alerters sharing Redis windows', () => {
         },
       })));
       await Promise.all([0, 1].map(async (n) => {
-        for (let i = n; i < batches.length; i += 2) await instances[n]!.observe(batches[i]!);
+        for (let i = n; i < batches.length; i += 2) await instances[n]!.observe(batches[i]!, STREAM);
       }));
       await Promise.all(instances.map((instance) => instance.idle()));
       const alerts = await instances[0]!.list({ limit: 10 });
@@ -78,7 +81,7 @@ describe('two alerters sharing Redis windows', () => {
       await third.acknowledge({ ids: [alerts[0]!.id], by: 'dana' });
       await third.close();
       const more = batches.map((batch, i) => batch.map((audited) => ({ ...audited, event: { ...audited.event, id: audited.event.id.replace(/^0000/, '0001'), tx: { ...audited.event.tx, xid: 2000 + i } } })));
-      for (const batch of more.slice(0, 30)) await instances[0]!.observe(batch);
+      for (const batch of more.slice(0, 30)) await instances[0]!.observe(batch, STREAM);
       const after = await instances[1]!.list({ limit: 10 });
       expect(after).toHaveLength(2);
       expect(after.find((alert) => alert.id === alerts[0]!.id)).toMatchObject({ status: 'acknowledged', rows: 80 });

@@ -8,6 +8,9 @@ import { embeddedStore } from '../support/pipeline-harness.js';
 import { uniqueName } from '../support/postgres.js';
 import { startHttpPeer, type HttpPeer } from '../support/alert-peers.js';
 
+/** The one stream of standalone mode, as the audit writer passes it on. */
+const STREAM = { partition: 0 };
+
 /** The alerter's side of delivery: quiet hours, and a hanging channel that must not hold the pipeline. */
 describe('alerter delivery', () => {
   let store: AuditStore;
@@ -46,7 +49,7 @@ describe('alerter delivery', () => {
       retry: { initialMs: 50, maxMs: 500 },
     });
     try {
-      await alerter.observe(batch(60, 'slow-hook-user', 0x1234));
+      await alerter.observe(batch(60, 'slow-hook-user', 0x1234), STREAM);
       expect((await alerter.list({ limit: 10 })).some((alert) => alert.actor.name === 'slow-hook-user')).toBe(true);
       // The webhook has the request but has not answered: delivery is still in flight.
       while (hanging.requests === 0) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -73,7 +76,7 @@ describe('alerter delivery', () => {
       log: { info: () => {}, warn: () => {} },
       retry: { initialMs: 50, maxMs: 500 },
     });
-    await alerter.observe(batch(60));
+    await alerter.observe(batch(60), STREAM);
     await alerter.idle();
     const alerts = (await alerter.list({ open: true, limit: 10 })).filter((alert) => alert.actor.name === 'night-owl');
     expect(alerts).toHaveLength(1);

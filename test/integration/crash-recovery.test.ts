@@ -37,7 +37,7 @@ describe('walaudit start killed with SIGKILL mid-stream', () => {
     expect(await first.kill('SIGKILL')).toBeNull();
     await loading;
     await loader.end();
-    const [{ lsn: endLsn }] = await query<{ lsn: string }>(db.url, 'SELECT pg_current_wal_lsn()::text AS lsn');
+    const { lsn: endLsn } = (await query<{ lsn: string }>(db.url, 'SELECT pg_current_wal_lsn()::text AS lsn'))[0]!;
 
     const second = spawnWalaudit(args);
     await second.waitFor((status) => status.confirmedLsn !== null && parseLsn(status.confirmedLsn) >= parseLsn(endLsn), 180_000);

@@ -58,7 +58,7 @@ describe('distributed mode under SIGKILL', () => {
     expect(await first.kill('SIGKILL')).toBeNull();
     await loading;
     await loader.end();
-    const [{ lsn: endLsn }] = await query<{ lsn: string }>(db.url, 'SELECT pg_current_wal_lsn()::text AS lsn');
+    const { lsn: endLsn } = (await query<{ lsn: string }>(db.url, 'SELECT pg_current_wal_lsn()::text AS lsn'))[0]!;
 
     const second = spawnWalaudit(args, env);
     await second.waitFor((status) => status.confirmedLsn !== null && parseLsn(status.confirmedLsn) >= parseLsn(endLsn), 180_000);
@@ -106,7 +106,7 @@ describe('distributed mode under SIGKILL', () => {
     const store = createClickHouseStore({ dataDir, database: 'walaudit' });
     try {
       // Without FINAL: a replayed copy would count until a merge removes it.
-      const [{ rows }] = await store.select<{ rows: string }>(`SELECT toString(count()) AS rows FROM ${store.table('audit_log')}`);
+      const { rows } = (await store.select<{ rows: string }>(`SELECT toString(count()) AS rows FROM ${store.table('audit_log')}`))[0]!;
       expect(Number(rows)).toBe(ROWS);
       const report = await verifyAuditLog(store);
       expect(report.problem).toBeNull();

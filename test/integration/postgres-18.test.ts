@@ -34,7 +34,7 @@ describe('the pipeline on Postgres 18', () => {
   });
 
   it('records inserts, a cascade delete with its actor, and keeps the chain', async () => {
-    const [{ server_version: version }] = await query<{ server_version: string }>(server.url, 'SHOW server_version');
+    const { server_version: version } = (await query<{ server_version: string }>(server.url, 'SHOW server_version'))[0]!;
     expect(version).toMatch(/^18\./);
     const client = await connect(server.url);
     await client.query(`INSERT INTO parents VALUES (1, 'open', 12.345, '2025-06-01 12:00:00.123456+00', '{"k": [1, 2]}', '{a,NULL}')`);

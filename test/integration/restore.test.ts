@@ -112,8 +112,8 @@ describe('restore', () => {
 
     beforeAll(async () => {
       await deleteAndWait('DELETE FROM orders WHERE id = 20', 3); // order 20, its line, note 7 set to NULL
-      [order20] = await run.latest('orders', 'delete');
-      await waitForLinks(order20!.id, 2);
+      order20 = (await run.latest('orders', 'delete'))[0]!;
+      await waitForLinks(order20.id, 2);
       await admin.query(`INSERT INTO orders (id, customer_id, total) VALUES (20, 2, 1.00)`);
     });
 
