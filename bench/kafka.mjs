@@ -10,7 +10,8 @@
 // BENCH_NODE_FLAGS (extra node flags for every walaudit process, e.g. --cpu-prof --cpu-prof-dir=DIR).
 // Each case runs BENCH_RUNS times (a fresh workload, slot and topic each run) and reports the
 // median, min and max of each rate, and the CPU the processes used per 1000 events (user + system,
-// from /proc, process start included): less sensitive than the rates to other work on the machine.
+// from /proc, process start included): less sensitive than the rates to other work on the machine;
+// and the peak RSS of the largest process.
 // Each writer process has its own chDB directory (chDB allows one process per directory), so with
 // two writers each stores its partitions' share; the time runs until both together hold every
 // event. In production both would write to one ClickHouse server.
@@ -22,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { connectClient, findFreePort, runSetup, startLocalPostgres } from '@walaudit/pg';
 import { dropSlots, prepareDeleteTable, prepareTxTable, runDelete, runTx } from './workloads.mjs';
-import { readProcCpuSeconds } from './proc-memory.mjs';
+import { readProcCpuSeconds, readProcMemory } from './proc-memory.mjs';
 import { round, summarize } from './stats.mjs';
 
 const env = (name, fallback) => process.env[name] || fallback;
@@ -83,7 +84,10 @@ async function timeUntil(ports, pick, target, label, processes) {
       const seconds = (performance.now() - startAt) / 1000;
       const cpu = processes.map(({ child }) => readProcCpuSeconds(child.pid));
       const cpuMsPer1kEvents = cpu.every((c) => c !== null) ? round((cpu.reduce((sum, c) => sum + c, 0) * 1000) / (target / 1000), 1) : null;
-      return { seconds: round(seconds, 2), eventsPerSecond: Math.round(target / seconds), cpuMsPer1kEvents };
+      // Each process's own peak (VmHWM), the largest of them: a writer's fetches and chunks in flight.
+      const peaks = processes.map(({ child }) => readProcMemory(child.pid)?.hwmMB ?? null);
+      const peakRssMB = peaks.every((peak) => peak !== null) ? Math.round(Math.max(...peaks)) : null;
+      return { seconds: round(seconds, 2), eventsPerSecond: Math.round(target / seconds), cpuMsPer1kEvents, peakRssMB };
     }
     if (processes.some(({ child }) => child.exitCode !== null)) throw new Error(`${label}: walaudit exited at ${total} of ${target}`);
     if (performance.now() > deadline) throw new Error(`${label}: ${total} of ${target} after ${CONFIG.timeoutMs / 1000} s`);
@@ -123,7 +127,11 @@ async function main() {
 
 /** Medians over the runs; the targets are issue 3's, met when the median meets them. */
 function summarizeCase(runs) {
-  const rates = (pick) => ({ eventsPerSecond: summarize(runs.map((r) => pick(r)?.eventsPerSecond)), cpuMsPer1kEvents: summarize(runs.map((r) => pick(r)?.cpuMsPer1kEvents)) });
+  const rates = (pick) => ({
+    eventsPerSecond: summarize(runs.map((r) => pick(r)?.eventsPerSecond)),
+    cpuMsPer1kEvents: summarize(runs.map((r) => pick(r)?.cpuMsPer1kEvents)),
+    peakRssMB: summarize(runs.map((r) => pick(r)?.peakRssMB)),
+  });
   const reader = rates((r) => r.reader);
   const writers = Object.fromEntries(CONFIG.writers.map((count) => [count, rates((r) => r.writers[count])]));
   const met = (summary, target) => summary.eventsPerSecond.median !== null && summary.eventsPerSecond.median >= target;
