@@ -169,21 +169,25 @@ describe('distributed mode under SIGKILL', () => {
       await walaudit.stop('SIGTERM');
     }
   });
-  it('--services all stopped with SIGTERM while it is still connecting exits 0 and leaves nothing running', async () => {
-    const stopPrefix = uniqueName('kstop');
-    const stopSlot = uniqueName('kstop');
-    await runSetup(db.url, { slot: stopSlot, publication: stopSlot, tables: [], dryRun: false, log: () => {} });
-    const port = await findFreePort();
-    const stopEnv = { ...env, WALAUDIT_KAFKA_TOPIC_PREFIX: stopPrefix, WALAUDIT_KAFKA_GROUP_ID: `${stopPrefix}-writers` };
-    const walaudit = spawnWalaudit(['start', '--mode', 'distributed', '--services', 'all', '--source', db.url, '--data-dir', tempDir('kstop'), '--http-port', String(port), '--slot', stopSlot, '--publication', stopSlot], stopEnv);
-    // The HTTP API answers before the services have connected to Kafka and Postgres.
-    await walaudit.waitFor(() => true, 60_000);
-    const stopped = walaudit.stop('SIGTERM');
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running 30 s after SIGTERM:\n${walaudit.stderr()}`)), 30_000));
-    try {
-      await Promise.race([stopped, timeout]);
-    } finally {
-      walaudit.child.kill('SIGKILL');
+  it('--services all stopped with SIGTERM while it is still connecting or joining exits 0 and leaves nothing running', async () => {
+    // The HTTP API answers before the services have connected to Kafka and Postgres; the delays
+    // land the signal in the connects, the topic creation and the writers' group join.
+    for (const delayMs of [0, 150, 400]) {
+      const stopPrefix = uniqueName('kstop');
+      const stopSlot = uniqueName('kstop');
+      await runSetup(db.url, { slot: stopSlot, publication: stopSlot, tables: [], dryRun: false, log: () => {} });
+      const port = await findFreePort();
+      const stopEnv = { ...env, WALAUDIT_KAFKA_TOPIC_PREFIX: stopPrefix, WALAUDIT_KAFKA_GROUP_ID: `${stopPrefix}-writers` };
+      const walaudit = spawnWalaudit(['start', '--mode', 'distributed', '--services', 'all', '--source', db.url, '--data-dir', tempDir('kstop'), '--http-port', String(port), '--slot', stopSlot, '--publication', stopSlot], stopEnv);
+      await walaudit.waitFor(() => true, 60_000);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const stopped = walaudit.stop('SIGTERM');
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running 30 s after SIGTERM (${delayMs} ms after the API answered):\n${walaudit.stderr()}`)), 30_000));
+      try {
+        await Promise.race([stopped, timeout]);
+      } finally {
+        walaudit.child.kill('SIGKILL');
+      }
     }
   });
 });

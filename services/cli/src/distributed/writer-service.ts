@@ -7,6 +7,7 @@ import type { KafkaMetrics } from './kafka-metrics.js';
 import type { ServiceState } from './service-state.js';
 
 const LAG_CHECK_MS = 2_000;
+const START_WAIT_MS = 15_000;
 
 export interface WriterServiceDeps {
   config: WalauditConfig;
@@ -70,6 +71,8 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
     }
   };
   let service: ChangeConsumer | null = null;
+  /** service.start() in progress: kafkajs joins the group there. */
+  let starting: Promise<void> | null = null;
   let finish: ((error?: unknown) => void) | null = null;
 
   return {
@@ -132,7 +135,8 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
           kafkaMetrics.partitions.set(partitions.length);
         },
       });
-      await service.start();
+      starting = service.start();
+      await starting;
       state.running();
       log.info(`writing ${topics.changes} (group ${config.kafka.groupId}) into the store`);
       const lagCheck = setInterval(() => void checkLag(), LAG_CHECK_MS);
@@ -145,6 +149,10 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
     },
     async stop() {
       stopping = true;
+      // A consumer disconnected while it joins takes it as a crash and restarts by itself, which
+      // would keep the process running after it said it stopped: let the join end first (bounded,
+      // for a broker that does not answer).
+      if (starting) await Promise.race([starting.catch(() => {}), new Promise((resolve) => setTimeout(resolve, START_WAIT_MS).unref())]);
       await service?.stop().catch(() => {});
       await consumer.disconnect().catch(() => {});
       await producer.disconnect().catch(() => {});
