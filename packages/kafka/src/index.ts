@@ -12,6 +12,7 @@ export * from './avro-codec.js';
 // reader connects (reader-publisher.ts), so that standalone mode runs where it did not build.
 export * from './message-publisher.js';
 export * from './reader-publisher.js';
+export { createIdempotentKafkajsProducer } from './kafkajs-publisher.js';
 export * from './kafka-change-sink.js';
 export * from './change-consumer.js';
 export * from './alerts-topic.js';

@@ -1,3 +1,4 @@
+import type { Kafka, Producer } from 'kafkajs';
 import { Partitioners } from './kafkajs.js';
 import type { OutgoingMessage } from './change-message.js';
 import { createKafkaClient, type KafkaLog, type KafkaSettings } from './kafka-client.js';
@@ -39,19 +40,27 @@ function chunkBySize(messages: readonly OutgoingMessage[]): OutgoingMessage[][] 
 }
 
 /**
- * The reader's producer where librdkafka's binding is not installed: kafkajs's idempotent producer
- * (acks from all in-sync replicas, sequence numbers, one request in flight, retries without end as
- * kafkajs requires for idempotence: a broker outage holds the reader, and the slot, until it is
- * back). Same keys, partitions (murmur2), values and headers; about half the throughput, as its
- * per-record encoding is JavaScript.
+ * kafkajs's idempotent producer as walaudit uses it (the reader's fallback, the writers' dead
+ * letters): acks from all in-sync replicas, sequence numbers, one request in flight, keys through
+ * murmur2 (DefaultPartitioner), and retries without end, as kafkajs requires for idempotence.
  */
-export async function connectKafkajsProducer(settings: KafkaSettings, log?: KafkaLog): Promise<IdempotentProducer> {
-  const producer = createKafkaClient(settings, log).producer({
+export function createIdempotentKafkajsProducer(kafka: Kafka): Producer {
+  return kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 },
   });
+}
+
+/**
+ * The reader's producer where librdkafka's binding is not installed: createIdempotentKafkajsProducer
+ * (its retries without end mean a broker outage holds the reader, and the slot, until it is back).
+ * Same keys, partitions, values and headers; about half the throughput, as its per-record encoding
+ * is JavaScript.
+ */
+export async function connectKafkajsProducer(settings: KafkaSettings, log?: KafkaLog): Promise<IdempotentProducer> {
+  const producer = createIdempotentKafkajsProducer(createKafkaClient(settings, log));
   try {
     await producer.connect();
   } catch (error) {

@@ -1,6 +1,6 @@
 import { describeError, type AuditStore, type WalauditConfig } from '@walaudit/core';
 import type { StoredBatchObserver } from '@walaudit/audit-writer';
-import { Partitioners, createAvroCodec, createChangeConsumer, createKafkaClient, ensureTopics, toKafkaError, topicNames, type ChangeConsumer } from '@walaudit/kafka';
+import { createAvroCodec, createChangeConsumer, createIdempotentKafkajsProducer, createKafkaClient, ensureTopics, toKafkaError, topicNames, type ChangeConsumer } from '@walaudit/kafka';
 import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from '../logger.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
@@ -42,7 +42,7 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
     maxBytesPerPartition: 48 * 1024 * 1024,
     maxBytes: 64 * 1024 * 1024,
   });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 } });
+  const producer = createIdempotentKafkajsProducer(kafka);
   const lagAdmin = kafka.admin();
   let stopping = false;
 
