@@ -138,14 +138,19 @@ describe('distributed mode under SIGKILL', () => {
     }
   });
 
+  /** `start --services all` on a slot, topics and group of its own; `common`: the flags that reach it. */
+  const startAllServices = async (name: string) => {
+    const ownPrefix = uniqueName(name);
+    const ownSlot = uniqueName(name);
+    await runSetup(db.url, { slot: ownSlot, publication: ownSlot, tables: [], dryRun: false, log: () => {} });
+    const common = ['--http-port', String(await findFreePort()), '--slot', ownSlot, '--publication', ownSlot];
+    const ownEnv = { ...env, WALAUDIT_KAFKA_TOPIC_PREFIX: ownPrefix, WALAUDIT_KAFKA_GROUP_ID: `${ownPrefix}-writers` };
+    const walaudit = spawnWalaudit(['start', '--mode', 'distributed', '--services', 'all', '--source', db.url, '--data-dir', tempDir(name), ...common], ownEnv);
+    return { walaudit, common, prefix: ownPrefix };
+  };
+
   it('--services all runs the reader and a writer in one process; status, log and verify answer as for standalone', async () => {
-    const allPrefix = uniqueName('kall');
-    const allSlot = uniqueName('kall');
-    await runSetup(db.url, { slot: allSlot, publication: allSlot, tables: [], dryRun: false, log: () => {} });
-    const port = await findFreePort();
-    const common = ['--http-port', String(port), '--slot', allSlot, '--publication', allSlot];
-    const allEnv = { ...env, WALAUDIT_KAFKA_TOPIC_PREFIX: allPrefix, WALAUDIT_KAFKA_GROUP_ID: `${allPrefix}-writers` };
-    const walaudit = spawnWalaudit(['start', '--mode', 'distributed', '--services', 'all', '--source', db.url, '--data-dir', tempDir('kall'), ...common], allEnv);
+    const { walaudit, common, prefix: allPrefix } = await startAllServices('kall');
     try {
       await walaudit.waitFor((status) => status.state === 'running' && (status.kafka?.partitions.length ?? 0) === 3, 60_000);
       await query(db.url, `INSERT INTO events SELECT g, 'all' FROM generate_series(1000000, 1000004) g`);
@@ -173,12 +178,7 @@ describe('distributed mode under SIGKILL', () => {
     // The HTTP API answers before the services have connected to Kafka and Postgres; the delays
     // land the signal in the connects, the topic creation and the writers' group join.
     for (const delayMs of [0, 150, 400]) {
-      const stopPrefix = uniqueName('kstop');
-      const stopSlot = uniqueName('kstop');
-      await runSetup(db.url, { slot: stopSlot, publication: stopSlot, tables: [], dryRun: false, log: () => {} });
-      const port = await findFreePort();
-      const stopEnv = { ...env, WALAUDIT_KAFKA_TOPIC_PREFIX: stopPrefix, WALAUDIT_KAFKA_GROUP_ID: `${stopPrefix}-writers` };
-      const walaudit = spawnWalaudit(['start', '--mode', 'distributed', '--services', 'all', '--source', db.url, '--data-dir', tempDir('kstop'), '--http-port', String(port), '--slot', stopSlot, '--publication', stopSlot], stopEnv);
+      const { walaudit } = await startAllServices('kstop');
       await walaudit.waitFor(() => true, 60_000);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       const stopped = walaudit.stop('SIGTERM');
