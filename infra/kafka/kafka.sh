@@ -20,12 +20,13 @@ LOG4J_VERSION="2.25.5"
 CACHE="${WALAUDIT_KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/walaudit/kafka}/$KAFKA_VERSION"
 LIBS="$CACHE/libs"
 
-die() { echo "kafka.sh: $*" >&2; exit 1; }
+SERVICE_NAME=kafka.sh
+# shellcheck source=../lib/service.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/service.sh"
 
 fetch() {
   [ -f "$LIBS/.complete" ] && return 0
-  command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch Kafka's jars: apt-get install maven"
-  command -v java >/dev/null || die "Java 17+ is needed: apt-get install openjdk-17-jre-headless"
+  need_java_and_maven
   mkdir -p "$CACHE"
   local work
   work="$(mktemp -d)"
@@ -54,15 +55,6 @@ POM
   rm -rf "$work"
 }
 
-free_port() {
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
-  done
-  die "no free port found"
-}
-
 start() {
   local dir="${1:?usage: kafka.sh start DIR [PORT [CPORT]]}"
   local port="${2:-$(free_port)}"
@@ -70,9 +62,7 @@ start() {
   fetch
   mkdir -p "$dir"
   dir="$(cd "$dir" && pwd)"
-  if [ -f "$dir/broker.pid" ] && kill -0 "$(cat "$dir/broker.pid")" 2>/dev/null; then
-    die "a broker already runs from $dir (pid $(cat "$dir/broker.pid"))"
-  fi
+  refuse_running "$dir/broker.pid"
   cat >"$dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
@@ -129,7 +119,7 @@ LOG
   echo "$pid" >"$dir/broker.pid"
   echo "127.0.0.1:$port" >"$dir/bootstrap"
   local deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-60}))
-  until grep -q "Kafka Server started" "$dir/broker.log" 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+  until grep -q "Kafka Server started" "$dir/broker.log" 2>/dev/null && port_open "$port"; do
     if ! kill -0 "$pid" 2>/dev/null; then
       tail -30 "$dir/broker.log" "$dir/stdout.log" >&2
       die "the broker exited during startup (logs in $dir)"
@@ -142,15 +132,7 @@ LOG
 
 stop() {
   local dir="${1:?usage: kafka.sh stop DIR}"
-  [ -f "$dir/broker.pid" ] || return 0
-  local pid
-  pid="$(cat "$dir/broker.pid")"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$dir/broker.pid"
+  stop_pidfile "$dir/broker.pid"
 }
 
 case "${1:-}" in
