@@ -1,5 +1,5 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { describeError, WalauditError, type AuditedEvent } from '@walaudit/core';
+import { describeError, WalauditError, type AuditedEvent, type WalauditConfig } from '@walaudit/core';
 import { fromAvroRecord, loadChangeEventSchema, toAvroRecord } from './avro-change-event.js';
 import { changeMessage, type OutgoingMessage } from './change-message.js';
 import { MalformedChangeMessage, parseChangeMessage, validateChangeMessage } from './change-message.schema.js';
@@ -11,6 +11,15 @@ export interface ChangeCodec {
   encode(audited: AuditedEvent): OutgoingMessage | Promise<OutgoingMessage>;
   /** Throws MalformedChangeMessage for a message no walaudit reader wrote. */
   decode(value: Buffer | null): AuditedEvent | Promise<AuditedEvent>;
+}
+
+/**
+ * The codec `kafka.format` names: undefined for JSON (the sink and the consumer's default), the
+ * Avro codec (which registers its schema first) for `avro`.
+ */
+export async function changeCodecFor(kafka: WalauditConfig['kafka'], changesTopic: string): Promise<ChangeCodec | undefined> {
+  // The config schema refuses avro without a registry URL.
+  return kafka.format === 'avro' ? createAvroCodec(kafka.schemaRegistryUrl!, changesTopic) : undefined;
 }
 
 /**
@@ -45,8 +54,15 @@ export async function createAvroCodec(registryUrl: string, topic: string): Promi
   };
 }
 
-function isRegistryUnreachable(error: unknown): boolean {
-  return /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|socket|fetch failed|5\d\d/i.test(`${(error as { code?: string }).code ?? ''} ${describeError(error)}`);
+/**
+ * Whether a registry failure may pass by itself (retried) or is an answer (a 404 for an unknown
+ * schema id: the message is a dead letter, not a reason to stop the partition). The client's
+ * ResponseError carries the HTTP status; a network failure has none, or its message says so.
+ */
+export function isRegistryUnreachable(error: unknown): boolean {
+  const { code, status } = (error ?? {}) as { code?: unknown; status?: unknown };
+  if (/ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|socket hang up|fetch failed/i.test(`${String(code ?? '')} ${describeError(error)}`)) return true;
+  return typeof status === 'number' && (status >= 500 || status === 408 || status === 429);
 }
 
 function registryError(error: unknown, url: string, doing: string): WalauditError {

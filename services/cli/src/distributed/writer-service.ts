@@ -1,6 +1,6 @@
 import { describeError, type AuditStore, type WalauditConfig } from '@walaudit/core';
 import type { StoredBatchObserver } from '@walaudit/audit-writer';
-import { createAvroCodec, createChangeConsumer, createIdempotentKafkajsProducer, createKafkaClient, ensureTopics, toKafkaError, topicNames, type ChangeConsumer } from '@walaudit/kafka';
+import { changeCodecFor, createChangeConsumer, createIdempotentKafkajsProducer, createKafkaClient, ensureTopics, toKafkaError, topicNames, type ChangeConsumer } from '@walaudit/kafka';
 import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from '../logger.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
@@ -91,7 +91,7 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
           finish?.(event.payload.error);
         }
       });
-      const codec = config.kafka.format === 'avro' ? await createAvroCodec(config.kafka.schemaRegistryUrl!, topics.changes) : undefined;
+      const codec = await changeCodecFor(config.kafka, topics.changes);
       if (stopping) {
         // stop() came during the connects above: it found no consumer running, so none starts.
         await Promise.all([consumer.disconnect(), producer.disconnect(), lagAdmin.disconnect()].map((closing) => closing.catch(() => {})));
