@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditLog, type AuditStore } from '@walaudit/core';
+import { verifyAuditLog } from '@walaudit/core';
 import type { ClickHouseStore } from '@walaudit/clickhouse';
 import { Partitioners, createKafkaClient, ensureTopics, type TransactionMarker } from '@walaudit/kafka';
 import { runSetup } from '@walaudit/pg';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
-import { kafkaTestConfig, readTopic, startKafkaReader, startKafkaWriter, topicNames } from '../support/kafka-harness.js';
+import { kafkaTestConfig, readTopic, startKafkaReader, startKafkaWriter, topicNames, waitForCount } from '../support/kafka-harness.js';
 import { embeddedStore } from '../support/pipeline-harness.js';
 import { createTestDatabase, query, uniqueName, type TestDatabase } from '../support/postgres.js';
 
@@ -18,16 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await kafka?.stop();
 });
-
-async function waitForCount(store: AuditStore, count: number, timeoutMs = 60_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const stored = await store.countEntries();
-    if (stored >= count) return stored;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} entries; ${stored} stored`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function waitUntil(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -3,7 +3,7 @@ import { parseConfig, type AuditStore, type WalauditConfig, type WalauditConfigI
 import { PgReplicationSource } from '@walaudit/pg';
 import { createWalReader } from '@walaudit/wal-reader';
 import type { StoredBatchObserver } from '@walaudit/audit-writer';
-import { Partitioners, connectIdempotentProducer, createChangeConsumer, createKafkaChangeSink, createKafkaClient, ensureTopics, topicNames, type TopicNames } from '@walaudit/kafka';
+import { Partitioners, changeCodecFor, connectIdempotentProducer, createChangeConsumer, createKafkaChangeSink, createKafkaClient, ensureTopics, topicNames, type TopicNames } from '@walaudit/kafka';
 
 /** A config for one test: its own topic prefix and group on the file's broker. */
 export function kafkaTestConfig(brokers: string[], prefix: string, input: WalauditConfigInput = {}): WalauditConfig {
@@ -28,6 +28,7 @@ export async function startKafkaReader(sourceUrl: string, config: WalauditConfig
   await admin.disconnect();
   const producer = await connectIdempotentProducer(config.kafka);
   const sink = createKafkaChangeSink({
+    codec: await changeCodecFor(config.kafka, topics.changes),
     producer,
     topics,
     rules: { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },
@@ -60,6 +61,7 @@ export async function startKafkaWriter(
   let assigned: number[] = [];
   const deadLetters: string[] = [];
   const service = createChangeConsumer({
+    codec: await changeCodecFor(config.kafka, topics.changes),
     consumer,
     producer,
     topics,
@@ -82,19 +84,39 @@ export async function startKafkaWriter(
   };
 }
 
+/** Waits until the store holds at least `count` entries; returns how many it holds. */
+export async function waitForCount(store: AuditStore, count: number, timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stored = await store.countEntries();
+    if (stored >= count) return stored;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} entries; ${stored} stored`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A message as a consumer sees it; `bytes` is the value undecoded (Avro's wire format). */
+export interface TopicMessage {
+  key: string;
+  value: string;
+  bytes: Buffer;
+  headers: Record<string, string>;
+  partition: number;
+}
+
 /** Every message of a topic from the beginning, read by a throwaway consumer (what a SIEM sees). */
-export async function readTopic(kafka: Kafka, topic: string, expected: number, timeoutMs = 60_000): Promise<{ key: string; value: string; headers: Record<string, string>; partition: number }[]> {
+export async function readTopic(kafka: Kafka, topic: string, expected: number, timeoutMs = 60_000): Promise<TopicMessage[]> {
   const consumer = kafka.consumer({ groupId: `reader-${topic}-${Math.random().toString(36).slice(2)}` });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const messages: { key: string; value: string; headers: Record<string, string>; partition: number }[] = [];
+  const messages: TopicMessage[] = [];
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
   await consumer.run({
     eachMessage: async ({ message, partition }) => {
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
-      messages.push({ key: message.key?.toString() ?? '', value: message.value?.toString() ?? '', headers, partition });
+      messages.push({ key: message.key?.toString() ?? '', value: message.value?.toString() ?? '', bytes: message.value ?? Buffer.alloc(0), headers, partition });
       if (messages.length >= expected) resolveDone();
     },
   });
