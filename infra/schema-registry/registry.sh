@@ -159,30 +159,51 @@ api_answers() {
   [ "$status" = "200" ]
 }
 
-start() {
-  local dir="${1:?usage: registry.sh start DIR [PORT]}"
-  local port="${2:-$(free_port)}"
-  fetch
-  mkdir -p "$dir"
-  dir="$(cd "$dir" && pwd)"
-  refuse_running "$dir/registry.pid"
+# Starts the JVM on PORT and waits until the API answers. Returns 1 when the JVM exited during
+# startup (its log is in DIR), dies on a timeout.
+launch() {
+  local dir="$1" port="$2"
   # shellcheck disable=SC2086 # REGISTRY_HEAP is a list of JVM options
   setsid java ${REGISTRY_HEAP:--Xmx128m} -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" -jar "$JAR" >"$dir/registry.log" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$dir/registry.pid"
-  local url="http://127.0.0.1:$port$API_PATH"
-  echo "$url" >"$dir/url"
   local deadline=$((SECONDS + ${REGISTRY_START_TIMEOUT:-90}))
-  until port_open "$port" && api_answers "$port" 2>/dev/null; do
+  # Quarkus's own line first: another server that answers on the port must not pass for ours.
+  until grep -q "Listening on: http://127.0.0.1:$port" "$dir/registry.log" 2>/dev/null && api_answers "$port" 2>/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null; then
-      tail -30 "$dir/registry.log" >&2
-      die "the registry exited during startup (log in $dir/registry.log)"
+      rm -f "$dir/registry.pid"
+      return 1
     fi
     [ "$SECONDS" -lt "$deadline" ] || { stop "$dir"; die "the registry did not answer within ${REGISTRY_START_TIMEOUT:-90} s (log in $dir/registry.log)"; }
     sleep 0.2
   done
-  echo "$url"
+}
+
+start() {
+  local dir="${1:?usage: registry.sh start DIR [PORT]}"
+  local port="${2:-}"
+  fetch
+  mkdir -p "$dir"
+  dir="$(cd "$dir" && pwd)"
+  refuse_running "$dir/registry.pid"
+  # A free port can be taken by another process before the JVM binds it (tests start brokers
+  # and servers side by side): with no PORT given, two more tries on other ports.
+  local tries=1
+  [ -n "$port" ] || tries=3
+  for attempt in $(seq 1 "$tries"); do
+    local try_port="${port:-$(free_port)}"
+    if launch "$dir" "$try_port"; then
+      local url="http://127.0.0.1:$try_port$API_PATH"
+      echo "$url" >"$dir/url"
+      echo "$url"
+      return 0
+    fi
+    echo "registry.sh: the registry on port $try_port exited during startup (attempt $attempt of $tries); its log:" >&2
+    tail -30 "$dir/registry.log" >&2
+    cp "$dir/registry.log" "$dir/registry-attempt-$attempt.log"
+  done
+  die "the registry exited during startup (logs in $dir)"
 }
 
 stop() {
