@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { verifyAuditLog } from '@walaudit/core';
-import { AVRO_CONTENT_TYPE, Partitioners, changeCodecFor, createKafkaClient, ensureTopics } from '@walaudit/kafka';
+import { AVRO_CONTENT_TYPE, Partitioners, changeDecoderFor, changeEncoderFor, createKafkaClient, ensureTopics } from '@walaudit/kafka';
 import { findFreePort, runSetup, withAuditContext } from '@walaudit/pg';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
 import { kafkaTestConfig, readTopic, startKafkaReader, startKafkaWriter, topicNames, waitForCount } from '../support/kafka-harness.js';
@@ -129,26 +129,48 @@ describe('Avro with a schema registry', () => {
     }
   });
 
-  it('refuses to start with a registry that rejects the schema, or none answering, and says which', async () => {
-    const subject = `${uniqueName('avro_refused')}.changes`;
-    // A SIEM team's registry that already holds another schema under the subject, with
-    // compatibility checks on: walaudit's is not a compatible evolution of it.
-    await fetch(`${registry.url}/subjects/${subject}-value/versions`, { method: 'POST', headers: REGISTRY_JSON, body: JSON.stringify({ schema: '{"type":"string"}' }) });
-    const config = await fetch(`${registry.url}/config/${subject}-value`, { method: 'PUT', headers: REGISTRY_JSON, body: JSON.stringify({ compatibility: 'FULL' }) });
+  it('leaves compatibility to the registry: a subject its owners set to FULL still takes the same schema again', async () => {
+    const prefix = uniqueName('avro_full');
+    const subject = `${topicNames(prefix).changes}-value`;
+    const kafkaConfig = kafkaTestConfig(kafka.brokers, prefix, { kafka: { format: 'avro', schemaRegistryUrl: registry.url } }).kafka;
+    const first = await changeEncoderFor(kafkaConfig, topicNames(prefix).changes);
+    expect(first).toBeDefined();
+    const { id } = await registryGet<{ id: number }>(`/subjects/${subject}/versions/latest`);
+    const tightened = await fetch(`${registry.url}/config/${subject}`, { method: 'PUT', headers: REGISTRY_JSON, body: JSON.stringify({ compatibility: 'FULL' }) });
+    expect(tightened.status).toBe(200);
+    // A reader restarting against the tightened subject registers the same schema: same id, one version.
+    await changeEncoderFor(kafkaConfig, topicNames(prefix).changes);
+    expect(await registryGet<number[]>(`/subjects/${subject}/versions`)).toHaveLength(1);
+    expect((await registryGet<{ id: number }>(`/subjects/${subject}/versions/latest`)).id).toBe(id);
+    expect(await registryGet<{ compatibilityLevel: string }>(`/config/${subject}`)).toEqual({ compatibilityLevel: 'FULL' });
+  });
+
+  it('refuses to start with a registry that rejects the schema, a URL that is not its API, or none answering, and says which', async () => {
+    const changes = `${uniqueName('avro_refused')}.changes`;
+    // A SIEM team's subject that holds another schema, with compatibility checks on: walaudit's
+    // is not a compatible evolution of it, and the registry says so.
+    await fetch(`${registry.url}/subjects/${changes}-value/versions`, { method: 'POST', headers: REGISTRY_JSON, body: JSON.stringify({ schema: '{"type":"string"}' }) });
+    const config = await fetch(`${registry.url}/config/${changes}-value`, { method: 'PUT', headers: REGISTRY_JSON, body: JSON.stringify({ compatibility: 'FULL' }) });
     expect(config.status).toBe(200);
-    const kafkaConfig = kafkaTestConfig(kafka.brokers, 'unused', { kafka: { format: 'avro', schemaRegistryUrl: registry.url } }).kafka;
-    await expect(changeCodecFor(kafkaConfig, subject)).rejects.toMatchObject({
+    const avro = (schemaRegistryUrl: string) => kafkaTestConfig(kafka.brokers, 'unused', { kafka: { format: 'avro', schemaRegistryUrl } }).kafka;
+    await expect(changeEncoderFor(avro(registry.url), changes)).rejects.toMatchObject({
       code: 'KAFKA_FAILED',
       retriable: false,
-      message: expect.stringMatching(new RegExp(`^registering the change-event schema under ${subject}-value: schema registry ${registry.url}: `)),
+      message: expect.stringMatching(new RegExp(`^registering the change-event schema under ${changes}-value: schema registry ${registry.url}: HTTP 409: Incompatible`)),
     });
 
-    const nowhere = `http://127.0.0.1:${await findFreePort()}`;
-    const unreachable = kafkaTestConfig(kafka.brokers, 'unused', { kafka: { format: 'avro', schemaRegistryUrl: nowhere } }).kafka;
-    await expect(changeCodecFor(unreachable, subject)).rejects.toMatchObject({
-      code: 'KAFKA_UNREACHABLE',
-      retriable: true,
-      message: expect.stringContaining(`schema registry ${nowhere}`),
+    // The registry's server without the API's path: every schema id would be a 404 later.
+    const root = new URL(registry.url).origin;
+    await expect(changeDecoderFor(avro(root))).rejects.toMatchObject({
+      code: 'KAFKA_FAILED',
+      retriable: false,
+      message: expect.stringMatching(/^checking the Confluent API \(GET \/subjects\): schema registry http:\/\/127\.0\.0\.1:\d+: HTTP 404: .* \(is it the Confluent-compatible API\? /),
     });
+    await expect(changeDecoderFor(avro(registry.url))).resolves.toBeDefined();
+
+    const nowhere = `http://127.0.0.1:${await findFreePort()}`;
+    for (const starting of [() => changeEncoderFor(avro(nowhere), changes), () => changeDecoderFor(avro(nowhere))]) {
+      await expect(starting()).rejects.toMatchObject({ code: 'KAFKA_UNREACHABLE', retriable: true, message: expect.stringContaining(`schema registry ${nowhere}`) });
+    }
   });
 });

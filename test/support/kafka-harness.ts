@@ -3,7 +3,7 @@ import { parseConfig, type AuditStore, type WalauditConfig, type WalauditConfigI
 import { PgReplicationSource } from '@walaudit/pg';
 import { createWalReader } from '@walaudit/wal-reader';
 import type { StoredBatchObserver } from '@walaudit/audit-writer';
-import { Partitioners, changeCodecFor, connectIdempotentProducer, createChangeConsumer, createKafkaChangeSink, createKafkaClient, ensureTopics, topicNames, type TopicNames } from '@walaudit/kafka';
+import { Partitioners, changeDecoderFor, changeEncoderFor, connectIdempotentProducer, createChangeConsumer, createKafkaChangeSink, createKafkaClient, ensureTopics, topicNames, type TopicNames } from '@walaudit/kafka';
 
 /** A config for one test: its own topic prefix and group on the file's broker. */
 export function kafkaTestConfig(brokers: string[], prefix: string, input: WalauditConfigInput = {}): WalauditConfig {
@@ -28,7 +28,7 @@ export async function startKafkaReader(sourceUrl: string, config: WalauditConfig
   await admin.disconnect();
   const producer = await connectIdempotentProducer(config.kafka);
   const sink = createKafkaChangeSink({
-    codec: await changeCodecFor(config.kafka, topics.changes),
+    encoder: await changeEncoderFor(config.kafka, topics.changes),
     producer,
     topics,
     rules: { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },
@@ -61,7 +61,7 @@ export async function startKafkaWriter(
   let assigned: number[] = [];
   const deadLetters: string[] = [];
   const service = createChangeConsumer({
-    codec: await changeCodecFor(config.kafka, topics.changes),
+    decoder: await changeDecoderFor(config.kafka),
     consumer,
     producer,
     topics,

@@ -162,7 +162,7 @@ export const configSchema = z
         saslPassword: z.string().optional(),
         /** `json`, or `avro` (Confluent wire format, schemas/avro/) which needs `schemaRegistryUrl`. */
         format: z.enum(['json', 'avro']).default('json'),
-        /** Confluent-compatible schema registry (`http://registry:8081`), for `format: avro`. */
+        /** Confluent-compatible schema registry API (`http://registry:8081`), for `format: avro`; credentials may go in the URL (HTTP Basic). */
         schemaRegistryUrl: z.string().url().optional(),
         /** A writer that hears nothing from the group coordinator for this long is replaced by another, in ms. */
         sessionTimeoutMs: z.number().int().min(6_000).max(300_000).default(30_000),

@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { AUDIT_EVERYTHING, describeError, type AuditedEvent, type AuditStore } from '@walaudit/core';
 import { createAuditWriter, type AuditWriter, type RetryPolicy, type StoredBatchObserver } from '@walaudit/audit-writer';
-import type { ChangeCodec } from './avro-codec.js';
+import type { ChangeDecoder } from './avro-codec.js';
 import { MalformedChangeMessage, parseChangeMessage } from './change-message.schema.js';
 import { deadLetterMessage } from './dead-letter.js';
 import type { KafkaLog, TopicNames } from './kafka-client.js';
@@ -20,7 +20,7 @@ export interface ChangeConsumerDeps {
   batchSize: number;
   log?: KafkaLog;
   /** Avro through a schema registry; JSON when absent. */
-  codec?: ChangeCodec;
+  decoder?: ChangeDecoder;
   observers?: readonly StoredBatchObserver[];
   onStored?: (stored: number, skipped: number) => void;
   onDeadLetter?: (reason: string) => void;
@@ -120,7 +120,7 @@ export function createChangeConsumer(deps: ChangeConsumerDeps): ChangeConsumer {
       if (!isRunning() || isStale()) break;
       let audited: AuditedEvent;
       try {
-        audited = deps.codec ? await deps.codec.decode(message.value) : parseChangeMessage(message.value);
+        audited = deps.decoder ? await deps.decoder.decode(message.value) : parseChangeMessage(message.value);
       } catch (error) {
         if (!(error instanceof MalformedChangeMessage)) throw error;
         // Stored and committed in order: the dead letter's offset is committed after the events before it.

@@ -31,7 +31,7 @@ export function encodeChangeMessage(audited: AuditedEvent): OutgoingMessage {
   return changeMessage(audited, `${body.slice(0, -1)},"retentionDays":${retentionDays},"critical":${critical}}`, JSON_CONTENT_TYPE);
 }
 
-/** The message of an event whose value is already encoded (JSON above, or Avro by AvroChangeCodec). */
+/** The message of an event whose value is already encoded (JSON above, or Avro by createAvroEncoder). */
 export function changeMessage({ event }: AuditedEvent, value: string | Buffer, contentType: string): OutgoingMessage {
   return {
     key: String(event.tx.xid),

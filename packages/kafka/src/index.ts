@@ -8,6 +8,7 @@ export * from './transaction-marker.js';
 export * from './dead-letter.js';
 export * from './avro-change-event.js';
 export * from './avro-codec.js';
+export * from './schema-registry.js';
 // Not the librdkafka modules themselves: the binding is an optional dependency, loaded when the
 // reader connects (reader-publisher.ts), so that standalone mode runs where it did not build.
 export * from './message-publisher.js';

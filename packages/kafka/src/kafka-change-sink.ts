@@ -1,5 +1,5 @@
 import { applyAuditRules, WalauditError, type ChangeEvent, type ChangeSink, type RuleContext, type TransactionEnd } from '@walaudit/core';
-import type { ChangeCodec } from './avro-codec.js';
+import type { ChangeEncoder } from './avro-codec.js';
 import { encodeChangeMessage, type OutgoingMessage } from './change-message.js';
 import type { TopicNames } from './kafka-client.js';
 import type { MessagePublisher } from './message-publisher.js';
@@ -11,7 +11,7 @@ export interface KafkaChangeSinkDeps {
   topics: TopicNames;
   rules: RuleContext;
   /** Avro through a schema registry; JSON when absent. */
-  codec?: ChangeCodec;
+  encoder?: ChangeEncoder;
   /** Called after each acknowledged batch: events published, events the rules dropped. */
   onPublished?: (published: number, dropped: number) => void;
 }
@@ -62,7 +62,7 @@ export function createKafkaChangeSink(deps: KafkaChangeSinkDeps): ChangeSink {
         tx.published++;
         const table = event.table === '' ? '' : `${event.schema}.${event.table}`;
         tx.tables[table] = (tx.tables[table] ?? 0) + 1;
-        changes.push(deps.codec ? await deps.codec.encode(audited) : encodeChangeMessage(audited));
+        changes.push(deps.encoder ? await deps.encoder.encode(audited) : encodeChangeMessage(audited));
       }
       for (let i = 0; i < ends.length; i++) {
         const tx = open.shift();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRegistryUnreachable } from './avro-codec.js';
+import { isRegistryUnreachable, registryEndpoint } from './schema-registry.js';
 
 /** The shape of @kafkajs/confluent-schema-registry's ResponseError: a message and the HTTP status. */
 const answered = (status: number, message: string) => Object.assign(new Error(message), { status });
@@ -18,5 +18,19 @@ describe('isRegistryUnreachable', () => {
     expect(isRegistryUnreachable(answered(409, 'Schema being registered is incompatible with an earlier schema; version 502'))).toBe(false);
     expect(isRegistryUnreachable(answered(401, 'Unauthorized'))).toBe(false);
     expect(isRegistryUnreachable(new Error('invalid Avro: 500 bytes missing'))).toBe(false);
+  });
+});
+
+describe('registryEndpoint', () => {
+  it('takes the credentials out of the URL, so that no error message shows them', () => {
+    expect(registryEndpoint('https://siem%40corp:s3cr%2Ft@registry.example:8081/apis/ccompat/v7/')).toEqual({
+      url: 'https://registry.example:8081/apis/ccompat/v7',
+      auth: { username: 'siem@corp', password: 's3cr/t' },
+    });
+  });
+
+  it('leaves a URL without credentials as it is, but for a trailing slash', () => {
+    expect(registryEndpoint('http://registry:8081/')).toEqual({ url: 'http://registry:8081' });
+    expect(registryEndpoint('http://registry:8081')).toEqual({ url: 'http://registry:8081' });
   });
 });

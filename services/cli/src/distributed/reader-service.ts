@@ -2,7 +2,7 @@ import { describeError, type WalauditConfig } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel } from '@walaudit/pg';
 import { createReconnectLoop } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
-import { connectIdempotentProducer, changeCodecFor, createKafkaChangeSink, createKafkaClient, ensureTopics, toKafkaError, topicNames } from '@walaudit/kafka';
+import { connectIdempotentProducer, changeEncoderFor, createKafkaChangeSink, createKafkaClient, ensureTopics, toKafkaError, topicNames } from '@walaudit/kafka';
 import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from '../logger.js';
 import type { ServiceState } from './service-state.js';
@@ -49,11 +49,11 @@ export function createReaderService(deps: ReaderServiceDeps): ReaderService {
     // retried send is not written twice, and a broker restart only delays the batch.
     const producer = await connectIdempotentProducer(config.kafka, log.child('librdkafka'));
     try {
-      const codec = await changeCodecFor(config.kafka, topics.changes);
+      const encoder = await changeEncoderFor(config.kafka, topics.changes);
       // stop() during the connects above found no reader to stop: do not start one.
       if (stopping) return;
       const sink = createKafkaChangeSink({
-        codec,
+        encoder,
         producer,
         topics,
         rules: { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },

@@ -1,6 +1,6 @@
 import { describeError, type AuditStore, type WalauditConfig } from '@walaudit/core';
-import type { StoredBatchObserver } from '@walaudit/audit-writer';
-import { changeCodecFor, createChangeConsumer, createIdempotentKafkajsProducer, createKafkaClient, ensureTopics, toKafkaError, topicNames, type ChangeConsumer } from '@walaudit/kafka';
+import { retryWhileRetriable, type StoredBatchObserver } from '@walaudit/audit-writer';
+import { changeDecoderFor, createChangeConsumer, createIdempotentKafkajsProducer, createKafkaClient, ensureTopics, toKafkaError, topicNames, type ChangeConsumer } from '@walaudit/kafka';
 import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from '../logger.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
@@ -78,6 +78,14 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
   return {
     async run() {
       const done = new Promise<void>((resolve, reject) => (finish = (error) => (error ? reject(error) : resolve())));
+      // Before joining the group (nothing to close when it fails): a registry not up yet is waited
+      // for, as the store is; one that refuses (wrong path, credentials) stops the writer.
+      const decoder = await retryWhileRetriable(() => changeDecoderFor(config.kafka), {
+        initialMs: config.pipeline.retryInitialMs,
+        maxMs: config.pipeline.retryMaxMs,
+        cancelled: () => stopping,
+        onRetry: (attempt, delayMs, error) => log.warn(`${describeError(error)} (attempt ${attempt}); retrying in ${delayMs} ms`),
+      });
       try {
         await Promise.all([consumer.connect(), producer.connect(), lagAdmin.connect()]);
         await ensureTopics(lagAdmin, topics, config.kafka, log);
@@ -91,14 +99,13 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
           finish?.(event.payload.error);
         }
       });
-      const codec = await changeCodecFor(config.kafka, topics.changes);
       if (stopping) {
         // stop() came during the connects above: it found no consumer running, so none starts.
         await Promise.all([consumer.disconnect(), producer.disconnect(), lagAdmin.disconnect()].map((closing) => closing.catch(() => {})));
         return;
       }
       service = createChangeConsumer({
-        codec,
+        decoder,
         consumer,
         producer,
         topics,
