@@ -12,8 +12,15 @@ describe('docker-compose.yml', () => {
   const known = new Set([...configOptions().map((option) => option.envName), ...Object.values(ENV_ALIASES), 'WALAUDIT_MODE', 'WALAUDIT_SERVICES']);
   const walauditServices = Object.entries(compose.services).filter(([name]) => name.startsWith('walaudit-'));
 
-  it('runs the reader, the writers and setup', () => {
-    expect(walauditServices.map(([name]) => name).sort()).toEqual(['walaudit-reader', 'walaudit-setup', 'walaudit-writer']);
+  it('runs the reader, the writers, the restore worker and setup', () => {
+    expect(walauditServices.map(([name]) => name).sort()).toEqual(['walaudit-reader', 'walaudit-restorer', 'walaudit-setup', 'walaudit-writer']);
+  });
+
+  it('shares the alert windows and the restore queue in its Redis, as more than one writer needs', () => {
+    const config = loadConfig({}, compose.services['walaudit-writer']!.environment ?? {});
+    expect(config.alerts).toMatchObject({ windowStore: 'redis', redisUrl: 'redis://redis:6379' });
+    expect(config.cascade.redisUrl).toBe('redis://redis:6379');
+    expect(compose.services.redis).toBeDefined();
   });
 
   it.each(walauditServices)('%s uses only known environment names, and they validate', (_, service) => {

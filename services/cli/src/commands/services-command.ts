@@ -8,7 +8,7 @@ const KNOWN = ['restorer'];
 
 /**
  * `walaudit start --services restorer`: distributed mode, a restore worker on cascade.redisUrl
- * without the pipeline. (The Kafka-fed services come with the distributed-mode issue.)
+ * without the pipeline (the Kafka-fed reader and writers are start-distributed.ts).
  */
 export async function servicesCommand(config: WalauditConfig, list: string, log: Logger): Promise<void> {
   const services = list.split(',').map((s) => s.trim()).filter(Boolean);
