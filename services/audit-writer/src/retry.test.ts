@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WalauditError } from '@walaudit/core';
-import { createReconnectLoop } from './retry.js';
+import { createReconnectLoop, retryWhileRetriable } from './retry.js';
 
 const unreachable = () => new WalauditError('PG_UNREACHABLE', 'connection refused', { retriable: true });
 
@@ -45,5 +45,36 @@ describe('createReconnectLoop', () => {
     const started = Date.now();
     await loop.run();
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe('retryWhileRetriable', () => {
+  it('retries while retriable and returns the first result', async () => {
+    let calls = 0;
+    const result = await retryWhileRetriable(async () => (++calls < 3 ? Promise.reject(unreachable()) : 'done'), { initialMs: 1, maxMs: 2 });
+    expect(result).toBe('done');
+    expect(calls).toBe(3);
+  });
+
+  it('ends a long wait when interrupted and gives up with the last error once cancelled', async () => {
+    let stopping = false;
+    let interrupt!: () => void;
+    const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
+    const failure = unreachable();
+    let calls = 0;
+    const retrying = retryWhileRetriable(async () => (calls++, Promise.reject(failure)), {
+      initialMs: 60_000,
+      maxMs: 60_000,
+      cancelled: () => stopping,
+      interrupted,
+      onRetry: () => {
+        stopping = true;
+        interrupt();
+      },
+    });
+    const started = Date.now();
+    await expect(retrying).rejects.toBe(failure);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(calls).toBe(1);
   });
 });

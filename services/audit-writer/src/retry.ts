@@ -7,6 +7,8 @@ export interface RetryPolicy {
   onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
   /** Returns true when the caller is shutting down and retrying should end. */
   cancelled?: () => boolean;
+  /** Settles when the caller starts shutting down: a wait in progress ends then, not at its term. */
+  interrupted?: Promise<unknown>;
 }
 
 /** Wait before retry `attempt` (from 1): doubling from initialMs up to maxMs, with jitter so many processes do not retry in step. */
@@ -28,7 +30,10 @@ export async function retryWhileRetriable<T>(operation: () => Promise<T>, policy
       if (!isWalauditError(error) || !error.retriable || policy.cancelled?.()) throw error;
       const delayMs = backoffDelayMs(attempt, policy);
       policy.onRetry?.(attempt, delayMs, error);
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, delayMs))), policy.interrupted]);
+      clearTimeout(timer);
+      if (policy.cancelled?.()) throw error;
     }
   }
 }

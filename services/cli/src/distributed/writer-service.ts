@@ -45,6 +45,8 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
   const producer = createIdempotentKafkajsProducer(kafka);
   const lagAdmin = kafka.admin();
   let stopping = false;
+  let requestStop: () => void = () => {};
+  const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
 
   /**
    * Lag from the broker's view (end offsets minus the group's committed offsets), not from the
@@ -80,12 +82,19 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
       const done = new Promise<void>((resolve, reject) => (finish = (error) => (error ? reject(error) : resolve())));
       // Before joining the group (nothing to close when it fails): a registry not up yet is waited
       // for, as the store is; one that refuses (wrong path, credentials) stops the writer.
-      const decoder = await retryWhileRetriable(() => changeDecoderFor(config.kafka), {
-        initialMs: config.pipeline.retryInitialMs,
-        maxMs: config.pipeline.retryMaxMs,
-        cancelled: () => stopping,
-        onRetry: (attempt, delayMs, error) => log.warn(`${describeError(error)} (attempt ${attempt}); retrying in ${delayMs} ms`),
-      });
+      let decoder: Awaited<ReturnType<typeof changeDecoderFor>>;
+      try {
+        decoder = await retryWhileRetriable(() => changeDecoderFor(config.kafka), {
+          initialMs: config.pipeline.retryInitialMs,
+          maxMs: config.pipeline.retryMaxMs,
+          cancelled: () => stopping,
+          interrupted: stopRequested,
+          onRetry: (attempt, delayMs, error) => log.warn(`${describeError(error)} (attempt ${attempt}); retrying in ${delayMs} ms`),
+        });
+      } catch (error) {
+        if (stopping) return; // stopped while the registry was not answering: nothing started
+        throw error;
+      }
       try {
         await Promise.all([consumer.connect(), producer.connect(), lagAdmin.connect()]);
         await ensureTopics(lagAdmin, topics, config.kafka, log);
@@ -156,6 +165,7 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
     },
     async stop() {
       stopping = true;
+      requestStop();
       // A consumer disconnected while it joins takes it as a crash and restarts by itself, which
       // would keep the process running after it said it stopped: let the join end first (bounded,
       // for a broker that does not answer).
