@@ -55,8 +55,12 @@ async function registryRequest(endpoint: RegistryEndpoint, method: 'GET' | 'POST
   return { status: response.status, ok: response.ok, text, body: parsed };
 }
 
-function answerError(answer: RegistryAnswer, endpoint: RegistryEndpoint, doing: string, hint = ''): WalauditError {
+const NOT_THE_API = ' (is it the Confluent-compatible API? Apicurio serves it under /apis/ccompat/v7)';
+
+/** What the registry said; a 404 on the API's own paths means the URL is not the API's root. */
+function answerError(answer: RegistryAnswer, endpoint: RegistryEndpoint, doing: string): WalauditError {
   const message = !Array.isArray(answer.body) && typeof answer.body.message === 'string' ? answer.body.message : answer.text.slice(0, 300);
+  const hint = answer.status === 404 ? NOT_THE_API : '';
   return registryError(Object.assign(new Error(`HTTP ${answer.status}: ${message}${hint}`), { status: answer.status }), endpoint.url, doing);
 }
 
@@ -83,9 +87,8 @@ export async function registerAvroSchema(endpoint: RegistryEndpoint, subject: st
 export async function checkRegistry(endpoint: RegistryEndpoint): Promise<void> {
   const doing = 'checking the Confluent API (GET /subjects)';
   const answer = await registryRequest(endpoint, 'GET', '/subjects', doing);
-  if (answer.ok && Array.isArray(answer.body)) return;
-  const hint = answer.status === 404 || (answer.ok && !Array.isArray(answer.body)) ? ' (is it the Confluent-compatible API? Apicurio serves it under /apis/ccompat/v7)' : '';
-  throw answerError(answer, endpoint, doing, hint);
+  if (!answer.ok) throw answerError(answer, endpoint, doing);
+  if (!Array.isArray(answer.body)) throw new WalauditError('KAFKA_FAILED', `${doing}: schema registry ${endpoint.url} answered something else than a list of subjects${NOT_THE_API}`);
 }
 
 /**
@@ -101,5 +104,8 @@ export function isRegistryUnreachable(error: unknown): boolean {
 
 export function registryError(error: unknown, url: string, doing: string): WalauditError {
   const retriable = isRegistryUnreachable(error);
-  return new WalauditError(retriable ? 'KAFKA_UNREACHABLE' : 'KAFKA_FAILED', `${doing}: schema registry ${url}: ${describeError(error)}`, { cause: error, retriable });
+  // fetch says only 'fetch failed'; what failed (ECONNREFUSED, a certificate) is in its cause.
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  const detail = cause instanceof Error ? `${describeError(error)} (${cause.message})` : describeError(error);
+  return new WalauditError(retriable ? 'KAFKA_UNREACHABLE' : 'KAFKA_FAILED', `${doing}: schema registry ${url}: ${detail}`, { cause: error, retriable });
 }
