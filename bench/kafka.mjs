@@ -7,7 +7,9 @@
 //
 // Environment: BENCH_RUNS (3), BENCH_DELETE_ROWS (1000000), BENCH_TX_COUNT (200000),
 // BENCH_CASES (delete,tx), BENCH_WRITERS (1,2; empty: the reader only), BENCH_TIMEOUT_S (600),
-// BENCH_NODE_FLAGS (extra node flags for every walaudit process, e.g. --cpu-prof --cpu-prof-dir=DIR).
+// BENCH_NODE_FLAGS (extra node flags for every walaudit process, e.g. --cpu-prof --cpu-prof-dir=DIR),
+// BENCH_FORMAT (json; avro: the Confluent wire format through a registry that
+// infra/schema-registry/registry.sh starts).
 // Each case runs BENCH_RUNS times (a fresh workload, slot and topic each run) and reports the
 // median, min and max of each rate, and the CPU the processes used per 1000 events (user + system,
 // from /proc, process start included): less sensitive than the rates to other work on the machine;
@@ -35,8 +37,10 @@ const CONFIG = {
   writers: (process.env.BENCH_WRITERS ?? '1,2').split(',').filter(Boolean).map(Number),
   nodeFlags: (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
   timeoutMs: Number(env('BENCH_TIMEOUT_S', 600)) * 1000,
+  format: env('BENCH_FORMAT', 'json'),
 };
 const KAFKA_SH = fileURLToPath(new URL('../infra/kafka/kafka.sh', import.meta.url));
+const REGISTRY_SH = fileURLToPath(new URL('../infra/schema-registry/registry.sh', import.meta.url));
 const CLI = fileURLToPath(new URL('../services/cli/bin/walaudit.js', import.meta.url));
 const log = (line) => process.stderr.write(`[bench kafka ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
@@ -101,14 +105,17 @@ async function main() {
   const pg = await startLocalPostgres({ durable: false });
   const kafkaDir = mkdtempSync(join(tmpdir(), 'walaudit-bench-kafka-'));
   const brokers = execFileSync('bash', [KAFKA_SH, 'start', kafkaDir], { encoding: 'utf8' }).trim();
-  const results = { machine: { loadAverageAtStart: loadavg() }, cases: {} };
+  const registryDir = mkdtempSync(join(tmpdir(), 'walaudit-bench-registry-'));
+  const formatEnv = { WALAUDIT_KAFKA_FORMAT: CONFIG.format };
+  if (CONFIG.format === 'avro') formatEnv.WALAUDIT_KAFKA_SCHEMA_REGISTRY_URL = execFileSync('bash', [REGISTRY_SH, 'start', registryDir], { encoding: 'utf8' }).trim();
+  const results = { machine: { loadAverageAtStart: loadavg() }, format: CONFIG.format, cases: {} };
   try {
     const client = await connectClient(pg.url, 'walaudit-bench');
     for (const name of CONFIG.cases) {
       const runs = [];
       for (let run = 1; run <= CONFIG.runs; run++) {
         log(`${name}: run ${run} of ${CONFIG.runs}`);
-        runs.push(await measureRun(client, pg, brokers, name, run));
+        runs.push(await measureRun(client, pg, { WALAUDIT_KAFKA_BROKERS: brokers, ...formatEnv }, name, run));
         results.cases[name] = { runsSoFar: runs };
       }
       results.cases[name] = summarizeCase(runs);
@@ -117,7 +124,9 @@ async function main() {
   } finally {
     for (const child of children) child.kill('SIGKILL');
     execFileSync('bash', [KAFKA_SH, 'stop', kafkaDir]);
+    execFileSync('bash', [REGISTRY_SH, 'stop', registryDir]);
     rmSync(kafkaDir, { recursive: true, force: true });
+    rmSync(registryDir, { recursive: true, force: true });
     await pg.stop();
   }
   results.machine.loadAverageAtEnd = loadavg();
@@ -149,10 +158,10 @@ function summarizeCase(runs) {
   };
 }
 
-async function measureRun(client, pg, brokers, name, run) {
+async function measureRun(client, pg, serviceEnv, name, run) {
   const slot = `bench_${name}_${run}`;
   const prefix = `bench-${name}-${Date.now()}`;
-  const kafkaEnv = { WALAUDIT_KAFKA_BROKERS: brokers, WALAUDIT_KAFKA_TOPIC_PREFIX: prefix, WALAUDIT_KAFKA_PARTITIONS: '4' };
+  const kafkaEnv = { ...serviceEnv, WALAUDIT_KAFKA_TOPIC_PREFIX: prefix, WALAUDIT_KAFKA_PARTITIONS: '4' };
   let events;
   if (name === 'delete') {
     log(`delete: ${CONFIG.deleteRows} rows`);
