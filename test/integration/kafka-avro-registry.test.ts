@@ -4,8 +4,8 @@ import { verifyAuditLog } from '@walaudit/core';
 import { AVRO_CONTENT_TYPE, Partitioners, changeDecoderFor, changeEncoderFor, createKafkaClient, ensureTopics } from '@walaudit/kafka';
 import { findFreePort, runSetup, withAuditContext } from '@walaudit/pg';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
-import { kafkaTestConfig, readTopic, startKafkaReader, startKafkaWriter, topicNames, waitForCount } from '../support/kafka-harness.js';
-import { embeddedStore } from '../support/pipeline-harness.js';
+import { kafkaTestConfig, readTopic, startKafkaReader, startKafkaWriter, topicNames } from '../support/kafka-harness.js';
+import { embeddedStore, waitForCount } from '../support/pipeline-harness.js';
 import { connect, createTestDatabase, query, uniqueName } from '../support/postgres.js';
 import { startLocalSchemaRegistry, type LocalSchemaRegistry } from '../support/schema-registry.js';
 

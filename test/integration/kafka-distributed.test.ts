@@ -4,8 +4,8 @@ import type { ClickHouseStore } from '@walaudit/clickhouse';
 import { Partitioners, createKafkaClient, ensureTopics, type TransactionMarker } from '@walaudit/kafka';
 import { runSetup } from '@walaudit/pg';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
-import { kafkaTestConfig, readTopic, startKafkaReader, startKafkaWriter, topicNames, waitForCount } from '../support/kafka-harness.js';
-import { embeddedStore } from '../support/pipeline-harness.js';
+import { kafkaTestConfig, readTopic, startKafkaReader, startKafkaWriter, topicNames } from '../support/kafka-harness.js';
+import { embeddedStore, waitForCount } from '../support/pipeline-harness.js';
 import { createTestDatabase, query, uniqueName, type TestDatabase } from '../support/postgres.js';
 
 /** One broker for the file (a start costs seconds); every test has its own topic prefix and group. */

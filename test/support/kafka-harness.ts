@@ -84,17 +84,6 @@ export async function startKafkaWriter(
   };
 }
 
-/** Waits until the store holds at least `count` entries; returns how many it holds. */
-export async function waitForCount(store: AuditStore, count: number, timeoutMs = 60_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const stored = await store.countEntries();
-    if (stored >= count) return stored;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} entries; ${stored} stored`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** A message as a consumer sees it; `bytes` is the value undecoded (Avro's wire format). */
 export interface TopicMessage {
   key: string;

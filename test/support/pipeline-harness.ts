@@ -15,6 +15,17 @@ export async function embeddedStore(database: string): Promise<AuditStore> {
   return store;
 }
 
+/** Waits until the store holds at least `count` entries; returns how many it holds. */
+export async function waitForCount(store: AuditStore, count: number, timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stored = await store.countEntries();
+    if (stored >= count) return stored;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} entries; ${stored} stored`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export interface RunningPipeline {
   store: AuditStore;
   notices: string[];
@@ -61,15 +72,7 @@ export async function startPipeline(
     store,
     notices,
     done,
-    async waitForEntries(count, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const stored = await store.countEntries();
-        if (stored >= count) return stored;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} entries; ${stored} stored`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    },
+    waitForEntries: (count, timeoutMs) => waitForCount(store, count, timeoutMs),
     async stop() {
       stopping = true;
       await reader.stop();
