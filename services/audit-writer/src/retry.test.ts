@@ -56,6 +56,14 @@ describe('retryWhileRetriable', () => {
     expect(calls).toBe(3);
   });
 
+  it('waits its backoff between attempts when nothing can interrupt it', async () => {
+    let calls = 0;
+    const started = Date.now();
+    await retryWhileRetriable(async () => (++calls < 3 ? Promise.reject(unreachable()) : 'done'), { initialMs: 40, maxMs: 40 });
+    // Two waits of 20 to 40 ms each (jitter): a retry that does not wait spins through them in microseconds.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(38);
+  });
+
   it('ends a long wait when interrupted and gives up with the last error once cancelled', async () => {
     let stopping = false;
     let interrupt!: () => void;

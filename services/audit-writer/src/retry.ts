@@ -31,7 +31,9 @@ export async function retryWhileRetriable<T>(operation: () => Promise<T>, policy
       const delayMs = backoffDelayMs(attempt, policy);
       policy.onRetry?.(attempt, delayMs, error);
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, delayMs))), policy.interrupted]);
+      const waited = new Promise((resolve) => (timer = setTimeout(resolve, delayMs)));
+      // Not race([waited, undefined]): undefined counts as settled, and the retries would spin.
+      await (policy.interrupted ? Promise.race([waited, policy.interrupted]) : waited);
       clearTimeout(timer);
       if (policy.cancelled?.()) throw error;
     }
