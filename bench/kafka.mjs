@@ -75,23 +75,33 @@ async function stop({ child }) {
   clearTimeout(timer);
 }
 
-/** Polls the processes' /status until sum(pick) >= target; seconds from the first non-zero count. */
+/**
+ * Polls the processes' /status until sum(pick) >= target. `eventsPerSecond` counts from the first
+ * events seen (the stage's rate: those first events, a batch, and their time left out);
+ * `startupSeconds` is the time from the spawn to that first event
+ * (node start, connections, topic creation, the group join), which a long-running process pays once.
+ */
 async function timeUntil(ports, pick, target, label, processes) {
   const deadline = performance.now() + CONFIG.timeoutMs;
   let firstAt = null;
-  let startAt = performance.now();
+  let firstCount = 0;
+  const startAt = performance.now();
   for (;;) {
     const values = await Promise.all(ports.map(async (port) => pick((await status(port)) ?? {})));
     const total = values.reduce((sum, value) => sum + (value ?? 0), 0);
-    if (total > 0 && firstAt === null) firstAt = performance.now();
+    if (total > 0 && firstAt === null) {
+      firstAt = performance.now();
+      firstCount = total;
+    }
     if (total >= target) {
-      const seconds = (performance.now() - startAt) / 1000;
+      const seconds = (performance.now() - firstAt) / 1000;
+      const startupSeconds = (firstAt - startAt) / 1000;
       const cpu = processes.map(({ child }) => readProcCpuSeconds(child.pid));
       const cpuMsPer1kEvents = cpu.every((c) => c !== null) ? round((cpu.reduce((sum, c) => sum + c, 0) * 1000) / (target / 1000), 1) : null;
       // Each process's own peak (VmHWM), the largest of them: a writer's fetches and chunks in flight.
       const peaks = processes.map(({ child }) => readProcMemory(child.pid)?.hwmMB ?? null);
       const peakRssMB = peaks.every((peak) => peak !== null) ? Math.round(Math.max(...peaks)) : null;
-      return { seconds: round(seconds, 2), eventsPerSecond: Math.round(target / seconds), cpuMsPer1kEvents, peakRssMB };
+      return { seconds: round(seconds, 2), startupSeconds: round(startupSeconds, 2), eventsPerSecond: seconds > 0 ? Math.round((target - firstCount) / seconds) : null, cpuMsPer1kEvents, peakRssMB };
     }
     if (processes.some(({ child }) => child.exitCode !== null)) throw new Error(`${label}: walaudit exited at ${total} of ${target}`);
     if (performance.now() > deadline) throw new Error(`${label}: ${total} of ${target} after ${CONFIG.timeoutMs / 1000} s`);
@@ -138,6 +148,7 @@ async function main() {
 function summarizeCase(runs) {
   const rates = (pick) => ({
     eventsPerSecond: summarize(runs.map((r) => pick(r)?.eventsPerSecond)),
+    startupSeconds: summarize(runs.map((r) => pick(r)?.startupSeconds)),
     cpuMsPer1kEvents: summarize(runs.map((r) => pick(r)?.cpuMsPer1kEvents)),
     peakRssMB: summarize(runs.map((r) => pick(r)?.peakRssMB)),
   });
