@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { verifyAuditLog } from '@walaudit/core';
-import { AVRO_CONTENT_TYPE, Partitioners, changeDecoderFor, changeEncoderFor, createKafkaClient, ensureTopics } from '@walaudit/kafka';
+import { AVRO_CONTENT_TYPE, Partitioners, changeDecoderFor, changeEncoderFor, createKafkaClient } from '@walaudit/kafka';
 import { findFreePort, runSetup, withAuditContext } from '@walaudit/pg';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
-import { kafkaTestConfig, readTopic, startKafkaReader, startKafkaWriter, topicNames } from '../support/kafka-harness.js';
+import { createTestTopics, kafkaTestConfig, readTopic, startKafkaReader, startKafkaWriter, topicNames } from '../support/kafka-harness.js';
 import { embeddedStore, waitForCount } from '../support/pipeline-harness.js';
 import { connect, createTestDatabase, query, uniqueName } from '../support/postgres.js';
 import { startLocalSchemaRegistry, type LocalSchemaRegistry } from '../support/schema-registry.js';
@@ -100,15 +100,10 @@ describe('Avro with a schema registry', () => {
   });
 
   it('sends an Avro message whose schema the registry does not know to the dead-letter topic, and goes on', async () => {
-    const prefix = uniqueName('avro_dlq');
-    const topics = topicNames(prefix);
-    const config = kafkaTestConfig(kafka.brokers, prefix, { kafka: { format: 'avro', schemaRegistryUrl: registry.url, partitions: 1 } });
+    const config = kafkaTestConfig(kafka.brokers, uniqueName('avro_dlq'), { kafka: { format: 'avro', schemaRegistryUrl: registry.url, partitions: 1 } });
     const client = createKafkaClient(config.kafka);
     // No reader here to create the topics (it does, before the writers join).
-    const admin = client.admin();
-    await admin.connect();
-    await ensureTopics(admin, topics, config.kafka);
-    await admin.disconnect();
+    const topics = await createTestTopics(config);
     const store = await embeddedStore(uniqueName('avro_dlq'));
     const writer = await startKafkaWriter(store, config);
     const producer = client.producer({ createPartitioner: Partitioners.DefaultPartitioner });

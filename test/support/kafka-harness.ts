@@ -18,14 +18,22 @@ export interface InProcessService {
   stop(): Promise<void>;
 }
 
+/** The test's topics, created as the reader creates them (and with leaders) when absent. */
+export async function createTestTopics(config: WalauditConfig): Promise<TopicNames> {
+  const topics = topicNames(config.kafka.topicPrefix);
+  const admin = createKafkaClient(config.kafka).admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, topics, config.kafka);
+  } finally {
+    await admin.disconnect();
+  }
+  return topics;
+}
+
 /** The distributed reader in this process: slot -> rules -> Kafka. */
 export async function startKafkaReader(sourceUrl: string, config: WalauditConfig): Promise<InProcessService & { done: Promise<void> }> {
-  const kafka = createKafkaClient(config.kafka);
-  const topics = topicNames(config.kafka.topicPrefix);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, topics, config.kafka);
-  await admin.disconnect();
+  const topics = await createTestTopics(config);
   const producer = await connectIdempotentProducer(config.kafka);
   const sink = createKafkaChangeSink({
     encoder: await changeEncoderFor(config.kafka, topics.changes),
