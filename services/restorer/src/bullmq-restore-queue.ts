@@ -18,8 +18,11 @@ export function createBullRestoreQueue(options: BullOptions & { attempts: number
   const queue = new Queue<RestoreJobData, RestoreReport>(options.queue, { connection: connection(options.redisUrl) });
   queue.on('error', () => undefined);
   const status = async (id: string) => {
+    // The state before the job: a job that completes between the two reads then shows its report
+    // with a state one step old, never 'completed' with the report not read yet.
+    const state = await queue.getJobState(id);
     const job = await queue.getJob(id);
-    return job ? toStatus(job, await job.getState()) : null;
+    return job ? toStatus(job, state) : null;
   };
   return {
     async submit(data) {
