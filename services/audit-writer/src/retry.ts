@@ -31,11 +31,12 @@ export async function retryWhileRetriable<T>(operation: () => Promise<T>, policy
       const delayMs = backoffDelayMs(attempt, policy);
       policy.onRetry?.(attempt, delayMs, error);
       let timer: NodeJS.Timeout | undefined;
-      const waited = new Promise((resolve) => (timer = setTimeout(resolve, delayMs)));
+      const waited = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), delayMs)));
       // Not race([waited, undefined]): undefined counts as settled, and the retries would spin.
-      await (policy.interrupted ? Promise.race([waited, policy.interrupted]) : waited);
+      const interrupted = await (policy.interrupted ? Promise.race([waited, policy.interrupted.then(() => true)]) : waited);
       clearTimeout(timer);
-      if (policy.cancelled?.()) throw error;
+      // A wait that ran its term is followed by one more attempt, as before `interrupted` existed.
+      if (interrupted && policy.cancelled?.()) throw error;
     }
   }
 }
