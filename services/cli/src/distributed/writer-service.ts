@@ -102,10 +102,13 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
         throw toKafkaError(error, 'joining the writers group', config.kafka.brokers);
       }
       consumer.on(consumer.events.CRASH, (event) => {
-        state.recordError(event.payload.error);
+        // A store failure is a WalauditError already; a broker's (a coordinator still loading on
+        // a new broker, a rebalance) is named as Kafka's, not counted as an INTERNAL error.
+        const error = toKafkaError(event.payload.error, `consuming ${topics.changes} in group ${config.kafka.groupId}${event.payload.restart ? ' (the consumer restarts)' : ''}`, config.kafka.brokers);
+        state.recordError(error);
         if (!event.payload.restart && !stopping) {
           state.failed();
-          finish?.(event.payload.error);
+          finish?.(error);
         }
       });
       if (stopping) {
