@@ -26,6 +26,14 @@ export function topicNames(prefix: string): TopicNames {
 }
 
 /**
+ * kafkajs warnings that say nothing a DBA can act on. The alerts topic's idempotent producer
+ * (distributed-observers.ts) gives up after the client's retries and its channel sends the alert
+ * again, with the same alert id (a duplicate a consumer drops by id, never a loss); kafkajs warns
+ * about the bounded retries at every writer start, which read as if a guarantee were at risk.
+ */
+const QUIET = new Set(['Limiting retries for the idempotent producer may invalidate EoS guarantees']);
+
+/**
  * A kafkajs client from the `kafka` config section. kafkajs logs every retry at ERROR; only its
  * warnings and errors reach our log, each prefixed with the client's own name for it.
  */
@@ -40,7 +48,7 @@ export function createKafkaClient(settings: KafkaSettings, log?: KafkaLog): Kafk
     retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12 },
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
-      if (!log) return;
+      if (!log || QUIET.has(entry.log.message)) return;
       const text = `kafkajs ${entry.namespace}: ${entry.log.message}${entry.log.error ? ` (${String(entry.log.error)})` : ''}`;
       if (entry.level === logLevel.ERROR) log.warn(text);
       else if (entry.level === logLevel.WARN) log.warn(text);
