@@ -7,7 +7,9 @@ import { describeError, WalauditError } from '@walaudit/core';
  * creation are not, and are reported with what to check.
  */
 export function toKafkaError(error: unknown, doing: string, brokers: readonly string[]): WalauditError {
-  if (error instanceof WalauditError) return error;
+  // Ours already, even when kafkajs wrapped it (an eachBatch failure becomes the cause of a
+  // KafkaJSNumberOfRetriesExceeded): a store failure keeps its code and message.
+  for (let current = error; current instanceof Error; current = current.cause) if (current instanceof WalauditError) return current;
   const text = describeError(error);
   const where = `Kafka (${brokers.join(',')})`;
   const kafkaError = error instanceof KafkaJSError ? error : null;

@@ -1,4 +1,4 @@
-import { describeError, WalauditError, type AuditStore, type WalauditConfig } from '@walaudit/core';
+import { describeError, type AuditStore, type WalauditConfig } from '@walaudit/core';
 import { retryWhileRetriable, type StoredBatchObserver } from '@walaudit/audit-writer';
 import { changeDecoderFor, createChangeConsumer, createIdempotentKafkajsProducer, createKafkaClient, ensureTopics, toKafkaError, topicNames, type ChangeConsumer } from '@walaudit/kafka';
 import type { PipelineMetrics } from '@walaudit/api';
@@ -102,11 +102,9 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
         throw toKafkaError(error, 'joining the writers group', config.kafka.brokers);
       }
       consumer.on(consumer.events.CRASH, (event) => {
-        // A store failure is a WalauditError (kafkajs may wrap it, e.g. in "retries exceeded"); a
-        // broker's (a coordinator still loading on a new broker) is named as Kafka's, not INTERNAL.
-        const error =
-          walauditCause(event.payload.error) ??
-          toKafkaError(event.payload.error, `consuming ${topics.changes} in group ${config.kafka.groupId}${event.payload.restart ? ' (the consumer restarts)' : ''}`, config.kafka.brokers);
+        // A broker's error (a coordinator still loading on a new broker) is named as Kafka's, not
+        // INTERNAL; a store failure, even wrapped by kafkajs, keeps its own code.
+        const error = toKafkaError(event.payload.error, `consuming ${topics.changes} in group ${config.kafka.groupId}${event.payload.restart ? ' (the consumer restarts)' : ''}`, config.kafka.brokers);
         state.recordError(error);
         if (!event.payload.restart && !stopping) {
           state.failed();
@@ -183,8 +181,3 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
   };
 }
 
-/** The first WalauditError in an error's chain of causes. */
-function walauditCause(error: unknown): WalauditError | null {
-  for (let current = error; current instanceof Error; current = current.cause) if (current instanceof WalauditError) return current;
-  return null;
-}
