@@ -7,7 +7,6 @@
 //   the same rows into empty copies of the tables (same keys, indexes and foreign keys). Rates, and
 //   CPU: this process's during the restore (restorer and embedded store), the Postgres server's
 //   during the restore and during the COPY.
-import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +20,7 @@ import { createWalReader } from '@walaudit/wal-reader';
 import { createCorrelator } from '@walaudit/correlator';
 import { runRestore } from '@walaudit/restorer';
 import { runWalaudit } from './walaudit-run.mjs';
-import { readServerCpuSeconds } from './proc-memory.mjs';
+import { readPostmasterPid, readServerCpuSeconds } from './proc-memory.mjs';
 import { dropSlots } from './workloads.mjs';
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
@@ -183,8 +182,7 @@ export async function measureRestore(ctx, run, { rows, log }) {
 async function postmasterPid(client) {
   try {
     const { rows } = await client.query('SHOW data_directory');
-    const pid = Number(readFileSync(join(rows[0].data_directory, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
+    return readPostmasterPid(rows[0].data_directory);
   } catch {
     return null;
   }

@@ -13,19 +13,21 @@
 // Each case runs BENCH_RUNS times (a fresh workload, slot and topic each run) and reports the
 // median, min and max of each rate, and the CPU the processes used per 1000 events (user + system,
 // from /proc, process start included): less sensitive than the rates to other work on the machine;
-// and the peak RSS of the largest process.
+// and the peak RSS of the largest process; and `machine` (busy cores, the broker's and Postgres's
+// CPU per 1000 events over the same interval as the rate), which tells whether a stage was bound
+// by the machine's cores or by one of its own.
 // Each writer process has its own chDB directory (chDB allows one process per directory), so with
 // two writers each stores its partitions' share; the time runs until both together hold every
 // event. In production both would write to one ClickHouse server.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { connectClient, findFreePort, runSetup, startLocalPostgres } from '@walaudit/pg';
 import { dropSlots, prepareDeleteTable, prepareTxTable, runDelete, runTx } from './workloads.mjs';
-import { readProcCpuSeconds, readProcMemory } from './proc-memory.mjs';
+import { readMachineCpuSeconds, readPostmasterPid, readProcCpuSeconds, readProcMemory, readServerCpuSeconds } from './proc-memory.mjs';
 import { round, summarize } from './stats.mjs';
 
 const env = (name, fallback) => process.env[name] || fallback;
@@ -80,11 +82,15 @@ async function stop({ child }) {
  * events seen (the stage's rate: those first events, a batch, and their time left out);
  * `startupSeconds` is the time from the spawn to that first event
  * (node start, connections, topic creation, the group join), which a long-running process pays once.
+ * `machine`: over the same interval as the rate, how many cores the whole machine kept busy (and
+ * lost to steal), and the CPU the broker and Postgres used per 1000 events: with every server on
+ * one 2-core machine, busyCores near 2 means the stage is bound by the machine, not by its design.
  */
-async function timeUntil(ports, pick, target, label, processes) {
+async function timeUntil(ports, pick, target, label, processes, servers) {
   const deadline = performance.now() + CONFIG.timeoutMs;
   let firstAt = null;
   let firstCount = 0;
+  let firstUsage = null;
   const startAt = performance.now();
   for (;;) {
     const values = await Promise.all(ports.map(async (port) => pick((await status(port)) ?? {})));
@@ -92,21 +98,39 @@ async function timeUntil(ports, pick, target, label, processes) {
     if (total > 0 && firstAt === null) {
       firstAt = performance.now();
       firstCount = total;
+      firstUsage = machineUsage(servers);
     }
     if (total >= target) {
       const seconds = (performance.now() - firstAt) / 1000;
+      const machine = usageBetween(firstUsage, machineUsage(servers), seconds, target - firstCount);
       const startupSeconds = (firstAt - startAt) / 1000;
       const cpu = processes.map(({ child }) => readProcCpuSeconds(child.pid));
       const cpuMsPer1kEvents = cpu.every((c) => c !== null) ? round((cpu.reduce((sum, c) => sum + c, 0) * 1000) / (target / 1000), 1) : null;
       // Each process's own peak (VmHWM), the largest of them: a writer's fetches and chunks in flight.
       const peaks = processes.map(({ child }) => readProcMemory(child.pid)?.hwmMB ?? null);
       const peakRssMB = peaks.every((peak) => peak !== null) ? Math.round(Math.max(...peaks)) : null;
-      return { seconds: round(seconds, 2), startupSeconds: round(startupSeconds, 2), eventsPerSecond: seconds > 0 ? Math.round((target - firstCount) / seconds) : null, cpuMsPer1kEvents, peakRssMB };
+      return { seconds: round(seconds, 2), startupSeconds: round(startupSeconds, 2), eventsPerSecond: seconds > 0 ? Math.round((target - firstCount) / seconds) : null, cpuMsPer1kEvents, peakRssMB, machine };
     }
     if (processes.some(({ child }) => child.exitCode !== null)) throw new Error(`${label}: walaudit exited at ${total} of ${target}`);
     if (performance.now() > deadline) throw new Error(`${label}: ${total} of ${target} after ${CONFIG.timeoutMs / 1000} s`);
     await sleep(50);
   }
+}
+
+/** CPU seconds so far: the machine's (readMachineCpuSeconds) and each server's. */
+function machineUsage(servers) {
+  return { machine: readMachineCpuSeconds(), broker: readProcCpuSeconds(servers.brokerPid), postgres: servers.postmasterPid === null ? null : readServerCpuSeconds(servers.postmasterPid) };
+}
+
+function usageBetween(before, after, seconds, events) {
+  if (!before?.machine || !after?.machine || seconds <= 0 || events <= 0) return null;
+  const perKiloEvent = (a, b) => (a === null || b === null ? null : round(((b - a) * 1000) / (events / 1000), 1));
+  return {
+    busyCores: round((after.machine.busy - before.machine.busy) / seconds, 2),
+    stealCores: round((after.machine.steal - before.machine.steal) / seconds, 2),
+    brokerCpuMsPer1kEvents: perKiloEvent(before.broker, after.broker),
+    postgresCpuMsPer1kEvents: perKiloEvent(before.postgres, after.postgres),
+  };
 }
 
 async function main() {
@@ -115,6 +139,7 @@ async function main() {
   const pg = await startLocalPostgres({ durable: false });
   const kafkaDir = mkdtempSync(join(tmpdir(), 'walaudit-bench-kafka-'));
   const brokers = execFileSync('bash', [KAFKA_SH, 'start', kafkaDir], { encoding: 'utf8' }).trim();
+  const servers = { brokerPid: Number(readFileSync(join(kafkaDir, 'broker.pid'), 'utf8')), postmasterPid: readPostmasterPid(pg.dataDir) };
   const registryDir = mkdtempSync(join(tmpdir(), 'walaudit-bench-registry-'));
   const formatEnv = { WALAUDIT_KAFKA_FORMAT: CONFIG.format };
   if (CONFIG.format === 'avro') formatEnv.WALAUDIT_KAFKA_SCHEMA_REGISTRY_URL = execFileSync('bash', [REGISTRY_SH, 'start', registryDir], { encoding: 'utf8' }).trim();
@@ -125,7 +150,7 @@ async function main() {
       const runs = [];
       for (let run = 1; run <= CONFIG.runs; run++) {
         log(`${name}: run ${run} of ${CONFIG.runs}`);
-        runs.push(await measureRun(client, pg, { WALAUDIT_KAFKA_BROKERS: brokers, ...formatEnv }, name, run));
+        runs.push(await measureRun(client, pg, servers, { WALAUDIT_KAFKA_BROKERS: brokers, ...formatEnv }, name, run));
         results.cases[name] = { runsSoFar: runs };
       }
       results.cases[name] = summarizeCase(runs);
@@ -151,6 +176,9 @@ function summarizeCase(runs) {
     startupSeconds: summarize(runs.map((r) => pick(r)?.startupSeconds)),
     cpuMsPer1kEvents: summarize(runs.map((r) => pick(r)?.cpuMsPer1kEvents)),
     peakRssMB: summarize(runs.map((r) => pick(r)?.peakRssMB)),
+    machineBusyCores: summarize(runs.map((r) => pick(r)?.machine?.busyCores)),
+    brokerCpuMsPer1kEvents: summarize(runs.map((r) => pick(r)?.machine?.brokerCpuMsPer1kEvents)),
+    postgresCpuMsPer1kEvents: summarize(runs.map((r) => pick(r)?.machine?.postgresCpuMsPer1kEvents)),
   });
   const reader = rates((r) => r.reader);
   const writers = Object.fromEntries(CONFIG.writers.map((count) => [count, rates((r) => r.writers[count])]));
@@ -169,7 +197,7 @@ function summarizeCase(runs) {
   };
 }
 
-async function measureRun(client, pg, serviceEnv, name, run) {
+async function measureRun(client, pg, servers, serviceEnv, name, run) {
   const slot = `bench_${name}_${run}`;
   const prefix = `bench-${name}-${Date.now()}`;
   const kafkaEnv = { ...serviceEnv, WALAUDIT_KAFKA_TOPIC_PREFIX: prefix, WALAUDIT_KAFKA_PARTITIONS: '4' };
@@ -190,7 +218,7 @@ async function measureRun(client, pg, serviceEnv, name, run) {
   // The workload is in the WAL before the reader starts: the reader's rate is its own.
   const readerPort = await findFreePort();
   const reader = spawnWalaudit(['start', '--mode', 'distributed', '--services', 'reader', '--source', pg.url, '--slot', slot, '--publication', slot, '--http-port', String(readerPort)], kafkaEnv);
-  const readerResult = await timeUntil([readerPort], (s) => s.kafka?.published, events, `${name} reader`, [reader]).catch((error) => ({ error: `${error.message}\n${reader.tail()}` }));
+  const readerResult = await timeUntil([readerPort], (s) => s.kafka?.published, events, `${name} reader`, [reader], servers).catch((error) => ({ error: `${error.message}\n${reader.tail()}` }));
   await stop(reader);
   log(`${name} reader: ${JSON.stringify(readerResult)}`);
   const caseResult = { events, loadAverage: loadavg().map((l) => round(l, 2)), reader: readerResult, writers: {} };
@@ -207,7 +235,7 @@ async function measureRun(client, pg, serviceEnv, name, run) {
       dirs.push(dir);
       writers.push(spawnWalaudit(['start', '--mode', 'distributed', '--services', 'writer', '--data-dir', dir, '--http-port', String(port)], { ...kafkaEnv, WALAUDIT_KAFKA_GROUP_ID: group }));
     }
-    const result = await timeUntil(ports, (s) => s.entriesStored, events, `${name} ${count} writer(s)`, writers).catch((error) => ({ error: `${error.message}\n${writers.map((w) => w.tail()).join('\n')}` }));
+    const result = await timeUntil(ports, (s) => s.entriesStored, events, `${name} ${count} writer(s)`, writers, servers).catch((error) => ({ error: `${error.message}\n${writers.map((w) => w.tail()).join('\n')}` }));
     await Promise.all(writers.map(stop));
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     log(`${name} ${count} writer(s): ${JSON.stringify(result)}`);

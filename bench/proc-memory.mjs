@@ -56,6 +56,34 @@ export function readServerCpuSeconds(postmasterPid) {
   return total / CLOCK_TICKS_PER_SECOND;
 }
 
+/**
+ * The whole machine's CPU seconds so far, summed over its cores, from /proc/stat: `busy` (user,
+ * nice, system, irq, softirq: what every process here used, the broker and Postgres included),
+ * `steal` (taken by the hypervisor for other guests) and `idle` (idle and iowait). Null without
+ * /proc. Two readings over an interval tell whether the cores were saturated: a stage that keeps
+ * the machine busy cannot get faster by spreading its work over more threads or processes.
+ */
+export function readMachineCpuSeconds() {
+  let text;
+  try {
+    text = readFileSync('/proc/stat', 'utf8');
+  } catch {
+    return null;
+  }
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = text.slice(0, text.indexOf('\n')).split(/\s+/).slice(1, 9).map(Number);
+  return { busy: (user + nice + system + irq + softirq) / CLOCK_TICKS_PER_SECOND, steal: steal / CLOCK_TICKS_PER_SECOND, idle: (idle + iowait) / CLOCK_TICKS_PER_SECOND };
+}
+
+/** The process id of the server whose data directory is dataDir (first line of its postmaster.pid), or null. */
+export function readPostmasterPid(dataDir) {
+  try {
+    const pid = Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
 /** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
 const CLOCK_TICKS_PER_SECOND = 100;
 
