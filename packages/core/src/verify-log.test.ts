@@ -216,6 +216,16 @@ describe('one set of chains per Kafka partition (distributed mode)', () => {
     ]);
   });
 
+  it('names partition 0 as well once the log holds another partition', async () => {
+    const first = linkIntoChains(new Map(), [{ event: event(0), retentionDays: 0, critical: false }], 0);
+    const second = linkIntoChains(new Map(), [{ event: event(1), retentionDays: 0, critical: false }], 3);
+    const links: StoredChainLink[] = [first, second].map(({ entries, bodies }) => ({ partition: entries[0]!.partition ?? 0, chain: 0, id: entries[0]!.id, prevHash: entries[0]!.prevHash, hash: entries[0]!.hash, body: bodies[0]! }));
+    const report = await verifyAuditLog(fakeStore(links));
+    expect(report.chains.map((chain) => chain.partition)).toEqual([0, 3]);
+    // Standalone's single stream stays unnamed.
+    expect((await verifyAuditLog(fakeStore([links[0]!]))).chains[0]).not.toHaveProperty('partition');
+  });
+
   it('finds an entry moved to another partition', async () => {
     const links = twoPartitions();
     links[2] = { ...links[2]!, partition: 2 };

@@ -2,7 +2,7 @@ import type { AuditStore } from './audit-store.types.js';
 import { ChainVerifier, type ChainProblem } from './hash-chain.js';
 
 export interface ChainSummary {
-  /** Partition of the Kafka changes topic the chain belongs to (distributed mode); absent means 0. */
+  /** Partition of the Kafka changes topic the chain belongs to (distributed mode); absent: standalone's one stream (0). */
   partition?: number;
   /** Retention in days shared by the chain's entries (0: kept forever). */
   chain: number;
@@ -36,11 +36,14 @@ export async function verifyAuditLog(store: Pick<AuditStore, 'readChain'>, onPro
   const chains = new Map<number, ChainState>();
   let index = 0;
   let checked = 0;
+  // Standalone's one stream is partition 0 and is not named; once another partition shows the log
+  // is distributed, partition 0's chains are named too ("from partition 0", not unnamed).
+  const named = (partition: number) => partition !== 0 || [...chains.values()].some((state) => state.partition !== 0);
   const summary = (): ChainSummary[] =>
     [...chains.values()]
       .sort((a, b) => a.partition - b.partition || a.chain - b.chain)
       .map(({ partition, chain, verifier }) => ({
-        ...(partition !== 0 ? { partition } : {}),
+        ...(named(partition) ? { partition } : {}),
         chain,
         entries: verifier.entriesChecked,
         headHash: verifier.headHash,
@@ -54,7 +57,7 @@ export async function verifyAuditLog(store: Pick<AuditStore, 'readChain'>, onPro
     const before = verifier.entriesChecked;
     const problem = verifier.push(link);
     if (problem) {
-      return { ok: false, entriesChecked: checked, chains: summary(), problem: { ...problem, index, chain: link.chain, ...(partition !== 0 ? { partition } : {}) } };
+      return { ok: false, entriesChecked: checked, chains: summary(), problem: { ...problem, index, chain: link.chain, ...(named(partition) ? { partition } : {}) } };
     }
     index++;
     if (verifier.entriesChecked > before) {
