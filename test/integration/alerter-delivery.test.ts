@@ -67,13 +67,14 @@ describe('alerter delivery', () => {
     const quietHours = `${hhmm(new Date(now.getTime() - 3_600_000))}-${hhmm(new Date(now.getTime() + 3_600_000))}`;
     const config = parseConfig({ alerts: { webhookUrl: webhook.url, quietHours } }).alerts;
     const registry = new Registry();
+    const warnings: string[] = [];
     const alerter = createAlerter({
       config,
       alertStore: createClickHouseAlertStore(store as ClickHouseStore),
       windows: new BulkDeleteWindow(),
       notifiers: notifiersFromConfig(config),
       metrics: createAlertMetrics(registry),
-      log: { info: () => {}, warn: () => {} },
+      log: { info: () => {}, warn: (line) => warnings.push(line) },
       retry: { initialMs: 50, maxMs: 500 },
     });
     await alerter.observe(batch(60), STREAM);
@@ -82,6 +83,9 @@ describe('alerter delivery', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ kind: 'bulk-delete', rows: 60, actor: { name: 'night-owl' } });
     expect(webhook.requests).toBe(0);
+    // The process's log still says it, once, and why nothing was sent.
+    const raised = warnings.filter((line) => line.startsWith('alert raised: '));
+    expect(raised).toEqual([`alert raised: bulk delete: night-owl deleted 60 rows within 10 min (threshold 50): public.orders 60 rows; alert ${alerts[0]!.id} (quiet hours: stored, not sent)`]);
     expect(await registry.getSingleMetricAsString('walaudit_alert_deliveries_total')).toContain('walaudit_alert_deliveries_total{channel="webhook",outcome="suppressed"} 1');
     await alerter.close();
   });
