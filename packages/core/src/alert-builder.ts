@@ -57,11 +57,16 @@ export function criticalTableAlert(open: OpenCriticalAlert, actor: AlertActor, n
 
 /** One line a human reads first (Slack `text`, e-mail subject, syslog message). */
 export function alertSummary(alert: Alert): string {
+  return `[walaudit] ${alertDescription(alert)}`;
+}
+
+/** alertSummary without the `[walaudit]` tag, for walaudit's own log, whose lines name it already. */
+export function alertDescription(alert: Alert): string {
   const who = `${alert.actor.name}${alert.actor.ip ? ` from ${alert.actor.ip}` : ''}${alert.actor.applicationName ? ` (${alert.actor.applicationName})` : ''}`;
   const tables = alert.tables.map((table) => `${table.table} ${table.allRows ? 'ALL rows (TRUNCATE)' : `${table.rows} rows`}`).join(', ');
   const what = alert.allRows ? (alert.rows > 0 ? `deleted ${alert.rows} rows and truncated` : 'truncated') : `deleted ${alert.rows} rows`;
   if (alert.kind === 'bulk-delete') {
-    return `[walaudit] bulk delete: ${who} ${what} within ${alert.window!.minutes} min (threshold ${alert.window!.threshold}): ${tables}; alert ${alert.id}`;
+    return `bulk delete: ${who} ${what} within ${alert.window!.minutes} min (threshold ${alert.window!.threshold}): ${tables}; alert ${alert.id}`;
   }
-  return `[walaudit] critical table: ${who} ${what} in transaction ${alert.xid}: ${tables}; alert ${alert.id}`;
+  return `critical table: ${who} ${what} in transaction ${alert.xid}: ${tables}; alert ${alert.id}`;
 }

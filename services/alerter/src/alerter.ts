@@ -1,5 +1,5 @@
 import {
-  alertSummary,
+  alertDescription,
   alertWindowKey,
   bulkDeleteAlert,
   createAlertPolicy,
@@ -104,7 +104,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
     lastNotified.set(alert.id, { at: now(), updates: event === 'updated' ? (last?.updates ?? 0) + 1 : 0 });
     const quiet = event !== 'acknowledged' && inQuietHours(config.quietHours, new Date(now()));
     // In the process's own log too: whoever watches it sees the alert without a channel set up.
-    if (event === 'raised') log.warn(`alert raised: ${alertSummary(alert).replace(/^\[walaudit\] /, '')}${quiet ? ' (quiet hours: stored, not sent)' : ''}`);
+    if (event === 'raised') log.warn(`alert raised: ${alertDescription(alert)}${quiet ? ' (quiet hours: stored, not sent)' : ''}`);
     if (quiet) {
       for (const queue of queues) metrics.deliveries.inc({ channel: queue.channel, outcome: 'suppressed' });
       return;
