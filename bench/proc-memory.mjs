@@ -58,8 +58,8 @@ export function readServerCpuSeconds(postmasterPid) {
 
 /**
  * The whole machine's CPU seconds so far, summed over its cores, from /proc/stat: `busy` (user,
- * nice, system, irq, softirq: what every process here used, the broker and Postgres included),
- * `steal` (taken by the hypervisor for other guests) and `idle` (idle and iowait). Null without
+ * nice, system, irq, softirq: what every process here used, the broker and Postgres included) and
+ * `steal` (taken by the hypervisor for other guests). Null without
  * /proc. Two readings over an interval tell whether the cores were saturated: a stage that keeps
  * the machine busy cannot get faster by spreading its work over more threads or processes.
  */
@@ -70,8 +70,9 @@ export function readMachineCpuSeconds() {
   } catch {
     return null;
   }
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = text.slice(0, text.indexOf('\n')).split(/\s+/).slice(1, 9).map(Number);
-  return { busy: (user + nice + system + irq + softirq) / CLOCK_TICKS_PER_SECOND, steal: steal / CLOCK_TICKS_PER_SECOND, idle: (idle + iowait) / CLOCK_TICKS_PER_SECOND };
+  // cpu  user nice system idle iowait irq softirq steal ...
+  const [user, nice, system, , , irq, softirq, steal] = text.slice(0, text.indexOf('\n')).split(/\s+/).slice(1, 9).map(Number);
+  return { busy: (user + nice + system + irq + softirq) / CLOCK_TICKS_PER_SECOND, steal: steal / CLOCK_TICKS_PER_SECOND };
 }
 
 /** The process id of the server whose data directory is dataDir (first line of its postmaster.pid), or null. */
