@@ -2,7 +2,7 @@ import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert } from '@walaudit/core';
+import type { Alert, Notifier } from '@walaudit/core';
 import {
   createAlertMetrics,
   DeliveryQueue,
@@ -11,7 +11,6 @@ import {
   syslogNotifier,
   webhookNotifier,
   type AlertMetrics,
-  type Notifier,
 } from '@walaudit/alerter';
 import { findFreePort } from '@walaudit/pg';
 import { startHttpPeer, startSyslogPeer, type HttpPeer, type SyslogPeer } from '../support/alert-peers.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type StoredBatchObserver } from '@walaudit/core';
 import pg from 'pg';
 import type { AuditStore, CascadeLink, WalauditConfig } from '@walaudit/core';
 import { ClickHouseCascadeLinks, type ClickHouseStore } from '@walaudit/clickhouse';
-import type { StoredBatchObserver } from '@walaudit/audit-writer';
 import { createPipelineMetrics } from '@walaudit/api';
 import { findFreePort, runSetup } from '@walaudit/pg';
 import { createLogger } from '../../services/cli/src/logger.js';

@@ -1,8 +1,7 @@
 import type { Kafka } from 'kafkajs';
-import { parseConfig, type AuditStore, type WalauditConfig, type WalauditConfigInput } from '@walaudit/core';
+import { parseConfig, type AuditStore, type WalauditConfig, type WalauditConfigInput, type StoredBatchObserver } from '@walaudit/core';
 import { PgReplicationSource } from '@walaudit/pg';
 import { createWalReader } from '@walaudit/wal-reader';
-import type { StoredBatchObserver } from '@walaudit/audit-writer';
 import { Partitioners, changeDecoderFor, changeEncoderFor, connectIdempotentProducer, createChangeConsumer, createKafkaChangeSink, createKafkaClient, ensureTopics, topicNames, type TopicNames } from '@walaudit/kafka';
 
 /** A config for one test: its own topic prefix and group on the file's broker. */

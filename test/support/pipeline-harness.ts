@@ -1,7 +1,7 @@
-import { WalauditError, parseConfig, type AuditStore, type PreparedEntries, type WalauditConfigInput } from '@walaudit/core';
+import { WalauditError, parseConfig, type AuditStore, type PreparedEntries, type WalauditConfigInput, type StoredBatchObserver } from '@walaudit/core';
 import { createClickHouseStore } from '@walaudit/clickhouse';
 import { PgReplicationSource, identifySource } from '@walaudit/pg';
-import { createAuditWriter, type StoredBatchObserver } from '@walaudit/audit-writer';
+import { createAuditWriter } from '@walaudit/audit-writer';
 import { createWalReader } from '@walaudit/wal-reader';
 import { tempDir } from './temp-dir.js';
 

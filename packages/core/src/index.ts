@@ -30,3 +30,6 @@ export * from './quiet-hours.js';
 export * from './alert-store.types.js';
 export * from './cascade/index.js';
 export * from './restore/index.js';
+export * from './retry.js';
+export * from './stored-batch.types.js';
+export * from './alerts/notifier.types.js';

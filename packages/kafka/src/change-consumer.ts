@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
-import { AUDIT_EVERYTHING, describeError, type AuditedEvent, type AuditStore } from '@walaudit/core';
-import { createAuditWriter, type AuditWriter, type RetryPolicy, type StoredBatchObserver } from '@walaudit/audit-writer';
+import { AUDIT_EVERYTHING, describeError, type AuditedEvent, type AuditStore, type RetryPolicy, type StoredBatchObserver } from '@walaudit/core';
+import { createAuditWriter, type AuditWriter } from '@walaudit/audit-writer';
 import type { ChangeDecoder } from './avro-codec.js';
 import { MalformedChangeMessage, parseChangeMessage } from './change-message.schema.js';
 import { deadLetterMessage } from './dead-letter.js';

@@ -16,11 +16,14 @@ import {
   type DeletionTally,
   type WindowOutcome,
   type WindowStore,
+  retryWhileRetriable,
+  type RetryPolicy,
+  type StoredBatchObserver,
+  type AlertEvent,
+  type Notifier,
 } from '@walaudit/core';
-import { retryWhileRetriable, type RetryPolicy, type StoredBatchObserver } from '@walaudit/audit-writer';
 import type { AlertMetrics } from './alert-metrics.js';
 import { DeliveryQueue } from './delivery-queue.js';
-import type { AlertEvent, Notifier } from './notifier.types.js';
 import { rebuildWindows, type RebuildReport } from './window-rebuild.js';
 
 export interface AlerterLog {

@@ -1,6 +1,4 @@
-import { describeError, isWalauditError, type Alert } from '@walaudit/core';
-import { backoffDelayMs } from '@walaudit/audit-writer';
-import type { AlertEvent, Notifier } from './notifier.types.js';
+import { describeError, isWalauditError, type Alert, backoffDelayMs, type AlertEvent, type Notifier } from '@walaudit/core';
 import type { AlertMetrics } from './alert-metrics.js';
 
 export interface DeliveryPolicy {

@@ -1,7 +1,6 @@
 export * from './alerter.js';
 export * from './alert-metrics.js';
 export * from './delivery-queue.js';
-export * from './notifier.types.js';
 export * from './window-rebuild.js';
 export * from './notifiers/post-json.js';
 export * from './notifiers/webhook-notifier.js';

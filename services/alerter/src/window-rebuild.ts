@@ -12,9 +12,7 @@ import {
   type DeletionTally,
   type StoredDeletion,
   type WindowOutcome,
-  type WindowStore,
-} from '@walaudit/core';
-import type { AlertEvent } from './notifier.types.js';
+  type WindowStore, type AlertEvent } from '@walaudit/core';
 
 export interface RebuildReport {
   /** Deletions (per transaction and table) read back from the store. */

@@ -1,2 +1,1 @@
 export * from './audit-writer.js';
-export * from './retry.js';

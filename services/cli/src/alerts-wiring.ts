@@ -1,7 +1,7 @@
-import { BulkDeleteWindow, WalauditError, type Alert, type AuditStore, type WalauditConfig, type WindowStore } from '@walaudit/core';
+import { BulkDeleteWindow, WalauditError, type Alert, type AuditStore, type WalauditConfig, type WindowStore, type Notifier } from '@walaudit/core';
 import { createClickHouseAlertStore, type ClickHouseStore } from '@walaudit/clickhouse';
 import { connectClient, recordAuditAction, withAuditContext } from '@walaudit/pg';
-import { createAlertMetrics, createAlerter, createRedisWindowStore, notifiersFromConfig, type Alerter, type Notifier } from '@walaudit/alerter';
+import { createAlertMetrics, createAlerter, createRedisWindowStore, notifiersFromConfig, type Alerter } from '@walaudit/alerter';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 

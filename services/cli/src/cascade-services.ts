@@ -1,7 +1,6 @@
-import { WalauditError, type AuditEntry, type AuditStore, type CascadeLink, type WalauditConfig } from '@walaudit/core';
+import { WalauditError, type AuditEntry, type AuditStore, type CascadeLink, type WalauditConfig, retryWhileRetriable, type StoredBatchObserver } from '@walaudit/core';
 import { ClickHouseCascadeLinks, ClickHouseStore } from '@walaudit/clickhouse';
 import { loadForeignKeys, SlotMonitor, withClient } from '@walaudit/pg';
-import { retryWhileRetriable, type StoredBatchObserver } from '@walaudit/audit-writer';
 import { createCorrelator, type Correlator } from '@walaudit/correlator';
 import type { ApiRoute } from '@walaudit/api';
 import type { Logger } from './logger.js';

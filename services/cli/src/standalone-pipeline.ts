@@ -4,10 +4,9 @@ import {
   isWalauditError,
   type AuditStore,
   type PipelineStatus,
-  type WalauditConfig,
-} from '@walaudit/core';
+  type WalauditConfig, createReconnectLoop, type StoredBatchObserver } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel, identifySource } from '@walaudit/pg';
-import { createAuditWriter, createReconnectLoop, type StoredBatchObserver } from '@walaudit/audit-writer';
+import { createAuditWriter } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from './logger.js';

@@ -1,6 +1,5 @@
 import nodemailer from 'nodemailer';
-import { WalauditError, type Alert } from '@walaudit/core';
-import type { AlertEvent, Notifier } from '../notifier.types.js';
+import { WalauditError, type Alert, type AlertEvent, type Notifier } from '@walaudit/core';
 import { notificationText } from './webhook-notifier.js';
 
 export interface EmailOptions {

@@ -1,5 +1,5 @@
 import type { AlertsConfig } from '@walaudit/core';
-import type { Notifier } from '../notifier.types.js';
+import { type Notifier } from '@walaudit/core';
 import { emailNotifier } from './email-notifier.js';
 import { pagerdutyNotifier } from './pagerduty-notifier.js';
 import { syslogNotifier } from './syslog-notifier.js';

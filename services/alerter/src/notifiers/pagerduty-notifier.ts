@@ -1,5 +1,5 @@
-import type { Notifier } from '../notifier.types.js';
 import { postJson } from './post-json.js';
+import { type Notifier } from '@walaudit/core';
 import { notificationText } from './webhook-notifier.js';
 
 /**

@@ -1,8 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
-import { WalauditError, type Alert } from '@walaudit/core';
-import type { AlertEvent, Notifier } from '../notifier.types.js';
+import { WalauditError, type Alert, type AlertEvent, type Notifier } from '@walaudit/core';
 import { notificationText } from './webhook-notifier.js';
 
 const FACILITY_LOCAL0 = 16;

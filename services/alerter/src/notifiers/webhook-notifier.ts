@@ -1,5 +1,4 @@
-import { alertSummary, type Alert } from '@walaudit/core';
-import type { AlertEvent, Notifier } from '../notifier.types.js';
+import { alertSummary, type Alert, type AlertEvent, type Notifier } from '@walaudit/core';
 import { postJson } from './post-json.js';
 
 /** The text of a notification: the alert's summary line, prefixed for updates and acknowledgements. */

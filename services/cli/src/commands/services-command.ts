@@ -1,5 +1,4 @@
-import { describeError, WalauditError, type WalauditConfig } from '@walaudit/core';
-import { retryWhileRetriable } from '@walaudit/audit-writer';
+import { describeError, WalauditError, type WalauditConfig, retryWhileRetriable } from '@walaudit/core';
 import type { Logger } from '../logger.js';
 import { openStore } from '../open-store.js';
 import { startRestoreServices } from '../restore-services.js';

@@ -1,6 +1,5 @@
 import { createPipelineMetrics, startApiServer } from '@walaudit/api';
-import { describeError, WalauditError, type AuditStore, type WalauditConfig } from '@walaudit/core';
-import { retryWhileRetriable } from '@walaudit/audit-writer';
+import { describeError, WalauditError, type AuditStore, type WalauditConfig, retryWhileRetriable } from '@walaudit/core';
 import type { Logger } from '../logger.js';
 import { openStore } from '../open-store.js';
 import { createKafkaMetrics } from '../distributed/kafka-metrics.js';

@@ -1,6 +1,5 @@
 import { createPipelineMetrics, startApiServer } from '@walaudit/api';
-import { describeError, type WalauditConfig } from '@walaudit/core';
-import { retryWhileRetriable } from '@walaudit/audit-writer';
+import { describeError, type WalauditConfig, retryWhileRetriable } from '@walaudit/core';
 import type { Logger } from '../logger.js';
 import { openStore } from '../open-store.js';
 import { createStandalonePipeline } from '../standalone-pipeline.js';

@@ -1,5 +1,4 @@
-import { formatLsn, type AuditStore, type WalauditConfig } from '@walaudit/core';
-import { retryWhileRetriable, type StoredBatchObserver, type StoredBatchStream } from '@walaudit/audit-writer';
+import { formatLsn, type AuditStore, type WalauditConfig, retryWhileRetriable, type StoredBatchObserver, type StoredBatchStream } from '@walaudit/core';
 import { notificationText, type Alerter } from '@walaudit/alerter';
 import type { Correlator } from '@walaudit/correlator';
 import { Partitioners, alertsTopicName, createKafkaClient, kafkaAlertsNotifier } from '@walaudit/kafka';

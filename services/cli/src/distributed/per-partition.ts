@@ -1,5 +1,4 @@
-import type { StoredBatchObserver } from '@walaudit/audit-writer';
-
+import type { StoredBatchObserver } from '@walaudit/core';
 type BatchHandler = (...batch: Parameters<StoredBatchObserver>) => Promise<void>;
 
 /**

@@ -1,6 +1,5 @@
-import { describeError, type WalauditConfig } from '@walaudit/core';
+import { describeError, type WalauditConfig, createReconnectLoop } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel } from '@walaudit/pg';
-import { createReconnectLoop } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import { connectIdempotentProducer, changeEncoderFor, createKafkaChangeSink, createKafkaClient, ensureTopics, toKafkaError, topicNames } from '@walaudit/kafka';
 import type { PipelineMetrics } from '@walaudit/api';

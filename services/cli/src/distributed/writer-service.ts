@@ -1,5 +1,4 @@
-import { describeError, type AuditStore, type WalauditConfig } from '@walaudit/core';
-import { retryWhileRetriable, type StoredBatchObserver } from '@walaudit/audit-writer';
+import { describeError, type AuditStore, type WalauditConfig, retryWhileRetriable, type StoredBatchObserver } from '@walaudit/core';
 import { changeDecoderFor, createChangeConsumer, createIdempotentKafkajsProducer, createKafkaClient, ensureTopics, toKafkaError, topicNames, type ChangeConsumer } from '@walaudit/kafka';
 import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from '../logger.js';

@@ -1,4 +1,4 @@
-import { isWalauditError } from '@walaudit/core';
+import { isWalauditError } from './errors.js';
 
 export interface RetryPolicy {
   initialMs: number;

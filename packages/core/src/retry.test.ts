@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WalauditError } from '@walaudit/core';
+import { WalauditError } from './errors.js';
 import { createReconnectLoop, retryWhileRetriable } from './retry.js';
 
 const unreachable = () => new WalauditError('PG_UNREACHABLE', 'connection refused', { retriable: true });
