@@ -11,8 +11,6 @@ const alias = {
   '@walaudit/wal-reader': src('./services/wal-reader/src/index.ts'),
   '@walaudit/audit-writer': src('./services/audit-writer/src/index.ts'),
   '@walaudit/api': src('./services/api/src/index.ts'),
-  // Packages of the issues in progress (Kafka, alerts, cascade links, restores): one line each here
-  // so their branches do not collide on this list.
   '@walaudit/kafka': src('./packages/kafka/src/index.ts'),
   '@walaudit/alerter': src('./services/alerter/src/index.ts'),
   '@walaudit/correlator': src('./services/correlator/src/index.ts'),

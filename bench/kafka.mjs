@@ -169,7 +169,7 @@ async function main() {
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 }
 
-/** Medians over the runs; the targets are issue 3's, met when the median meets them. */
+/** Medians over the runs; a target is met when the median meets it. */
 function summarizeCase(runs) {
   const rates = (pick) => ({
     eventsPerSecond: summarize(runs.map((r) => pick(r)?.eventsPerSecond)),

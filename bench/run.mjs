@@ -266,10 +266,10 @@ async function main() {
     await client.query(`DROP TABLE IF EXISTS ${TX_TABLE}`);
   }
   if (CONFIG.cases.includes('alerts')) {
-    // Alert latency (issue 4): commit of a bulk DELETE -> webhook, under a 10k row changes/s load.
+    // Alert latency: commit of a bulk DELETE -> webhook, under a 10k row changes/s load.
     cases.alertLatency = await measureAlertLatency(ctx, { alerts: CONFIG.alerts, rowsPerDelete: 100, loadRowsPerSecond: 10_000, intervalMs: 150, timeoutMs: 30_000, log });
   }
-  // Cascade links and restores (issue 5): their own summaries, see bench/cascade-cases.mjs.
+  // Cascade links and restores: their own summaries, see bench/cascade-cases.mjs.
   for (const [name, enabled, measure, options] of [
     ['cascade1M', CONFIG.cases.includes('cascade'), measureCascade, { rows: envInt('BENCH_CASCADE_ROWS', 1_000_000), timeoutMs: CONFIG.walauditTimeoutSeconds * 1000, log }],
     ['restore100k', CONFIG.cases.includes('restore'), measureRestore, { rows: envInt('BENCH_RESTORE_ROWS', 100_000), log }],

@@ -15,7 +15,7 @@ import { createTestDatabase, query, uniqueName } from '../support/postgres.js';
 import { runWalaudit } from '../support/walaudit-process.js';
 
 /**
- * Issue 3's "ClickHouse outage" guarantee for distributed mode. There is no ClickHouse server on
+ * The "ClickHouse outage" guarantee for distributed mode. There is no ClickHouse server on
  * this machine to take down, so the distributed writer (the CLI's own writer service, in this
  * process) stores into the real embedded store behind a switch that makes inserts fail as an
  * unreachable server does; the broker, the reader and the Postgres slot are real.

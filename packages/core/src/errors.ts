@@ -26,7 +26,7 @@ export type WalauditErrorCode =
   | 'KAFKA_FAILED'
   | 'SERVER_NOT_RUNNING'
   | 'CHAIN_BROKEN'
-  // Alerts (issue 4)
+  // Alerts
   | 'ALERT_NOT_FOUND'
   | 'NOTIFY_FAILED'
   | 'WINDOW_STORE_UNAVAILABLE'

@@ -18,7 +18,7 @@ const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
 /**
  * The reader's producer: librdkafka (through @confluentinc/kafka-javascript) instead of kafkajs,
- * whose per-record encoding cost the reader about a third of its CPU (issue 3's profile).
+ * whose per-record encoding cost the reader about a third of its CPU in a profile of the reader.
  *
  * Idempotent (acks from all in-sync replicas, sequence numbers, at most 5 requests in flight
  * with order kept): librdkafka retries a failed request itself until MESSAGE_TIMEOUT_MS, so a
@@ -33,7 +33,7 @@ const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
  *
  * produce() costs about 2.8 us for a message without headers plus about 2.2 us per header (the
  * binding converts each one natively), 11-13 us with a change's four: a third of the reader's
- * main thread. It stays on that thread because the two ways off it were worse (issue 3, trials on
+ * main thread. It stays on that thread because the two ways off it were worse (trials on
  * 2 cores): in a worker thread the binding crashes the process (it dispatches its callbacks on the
  * main thread's loop, uv_default_loop, and is not context-aware); in a child process fed packed
  * batches over IPC it cost 23% more CPU per event in all, and the reader ran 20% slower.
