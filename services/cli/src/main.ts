@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { describeError, isWalauditError } from '@walaudit/core';
 import { loadConfig, type CommonFlags } from './config-loader.js';
 import { createLogger } from './logger.js';
@@ -12,9 +12,19 @@ import { registerAlertsCommands } from './commands/alerts-cli.js';
 import { causedByCommand } from './commands/cascade-commands.js';
 import { restoreCommand, type RestoreFlags } from './commands/restore-command.js';
 
+/**
+ * A reader that closes the pipe early (`walaudit verify | head -1`) is not an error of walaudit:
+ * output stops, the command still finishes, and its exit code still says what it found.
+ */
+let stdoutClosed = false;
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  stdoutClosed = true;
+});
+
 // Returns nothing: `return out(...)` in a command must not become the exit code (write() returns true).
 const out = (line: string): void => {
-  process.stdout.write(`${line}\n`);
+  if (!stdoutClosed) process.stdout.write(`${line}\n`);
 };
 
 interface StartFlags {
@@ -23,7 +33,11 @@ interface StartFlags {
 }
 const log = createLogger('walaudit');
 
-/** Exit codes: 0 ok, 1 the audit log failed verification, 2 an error (its code and message on stderr). */
+/**
+ * Exit codes, so a script can tell tampering from a typo: 0 ok; 1 only for a finding (the audit log
+ * failed verification, a restore was refused by conflicts); 2 any usage or runtime error, its code
+ * and message on stderr.
+ */
 async function run(action: () => Promise<number | void>): Promise<void> {
   try {
     process.exitCode = (await action()) ?? 0;
@@ -48,7 +62,10 @@ function withCommonOptions(command: Command): Command {
 const program = new Command('walaudit')
   .description('Postgres change-data-capture audit trail: every row change, hash-chained, in ClickHouse')
   .version(WALAUDIT_VERSION)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText('after', '\nExit codes: 0 ok; 1 the audit log failed verification or a restore was refused; 2 a usage or runtime error.')
+  // Inherited by every subcommand defined below: a usage error exits 2, never 1.
+  .exitOverride();
 
 withCommonOptions(program.command('setup'))
   .description('prepare a database: publication, slot, REPLICA IDENTITY FULL, context triggers (idempotent)')
@@ -110,4 +127,10 @@ withCommonOptions(program.command('restore'))
   .option('--json', 'print the report (or job) as JSON')
   .action((entryId: string | undefined, flags: CommonFlags & RestoreFlags) => run(() => restoreCommand(loadConfig(flags), entryId, flags, out)));
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Commander has already printed the message (and the help after an error); --help and --version end with 0.
+  if (!(error instanceof CommanderError)) throw error;
+  process.exitCode = error.exitCode === 0 ? 0 : 2;
+}

@@ -1,0 +1,28 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { CLI } from '../support/walaudit-process.js';
+
+const walaudit = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+
+/** A script reads exit 1 as "the chain is broken": a typo must never look like that. */
+describe('walaudit exit codes', () => {
+  it.each([
+    ['an unknown flag', ['log', '--no-such-flag'], /unknown option '--no-such-flag'/],
+    ['an unknown command', ['no-such-command'], /unknown command 'no-such-command'/],
+    ['a value outside the choices', ['log', '--op', 'drop'], /argument 'drop' is invalid/],
+    ['a missing option value', ['log', '--limit'], /argument missing/],
+  ])('%s exits 2 and says what was wrong', (_what, args, message) => {
+    const run = walaudit(...args);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('--help and --version exit 0, and the help names the exit codes', () => {
+    const help = walaudit('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/Exit codes: 0 ok; 1 the audit log failed verification or a restore was refused; 2 a usage or runtime error/);
+    expect(walaudit('verify', '--help').status).toBe(0);
+    expect(walaudit('--version').status).toBe(0);
+  });
+});
