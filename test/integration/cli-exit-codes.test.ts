@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, query, type TestDatabase } from '../support/postgres.js';
 import { CLI } from '../support/walaudit-process.js';
 
 const walaudit = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
@@ -24,5 +25,25 @@ describe('walaudit exit codes', () => {
     expect(help.stdout).toMatch(/Exit codes: 0 ok; 1 the audit log failed verification or a restore was refused; 2 a usage or runtime error/);
     expect(walaudit('verify', '--help').status).toBe(0);
     expect(walaudit('--version').status).toBe(0);
+  });
+});
+
+describe('a reader that closes the pipe early', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('cli_pipe');
+    await query(db.url, 'CREATE TABLE t1 (id int PRIMARY KEY); CREATE TABLE t2 (id int PRIMARY KEY)');
+  });
+  afterAll(async () => db?.drop());
+
+  it('ends the output quietly: no EPIPE stack trace, the exit code is the command\'s own', async () => {
+    // Closed before the command writes its first line (it connects to Postgres first): every write meets EPIPE.
+    const child = spawn(process.execPath, [CLI, 'setup', '--dry-run', '--source', db.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });
