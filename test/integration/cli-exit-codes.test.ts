@@ -12,11 +12,13 @@ describe('walaudit exit codes', () => {
     ['an unknown command', ['no-such-command'], /unknown command 'no-such-command'/],
     ['a value outside the choices', ['log', '--op', 'drop'], /argument 'drop' is invalid/],
     ['a missing option value', ['log', '--limit'], /argument missing/],
+    ['a URL with a bad port, its password hidden', ['status', '--source', 'postgres://u:hunter2@127.0.0.1:99999/db'], /CONFIG_INVALID[^]*"source.url": "postgres:\/\/u:\*\*\*@127.0.0.1:99999\/db": port 99999 is out of range/],
   ])('%s exits 2 and says what was wrong', (_what, args, message) => {
     const run = walaudit(...args);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(run.stderr).not.toContain('hunter2');
   });
 
   it('--help and --version exit 0, and the help names the exit codes', () => {

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { WalauditError } from './errors.js';
 import { alertsConfigSchema } from './alerts-config.schema.js';
+import { connectionUrlProblem, redactUrl } from './connection-url.js';
+
+/** A connection URL whose problem (a bad port, a wrong scheme) is named at start, with the password hidden. */
+const connectionUrl = (schemes: readonly string[], example: string) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = connectionUrlProblem(value, schemes, example);
+    if (problem) ctx.addIssue({ code: 'custom', message: `"${redactUrl(value)}": ${problem}` });
+  });
+const postgresUrl = () => connectionUrl(['postgres', 'postgresql'], 'postgres://user@host:5432/db');
 
 /**
  * Every walaudit option, with its default and its documentation, in one place. Sources, in
@@ -48,7 +57,7 @@ export const configSchema = z
     source: z
       .object({
         /** Postgres connection URL of the audited database (env `DATABASE_URL`). Empty: start a local demo database. */
-        url: z.string().optional(),
+        url: postgresUrl().optional(),
         /** Logical replication slot walaudit reads from. */
         slot: z.string().regex(/^[a-z0-9_]{1,63}$/, 'lower-case letters, digits and _ only').default('walaudit'),
         /** Publication walaudit subscribes to. */
@@ -121,11 +130,11 @@ export const configSchema = z
         /** Most deleted parent keys remembered within one transaction; bounds the correlator's memory. */
         maxTrackedKeys: z.number().int().min(1).default(5_000_000),
         /** Postgres URL of the role restores connect as (needs INSERT, and UPDATE for --revert). Default: source.url. */
-        restoreUrl: z.string().optional(),
+        restoreUrl: postgresUrl().optional(),
         /** What a restore does when a row cannot go back as it was: fail (nothing restored), skip the row, or give it a new key. */
         onConflict: z.string().pipe(z.enum(['fail', 'skip', 'new-key'])).default('fail'),
         /** Redis URL of the restore job queue (BullMQ). Empty: restores run in the `start` process (standalone). */
-        redisUrl: z.string().optional(),
+        redisUrl: connectionUrl(['redis', 'rediss'], 'redis://host:6379').optional(),
         /** BullMQ queue name of restore jobs. */
         queue: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (no ":")').default('walaudit-restore'),
         /** Attempts of a restore job that fails with a transient error (connection lost, deadlock). */

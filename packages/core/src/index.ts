@@ -33,3 +33,4 @@ export * from './restore/index.js';
 export * from './retry.js';
 export * from './stored-batch.types.js';
 export * from './alerts/notifier.types.js';
+export * from './connection-url.js';
