@@ -2,6 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, query, type TestDatabase } from '../support/postgres.js';
 import { CLI } from '../support/walaudit-process.js';
+import { tempDir } from '../support/temp-dir.js';
+import { findFreePort } from '@walaudit/pg';
 
 const walaudit = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
 
@@ -47,5 +49,18 @@ describe('a reader that closes the pipe early', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(stderr).toBe('');
     expect(code).toBe(0);
+  });
+});
+
+describe('verify on an empty audit log', () => {
+  it('says nothing was verified and exits 2, unless an empty log is expected', async () => {
+    const common = ['--data-dir', tempDir('verify-empty'), '--http-port', String(await findFreePort())];
+    const empty = walaudit('verify', ...common);
+    expect(empty.stderr).toMatch(/LOG_EMPTY: the audit log holds no entries, so nothing was verified/);
+    expect(empty.stdout).not.toMatch(/intact/);
+    expect(empty.status).toBe(2);
+    const allowed = walaudit('verify', '--allow-empty', ...common);
+    expect(allowed.stdout).toMatch(/audit log empty: nothing to verify/);
+    expect(allowed.status).toBe(0);
   });
 });

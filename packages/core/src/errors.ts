@@ -26,6 +26,7 @@ export type WalauditErrorCode =
   | 'KAFKA_FAILED'
   | 'SERVER_NOT_RUNNING'
   | 'CHAIN_BROKEN'
+  | 'LOG_EMPTY'
   // Alerts
   | 'ALERT_NOT_FOUND'
   | 'NOTIFY_FAILED'

@@ -5,7 +5,7 @@ import { createLogger } from './logger.js';
 import { startCommand } from './commands/start.js';
 import { servicesCommand } from './commands/services-command.js';
 import { startDistributedCommand, type DistributedServices } from './commands/start-distributed.js';
-import { logCommand, statusCommand, verifyCommand, type LogFlags } from './commands/read-commands.js';
+import { logCommand, statusCommand, verifyCommand, type LogFlags, type VerifyFlags } from './commands/read-commands.js';
 import { setupCommand, teardownCommand } from './commands/setup-commands.js';
 import { WALAUDIT_VERSION } from './version.js';
 import { registerAlertsCommands } from './commands/alerts-cli.js';
@@ -104,7 +104,8 @@ withCommonOptions(program.command('log'))
 withCommonOptions(program.command('verify'))
   .description('recompute the hash chain; exit 1 and name the first altered, removed or inserted entry')
   .option('--json', 'print the report as JSON')
-  .action((flags: CommonFlags & { json?: boolean }) => run(() => verifyCommand(loadConfig(flags), flags, out)));
+  .option('--allow-empty', 'an empty audit log is expected: exit 0 (without it, an empty log exits 2: nothing was verified)')
+  .action((flags: CommonFlags & VerifyFlags) => run(() => verifyCommand(loadConfig(flags), flags, out)));
 
 withCommonOptions(program.command('status'))
   .description('slot position, lag behind the server, events per second, last error')

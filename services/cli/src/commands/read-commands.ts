@@ -1,4 +1,4 @@
-import { formatLsn, verifyAuditLog, type AuditEntry, type LogQuery, type PipelineStatus, type VerifyReport, type WalauditConfig } from '@walaudit/core';
+import { formatLsn, verifyAuditLog, WalauditError, type AuditEntry, type LogQuery, type PipelineStatus, type VerifyReport, type WalauditConfig } from '@walaudit/core';
 import { SlotMonitor, connectionLabel } from '@walaudit/pg';
 import { openStore } from '../open-store.js';
 import { askRunningInstance } from '../running-instance.js';
@@ -41,10 +41,23 @@ export async function logCommand(config: WalauditConfig, flags: LogFlags, out: (
   for (const entry of entries) out(formatEntry(entry));
 }
 
-/** Exit code 0 when intact, 1 when the chain is broken. */
-export async function verifyCommand(config: WalauditConfig, flags: { json?: boolean }, out: (line: string) => void): Promise<number> {
+export interface VerifyFlags {
+  json?: boolean;
+  /** An empty log is what the caller expects (a new installation): exit 0 instead of 2. */
+  allowEmpty?: boolean;
+}
+
+/**
+ * Exit code 0 when intact, 1 when the chain is broken. An empty log proves nothing: it is an error
+ * (2) unless expected, since a wrong data directory or port looks exactly like it.
+ */
+export async function verifyCommand(config: WalauditConfig, flags: VerifyFlags, out: (line: string) => void): Promise<number> {
   const report = (await askRunningInstance<VerifyReport>(config, '/verify')) ?? (await withStore(config, (store) => verifyAuditLog(store)));
+  if (report.ok && report.entriesChecked === 0 && !flags.allowEmpty) {
+    throw new WalauditError('LOG_EMPTY', 'the audit log holds no entries, so nothing was verified: check --data-dir, --clickhouse-url or --http-port; pass --allow-empty where an empty log is expected');
+  }
   if (flags.json) out(JSON.stringify(report));
+  else if (report.ok && report.entriesChecked === 0) out('audit log empty: nothing to verify');
   else if (report.ok) {
     out(`audit log intact: ${report.entriesChecked} entries verified`);
     for (const chain of report.chains) out(`  chain of entries ${chain.partition !== undefined ? `from partition ${chain.partition} ` : ''}kept ${chain.chain === 0 ? 'forever' : `${chain.chain} days`}: ${chain.entries} entries, head hash ${chain.headHash}`);
