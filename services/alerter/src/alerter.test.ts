@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BulkDeleteWindow, linkIntoChains, parseConfig, WalauditError, type Alert, type AlertEvent, type AlertsConfig, type ChangeEvent, type Notifier } from '@walaudit/core';
 import { MemoryAlertStore } from '../../../test/support/memory-alert-store.js';
 import { MemoryAuditStore } from '../../../test/support/memory-audit-store.js';
-import { appUser, audited, bulkDelete, transactionEvents } from '../../../test/support/change-events.js';
+import { appUser, audited, bulkDelete } from '../../../test/support/change-events.js';
 import { createAlertMetrics } from './alert-metrics.js';
 import { createAlerter, type Alerter, type AlerterDeps } from './alerter.js';
 
@@ -245,12 +245,5 @@ describe('alerter: restart', () => {
     expect(alerts.map((alert) => [alert.actor.name, alert.rows]).sort()).toEqual([['ann', 55], ['night-owl', 60]]);
     // Only the lost one is sent: ann's was sent before the crash.
     expect(restarted.notifier.sent.map((sent) => [sent.event, sent.rows])).toEqual([['raised', 60]]);
-  });
-});
-
-/** Guards the fixtures: the events of one scripted transaction share its commit position. */
-describe('fixtures', () => {
-  it('number the deletes of a transaction from seq 0', () => {
-    expect(transactionEvents({ lsn: 0x10000 }, [{ op: 'delete', table: 't', before: { id: '1' } }])[0]!.id).toBe('0000000000010000-0');
   });
 });
