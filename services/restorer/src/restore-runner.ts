@@ -31,6 +31,8 @@ export interface RestoreDeps {
   /** The audit rules: masked columns cannot be put back. */
   rules: readonly AuditRule[];
   batchRows: number;
+  /** Opens the restore's connection; default a new pg.Client (unit tests hand in a scripted database). */
+  connect?: (url: string, applicationName: string) => Promise<pg.Client>;
 }
 
 export interface RestoreOptions {
@@ -63,7 +65,7 @@ export async function runRestore(deps: RestoreDeps, request: RestoreRequest, opt
   progress('reading');
   // The connection and its transaction open while the entries are read, and each page of deletes
   // read is checked against Postgres (rows at their keys) while the store reads the next.
-  const connecting = connectClient(deps.restoreUrl, 'walaudit-restore');
+  const connecting = (deps.connect ?? connectClient)(deps.restoreUrl, 'walaudit-restore');
   connecting.catch(() => undefined);
   const opening = connecting.then(async (client) => {
     await client.query(options.dryRun ? 'BEGIN READ ONLY' : 'BEGIN');
