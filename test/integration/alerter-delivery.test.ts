@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BulkDeleteWindow, parseConfig, type AuditedEvent, type AuditStore, type ChangeEvent } from '@walaudit/core';
+import { BulkDeleteWindow, parseConfig, type AuditedEvent, type ChangeEvent } from '@walaudit/core';
 import { createClickHouseAlertStore, type ClickHouseStore } from '@walaudit/clickhouse';
 import { createAlertMetrics, createAlerter } from '@walaudit/alerter';
 import { notifiersFromConfig } from '@walaudit/alerter';
@@ -13,7 +13,7 @@ const STREAM = { partition: 0 };
 
 /** The alerter's side of delivery: quiet hours, and a hanging channel that must not hold the pipeline. */
 describe('alerter delivery', () => {
-  let store: AuditStore;
+  let store: ClickHouseStore;
   let webhook: HttpPeer;
 
   beforeAll(async () => {
@@ -41,7 +41,7 @@ describe('alerter delivery', () => {
     const config = parseConfig({ alerts: { webhookUrl: hanging.url, notifyTimeoutMs: 15_000 } }).alerts;
     const alerter = createAlerter({
       config,
-      alertStore: createClickHouseAlertStore(store as ClickHouseStore),
+      alertStore: createClickHouseAlertStore(store),
       windows: new BulkDeleteWindow(),
       notifiers: notifiersFromConfig(config),
       metrics: createAlertMetrics(new Registry()),
@@ -70,7 +70,7 @@ describe('alerter delivery', () => {
     const warnings: string[] = [];
     const alerter = createAlerter({
       config,
-      alertStore: createClickHouseAlertStore(store as ClickHouseStore),
+      alertStore: createClickHouseAlertStore(store),
       windows: new BulkDeleteWindow(),
       notifiers: notifiersFromConfig(config),
       metrics: createAlertMetrics(registry),

@@ -1,17 +1,9 @@
 import { resolve } from 'node:path';
-import type { AuditStore, WalauditConfig } from '@walaudit/core';
-import { createClickHouseStore } from '@walaudit/clickhouse';
-
-export interface OpenedStore {
-  store: AuditStore;
-  label: string;
-}
+import type { StoreBundle, WalauditConfig } from '@walaudit/core';
+import { openClickHouseStores } from '@walaudit/clickhouse';
 
 /** The configured store, migrated: a ClickHouse server when `store.url` is set, else chDB. */
-export async function openStore(config: WalauditConfig): Promise<OpenedStore> {
+export async function openStore(config: WalauditConfig): Promise<StoreBundle> {
   const { url, dataDir, database, username, password } = config.store;
-  const store = await createClickHouseStore({ url, dataDir: resolve(dataDir), database, username, password });
-  await store.migrate();
-  const label = url ? `ClickHouse ${new URL(url).host}/${database}` : `embedded ClickHouse (chDB) in ${resolve(dataDir)}`;
-  return { store, label };
+  return openClickHouseStores({ url, dataDir: resolve(dataDir), database, username, password });
 }

@@ -1,4 +1,4 @@
-import { WalauditError, type AuditStore, type ConflictPolicy, type RestoreRequest, type WalauditConfig } from '@walaudit/core';
+import { WalauditError, type CascadeStore, type ConflictPolicy, type RestoreRequest, type WalauditConfig } from '@walaudit/core';
 import {
   checkRequest,
   createBullRestoreQueue,
@@ -13,7 +13,6 @@ import {
 } from '@walaudit/restorer';
 import type { ApiRoute } from '@walaudit/api';
 import type { Logger } from './logger.js';
-import { cascadeLinksOf } from './cascade-services.js';
 
 export interface RestoreServices {
   queue: RestoreQueue;
@@ -30,8 +29,7 @@ export interface RestoreCall {
   dryRun?: boolean;
 }
 
-export function restoreDeps(config: WalauditConfig, store: AuditStore, sourceUrl: string): RestoreDeps {
-  const links = cascadeLinksOf(store);
+export function restoreDeps(config: WalauditConfig, links: CascadeStore, sourceUrl: string): RestoreDeps {
   return { entries: links, links, restoreUrl: config.cascade.restoreUrl ?? sourceUrl, rules: config.rules, batchRows: config.cascade.batchRows };
 }
 
@@ -40,8 +38,8 @@ export function restoreDeps(config: WalauditConfig, store: AuditStore, sourceUrl
  * this process runs a worker too; without, they run here one at a time. POST /restores submits
  * (or plans, dry run) and GET /restores?job=ID reports, for `walaudit restore` in another shell.
  */
-export function startRestoreServices(config: WalauditConfig, store: AuditStore, sourceUrl: string, log: Logger, options: { worker?: boolean } = {}): RestoreServices {
-  const deps = restoreDeps(config, store, sourceUrl);
+export function startRestoreServices(config: WalauditConfig, links: CascadeStore, sourceUrl: string, log: Logger, options: { worker?: boolean } = {}): RestoreServices {
+  const deps = restoreDeps(config, links, sourceUrl);
   const handler = createRestoreHandler(deps);
   const { redisUrl, queue: queueName, attempts } = config.cascade;
   let worker: RestoreWorker | null = null;

@@ -47,10 +47,10 @@ export async function restoreCommand(config: WalauditConfig, entryId: string | u
   // Nothing runs: the same handler, here.
   const sourceUrl = config.source.url;
   if (!sourceUrl && !config.cascade.restoreUrl) throw new WalauditError('CONFIG_INVALID', 'no walaudit start is running and no source.url (DATABASE_URL) or cascade.restoreUrl is set: nothing to restore into');
-  const { store } = await openStore(config);
+  const stores = await openStore(config);
   try {
-    if (flags.dryRun) return printReport(await runRestore(restoreDeps(config, store, sourceUrl ?? ''), request, { policy, dryRun: true, requestedBy: call.requestedBy }), flags, out);
-    const services = startRestoreServices(config, store, sourceUrl ?? '', createLogger('walaudit:restore'), { worker: false });
+    if (flags.dryRun) return printReport(await runRestore(restoreDeps(config, stores.cascadeLinks, sourceUrl ?? ''), request, { policy, dryRun: true, requestedBy: call.requestedBy }), flags, out);
+    const services = startRestoreServices(config, stores.cascadeLinks, sourceUrl ?? '', createLogger('walaudit:restore'), { worker: false });
     try {
       await checkRequest(request, services.deps.entries);
       const job = await services.queue.submit(call);
@@ -59,7 +59,7 @@ export async function restoreCommand(config: WalauditConfig, entryId: string | u
       await services.close();
     }
   } finally {
-    await store.close();
+    await stores.close();
   }
 }
 

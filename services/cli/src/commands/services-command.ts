@@ -16,13 +16,13 @@ export async function servicesCommand(config: WalauditConfig, list: string, log:
   if (!config.cascade.redisUrl) throw new WalauditError('CONFIG_INVALID', '--services restorer takes its jobs from Redis: set cascade.redisUrl (WALAUDIT_CASCADE_REDIS_URL)');
   const restoreUrl = config.cascade.restoreUrl ?? config.source.url;
   if (!restoreUrl) throw new WalauditError('CONFIG_INVALID', 'the restorer needs the database to restore into: set cascade.restoreUrl or source.url (DATABASE_URL)');
-  const { store, label } = await retryWhileRetriable(() => openStore(config), {
+  const stores = await retryWhileRetriable(() => openStore(config), {
     initialMs: config.pipeline.retryInitialMs,
     maxMs: config.pipeline.retryMaxMs,
     onRetry: (attempt, delayMs, error) => log.warn(`store not reachable (attempt ${attempt}), retrying in ${delayMs} ms: ${describeError(error)}`),
   });
-  const restores = startRestoreServices(config, store, restoreUrl, log.child('restorer'));
-  log.info(`restore worker on queue ${config.cascade.queue} (${new URL(config.cascade.redisUrl).host}), reading ${label}`);
+  const restores = startRestoreServices(config, stores.cascadeLinks, restoreUrl, log.child('restorer'));
+  log.info(`restore worker on queue ${config.cascade.queue} (${new URL(config.cascade.redisUrl).host}), reading ${stores.label}`);
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       log.info(`${signal}: finishing the current job and stopping`);
@@ -32,6 +32,6 @@ export async function servicesCommand(config: WalauditConfig, list: string, log:
     process.once('SIGTERM', stop);
   });
   await restores.close();
-  await store.close();
+  await stores.close();
   log.info('stopped cleanly');
 }

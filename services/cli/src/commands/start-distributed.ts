@@ -1,5 +1,5 @@
 import { createPipelineMetrics, startApiServer } from '@walaudit/api';
-import { describeError, WalauditError, type AuditStore, type WalauditConfig, retryWhileRetriable } from '@walaudit/core';
+import { describeError, WalauditError, type StoreBundle, type WalauditConfig, retryWhileRetriable } from '@walaudit/core';
 import type { Logger } from '../logger.js';
 import { openStore } from '../open-store.js';
 import { createKafkaMetrics } from '../distributed/kafka-metrics.js';
@@ -24,25 +24,24 @@ export async function startDistributedCommand(config: WalauditConfig, which: Dis
   if (runsReader && !config.source.url) {
     throw new WalauditError('CONFIG_INVALID', 'the distributed reader needs the audited database: set source.url (DATABASE_URL or --source); the demo database is for standalone mode');
   }
-  let store: AuditStore | undefined;
-  let storeLabel = '(none: reader only)';
+  let stores: StoreBundle | undefined;
   if (runsWriter) {
-    ({ store, label: storeLabel } = await retryWhileRetriable(() => openStore(config), {
+    stores = await retryWhileRetriable(() => openStore(config), {
       initialMs: config.pipeline.retryInitialMs,
       maxMs: config.pipeline.retryMaxMs,
       onRetry: (attempt, delayMs, error) => log.warn(`store not reachable (attempt ${attempt}), retrying in ${delayMs} ms: ${describeError(error)}`),
-    }));
+    });
   }
   const metrics = createPipelineMetrics();
   const kafkaMetrics = createKafkaMetrics(metrics.registry);
-  const state = new ServiceState(config, services, metrics, sourceLabelOf(runsReader ? config.source.url : undefined), storeLabel);
+  const state = new ServiceState(config, services, metrics, sourceLabelOf(runsReader ? config.source.url : undefined), stores?.label ?? '(none: reader only)');
   // Alerts and cascade links run where the batches are stored: beside each writer.
-  const downstream: DistributedObservers | null = runsWriter ? await startDistributedObservers(config, store!, metrics.registry, log) : null;
+  const downstream: DistributedObservers | null = stores ? await startDistributedObservers(config, stores, metrics.registry, log) : null;
   const reader = runsReader ? createReaderService({ config, sourceUrl: config.source.url!, metrics, kafkaMetrics, state, log: log.child('reader') }) : null;
-  const writer = runsWriter ? createWriterService({ config, store: store!, metrics, kafkaMetrics, state, log: log.child('writer'), observers: downstream?.observers }) : null;
+  const writer = stores ? createWriterService({ config, store: stores.audit, metrics, kafkaMetrics, state, log: log.child('writer'), observers: downstream?.observers }) : null;
   const alerter = downstream?.alerter ?? undefined;
   const status = async () => ({ ...(await state.status()), ...(alerter ? { alerts: alerter.status() } : {}) });
-  const api = await startApiServer({ host: config.http.host, port: config.http.port, status, store, registry: metrics.registry, alerts: alerter, routes: downstream?.routes });
+  const api = await startApiServer({ host: config.http.host, port: config.http.port, status, store: stores?.audit, registry: metrics.registry, alerts: alerter, routes: downstream?.routes });
   log.info(`distributed mode (${services.join(' + ')}); HTTP API on http://${config.http.host}:${api.port}`);
 
   const stopAll = () => Promise.all([reader?.stop(), writer?.stop()]);
@@ -75,6 +74,6 @@ export async function startDistributedCommand(config: WalauditConfig, which: Dis
     process.off('SIGTERM', onSignal);
     await api.close();
     await downstream?.close();
-    await store?.close();
+    await stores?.close();
   }
 }

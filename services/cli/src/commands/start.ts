@@ -12,22 +12,22 @@ import { startRestoreServices } from '../restore-services.js';
 export async function startCommand(config: WalauditConfig, log: Logger): Promise<void> {
   const demo = config.source.url ? null : await startDemoSource(config, log.child('demo'));
   const sourceUrl = config.source.url ?? demo!.url;
-  const { store, label } = await retryWhileRetriable(() => openStore(config), {
+  const stores = await retryWhileRetriable(() => openStore(config), {
     initialMs: config.pipeline.retryInitialMs,
     maxMs: config.pipeline.retryMaxMs,
     onRetry: (attempt, delayMs, error) => log.warn(`store not reachable (attempt ${attempt}), retrying in ${delayMs} ms; nothing is read from the slot meanwhile: ${describeError(error)}`),
   });
   const metrics = createPipelineMetrics();
   // Alerts: fed by each stored batch; windows recounted from the store first (see window-rebuild.ts).
-  const alerter = config.alerts.enabled ? createConfiguredAlerter({ config, store, registry: metrics.registry, sourceUrl, log: log.child('alerts') }) : null;
+  const alerter = config.alerts.enabled ? createConfiguredAlerter({ config, alertStore: stores.alerts, registry: metrics.registry, sourceUrl, log: log.child('alerts') }) : null;
   if (alerter) await alerter.rebuild();
-  const cascade = startCascadeServices(config, store, sourceUrl, log.child('cascade'));
+  const cascade = startCascadeServices(config, stores.cascadeLinks, sourceUrl, log.child('cascade'));
   const observers = [...(alerter ? [alerter.observe] : []), ...cascade.observers];
-  const restores = startRestoreServices(config, store, sourceUrl, log.child('restore'));
+  const restores = startRestoreServices(config, stores.cascadeLinks, sourceUrl, log.child('restore'));
   const routes = { ...cascade.routes, ...restores.routes };
-  const pipeline = createStandalonePipeline({ config, sourceUrl, store, storeLabel: label, metrics, log: log.child('pipeline'), observers });
+  const pipeline = createStandalonePipeline({ config, sourceUrl, store: stores.audit, storeLabel: stores.label, metrics, log: log.child('pipeline'), observers });
   const status = async () => ({ ...(await pipeline.status()), ...(alerter ? { alerts: alerter.status() } : {}) });
-  const api = await startApiServer({ host: config.http.host, port: config.http.port, status, store, registry: metrics.registry, alerts: alerter ?? undefined, routes });
+  const api = await startApiServer({ host: config.http.host, port: config.http.port, status, store: stores.audit, registry: metrics.registry, alerts: alerter ?? undefined, routes });
   log.info(`HTTP API on http://${config.http.host}:${api.port} (/health, /metrics, /status, /entries, /verify${alerter ? ', /alerts' : ''}, /cascade, /restores)`);
 
   let signals = 0;
@@ -54,7 +54,7 @@ export async function startCommand(config: WalauditConfig, log: Logger): Promise
     await api.close();
     await alerter?.close();
     await restores.close();
-    await store.close();
+    await stores.close();
     await demo?.stop();
   }
 }
