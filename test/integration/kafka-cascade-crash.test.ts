@@ -6,10 +6,10 @@ import { ClickHouseCascadeLinks, clickHouseStoreBundle, type ClickHouseStore } f
 import { createPipelineMetrics } from '@walaudit/api';
 import { findFreePort, runSetup } from '@walaudit/pg';
 import { createLogger } from '../../services/cli/src/logger.js';
-import { createKafkaMetrics } from '../../services/cli/src/distributed/kafka-metrics.js';
-import { ServiceState } from '../../services/cli/src/distributed/service-state.js';
-import { createWriterService } from '../../services/cli/src/distributed/writer-service.js';
-import { startDistributedObservers } from '../../services/cli/src/distributed/distributed-observers.js';
+import { createKafkaMetrics } from '../../services/cli/src/pipelines/distributed/kafka-metrics.js';
+import { ServiceState } from '../../services/cli/src/pipelines/distributed/service-state.js';
+import { createWriterService } from '../../services/cli/src/pipelines/distributed/writer-service.js';
+import { startDistributedObservers } from '../../services/cli/src/pipelines/distributed/distributed-observers.js';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
 import { kafkaTestConfig, startKafkaReader } from '../support/kafka-harness.js';
 import { embeddedStore, storeWithOutage } from '../support/pipeline-harness.js';

@@ -6,7 +6,7 @@ import { findFreePort, runSetup, withAuditContext } from '@walaudit/pg';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
 import { kafkaTestConfig, readTopic, startKafkaReader, startKafkaWriter } from '../support/kafka-harness.js';
 import { embeddedStores } from '../support/pipeline-harness.js';
-import { startDistributedObservers } from '../../services/cli/src/distributed/distributed-observers.js';
+import { startDistributedObservers } from '../../services/cli/src/pipelines/distributed/distributed-observers.js';
 import { createLogger } from '../../services/cli/src/logger.js';
 import { Registry } from 'prom-client';
 import { startLocalRedis, type LocalRedis } from '../support/redis.js';

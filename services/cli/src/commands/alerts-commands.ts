@@ -1,6 +1,6 @@
 import type { Alert, WalauditConfig } from '@walaudit/core';
 import { createPipelineMetrics } from '@walaudit/api';
-import { openStore } from '../open-store.js';
+import { openStore } from '../pipelines/open-store.js';
 import { askRunningInstance } from '../running-instance.js';
 import { createConfiguredAlerter } from '../alerts-wiring.js';
 import type { Logger } from '../logger.js';

@@ -1,5 +1,5 @@
 import type { WalauditConfig } from '@walaudit/core';
-import { openStore } from '../open-store.js';
+import { openStore } from '../pipelines/open-store.js';
 import { askRunningInstance } from '../running-instance.js';
 import { causedBy, type CausedByAnswer } from '../cascade-services.js';
 import { formatCascadeTree } from '../format-cascade-tree.js';

@@ -1,9 +1,9 @@
 import { formatLsn, verifyAuditLog, type AuditEntry, type AuditStore, type LogQuery, type PipelineStatus, type VerifyReport, type WalauditConfig } from '@walaudit/core';
 import { SlotMonitor, connectionLabel } from '@walaudit/pg';
-import { openStore } from '../open-store.js';
+import { openStore } from '../pipelines/open-store.js';
 import { askRunningInstance } from '../running-instance.js';
 import { formatEntry } from '../format-entry.js';
-import { formatBytes } from '../standalone-pipeline.js';
+import { formatBytes } from '../pipelines/standalone/standalone-pipeline.js';
 import { parseLogQuery } from '@walaudit/api';
 
 /** Runs `work` against the store directly; used when no `walaudit start` is running. */

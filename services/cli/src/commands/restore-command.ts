@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { WalauditError, type ConflictPolicy, type RestoreReport, type RestoreRequest, type WalauditConfig } from '@walaudit/core';
 import { checkRequest, createBullRestoreQueue, formatReport, runRestore, unknownJob, type RestoreJobStatus, type RestoreProgress } from '@walaudit/restorer';
-import { openStore } from '../open-store.js';
+import { openStore } from '../pipelines/open-store.js';
 import { askRunningInstance, postToRunningInstance } from '../running-instance.js';
 import { restoreDeps, startRestoreServices, type RestoreCall } from '../restore-services.js';
 import { createLogger } from '../logger.js';

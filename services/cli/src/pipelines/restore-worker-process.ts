@@ -1,6 +1,6 @@
 import { describeError, WalauditError, type WalauditConfig, retryWhileRetriable } from '@walaudit/core';
 import type { Logger } from '../logger.js';
-import { openStore } from '../open-store.js';
+import { openStore } from './open-store.js';
 import { startRestoreServices } from '../restore-services.js';
 
 const KNOWN = ['restorer'];

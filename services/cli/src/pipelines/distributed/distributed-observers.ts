@@ -4,9 +4,9 @@ import type { Correlator } from '@walaudit/correlator';
 import { Partitioners, alertsTopicName, createKafkaClient, kafkaAlertsNotifier } from '@walaudit/kafka';
 import type { ApiRoute } from '@walaudit/api';
 import type { Registry } from 'prom-client';
-import { createConfiguredAlerter } from '../alerts-wiring.js';
-import { cascadeRoutes, createConfiguredCorrelator } from '../cascade-services.js';
-import type { Logger } from '../logger.js';
+import { createConfiguredAlerter } from '../../alerts-wiring.js';
+import { cascadeRoutes, createConfiguredCorrelator } from '../../cascade-services.js';
+import type { Logger } from '../../logger.js';
 import { perPartition } from './per-partition.js';
 
 export interface DistributedObservers {

@@ -1,12 +1,12 @@
 import { createPipelineMetrics, startApiServer } from '@walaudit/api';
 import { describeError, WalauditError, type StoreBundle, type WalauditConfig, retryWhileRetriable } from '@walaudit/core';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 import { openStore } from '../open-store.js';
-import { createKafkaMetrics } from '../distributed/kafka-metrics.js';
-import { createReaderService } from '../distributed/reader-service.js';
-import { ServiceState, sourceLabelOf } from '../distributed/service-state.js';
-import { createWriterService } from '../distributed/writer-service.js';
-import { startDistributedObservers, type DistributedObservers } from '../distributed/distributed-observers.js';
+import { createKafkaMetrics } from './kafka-metrics.js';
+import { createReaderService } from './reader-service.js';
+import { ServiceState, sourceLabelOf } from './service-state.js';
+import { createWriterService } from './writer-service.js';
+import { startDistributedObservers, type DistributedObservers } from './distributed-observers.js';
 
 export type DistributedServices = 'reader' | 'writer' | 'all';
 

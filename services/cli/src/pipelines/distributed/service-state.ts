@@ -1,7 +1,7 @@
 import { describeError, formatLsn, isWalauditError, type PipelineStatus, type WalauditConfig } from '@walaudit/core';
 import { connectionLabel, type SlotMonitor } from '@walaudit/pg';
 import type { PipelineMetrics } from '@walaudit/api';
-import { EventRate } from '../event-rate.js';
+import { EventRate } from '../../event-rate.js';
 import { topicNames } from '@walaudit/kafka';
 
 type SlotState = Awaited<ReturnType<SlotMonitor['state']>>;

@@ -9,8 +9,8 @@ import { PgReplicationSource, SlotMonitor, connectionLabel, identifySource } fro
 import { createAuditWriter } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import type { PipelineMetrics } from '@walaudit/api';
-import type { Logger } from './logger.js';
-import { EventRate } from './event-rate.js';
+import type { Logger } from '../../logger.js';
+import { EventRate } from '../../event-rate.js';
 
 export interface StandalonePipelineDeps {
   config: WalauditConfig;

@@ -1,12 +1,12 @@
 import { createPipelineMetrics, startApiServer } from '@walaudit/api';
 import { describeError, type WalauditConfig, retryWhileRetriable } from '@walaudit/core';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 import { openStore } from '../open-store.js';
-import { createStandalonePipeline } from '../standalone-pipeline.js';
-import { startDemoSource } from '../demo-source.js';
-import { createConfiguredAlerter } from '../alerts-wiring.js';
-import { startCascadeServices } from '../cascade-services.js';
-import { startRestoreServices } from '../restore-services.js';
+import { createStandalonePipeline } from './standalone-pipeline.js';
+import { startDemoSource } from '../../demo-source.js';
+import { createConfiguredAlerter } from '../../alerts-wiring.js';
+import { startCascadeServices } from '../../cascade-services.js';
+import { startRestoreServices } from '../../restore-services.js';
 
 /** `walaudit start`: the standalone pipeline in the foreground until SIGINT/SIGTERM. */
 export async function startCommand(config: WalauditConfig, log: Logger): Promise<void> {
