@@ -3,7 +3,7 @@ import { SlotMonitor, connectionLabel } from '@walaudit/pg';
 import { openStore } from '../pipelines/open-store.js';
 import { askRunningInstance } from '../running-instance.js';
 import { formatEntry } from '../format-entry.js';
-import { formatBytes } from '../pipelines/standalone/standalone-pipeline.js';
+import { formatBytes } from '../format-bytes.js';
 import { parseLogQuery } from '@walaudit/api';
 
 /** Runs `work` against the store directly; used when no `walaudit start` is running. */

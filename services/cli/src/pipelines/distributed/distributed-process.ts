@@ -1,42 +1,35 @@
 import { createPipelineMetrics, startApiServer } from '@walaudit/api';
-import { describeError, WalauditError, type StoreBundle, type WalauditConfig, retryWhileRetriable } from '@walaudit/core';
+import { WalauditError, type WalauditConfig } from '@walaudit/core';
 import type { Logger } from '../../logger.js';
-import { openStore } from '../open-store.js';
+import { openStoreWithRetry } from '../open-store.js';
+import { runUntilSignal } from '../run-until-signal.js';
 import { createKafkaMetrics } from './kafka-metrics.js';
 import { createReaderService } from './reader-service.js';
 import { ServiceState, sourceLabelOf } from './service-state.js';
 import { createWriterService } from './writer-service.js';
-import { startDistributedObservers, type DistributedObservers } from './distributed-observers.js';
+import { startDistributedObservers } from './distributed-observers.js';
 
-export type DistributedServices = 'reader' | 'writer' | 'all';
+export type DistributedService = 'reader' | 'writer';
 
 const SLOT_CHECK_MS = 5_000;
 
 /**
- * `walaudit start --mode distributed --services reader|writer|all`: the reader publishes the slot
- * to Kafka, writers (any number, on any machines, one consumer group) store it; `all` runs both in
- * this process. Runs in the foreground until SIGINT/SIGTERM.
+ * Distributed mode: the reader publishes the slot to Kafka, writers (any number, on any machines,
+ * one consumer group) store it; this process runs the services named, in the foreground until
+ * SIGINT/SIGTERM.
  */
-export async function startDistributedCommand(config: WalauditConfig, which: DistributedServices, log: Logger): Promise<void> {
-  const services: ('reader' | 'writer')[] = which === 'all' ? ['reader', 'writer'] : [which];
+export async function runDistributed(config: WalauditConfig, services: DistributedService[], log: Logger): Promise<void> {
   const runsReader = services.includes('reader');
   const runsWriter = services.includes('writer');
   if (runsReader && !config.source.url) {
     throw new WalauditError('CONFIG_INVALID', 'the distributed reader needs the audited database: set source.url (DATABASE_URL or --source); the demo database is for standalone mode');
   }
-  let stores: StoreBundle | undefined;
-  if (runsWriter) {
-    stores = await retryWhileRetriable(() => openStore(config), {
-      initialMs: config.pipeline.retryInitialMs,
-      maxMs: config.pipeline.retryMaxMs,
-      onRetry: (attempt, delayMs, error) => log.warn(`store not reachable (attempt ${attempt}), retrying in ${delayMs} ms: ${describeError(error)}`),
-    });
-  }
+  const stores = runsWriter ? await openStoreWithRetry(config, log) : null;
   const metrics = createPipelineMetrics();
   const kafkaMetrics = createKafkaMetrics(metrics.registry);
   const state = new ServiceState(config, services, metrics, sourceLabelOf(runsReader ? config.source.url : undefined), stores?.label ?? '(none: reader only)');
   // Alerts and cascade links run where the batches are stored: beside each writer.
-  const downstream: DistributedObservers | null = stores ? await startDistributedObservers(config, stores, metrics.registry, log) : null;
+  const downstream = stores ? await startDistributedObservers(config, stores, metrics.registry, log) : null;
   const reader = runsReader ? createReaderService({ config, sourceUrl: config.source.url!, metrics, kafkaMetrics, state, log: log.child('reader') }) : null;
   const writer = stores ? createWriterService({ config, store: stores.audit, metrics, kafkaMetrics, state, log: log.child('writer'), observers: downstream?.observers }) : null;
   const alerter = downstream?.alerter ?? undefined;
@@ -45,35 +38,20 @@ export async function startDistributedCommand(config: WalauditConfig, which: Dis
   log.info(`distributed mode (${services.join(' + ')}); HTTP API on http://${config.http.host}:${api.port}`);
 
   const stopAll = () => Promise.all([reader?.stop(), writer?.stop()]);
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (++signals > 1) {
-      log.warn(`${signal} again: exiting now; the slot and the uncommitted offsets replay what was not yet durable`);
-      process.exit(130);
-    }
-    log.info(`${signal}: flushing and stopping`);
-    void stopAll();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   const slotCheck = setInterval(() => void state.checkSlot(), SLOT_CHECK_MS);
-  try {
-    // One failing service stops the other: a half-running process would look healthy.
-    await Promise.all([reader?.run(), writer?.run()].map((running) => running?.catch(async (error: unknown) => {
-      await stopAll();
-      throw error;
-    })));
-    state.stopped();
-    log.info('stopped cleanly');
-  } catch (error) {
-    log.error(`stopped: ${describeError(error)}`);
-    throw error;
-  } finally {
-    clearInterval(slotCheck);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await api.close();
-    await downstream?.close();
-    await stores?.close();
-  }
+  await runUntilSignal({
+    log,
+    run: async () => {
+      // One failing service stops the other: a half-running process would look healthy.
+      await Promise.all([reader?.run(), writer?.run()].map((running) => running?.catch(async (error: unknown) => {
+        await stopAll();
+        throw error;
+      })));
+      state.stopped();
+    },
+    stop: stopAll,
+    stopping: 'flushing and stopping',
+    exitNow: 'the slot and the uncommitted offsets replay what was not yet durable',
+    cleanup: [() => clearInterval(slotCheck), () => api.close(), () => downstream?.close(), () => stores?.close()],
+  });
 }
