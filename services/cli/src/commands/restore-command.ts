@@ -1,9 +1,9 @@
 import { userInfo } from 'node:os';
 import { WalauditError, type ConflictPolicy, type RestoreReport, type RestoreRequest, type WalauditConfig } from '@walaudit/core';
-import { checkRequest, createBullRestoreQueue, formatReport, runRestore, unknownJob, type RestoreJobStatus, type RestoreProgress } from '@walaudit/restorer';
+import { checkRequest, formatReport, runRestore, unknownJob, type RestoreJobStatus, type RestoreProgress } from '@walaudit/restorer';
 import { openStore } from '../pipelines/open-store.js';
 import { askRunningInstance, postToRunningInstance } from '../running-instance.js';
-import { restoreDeps, startRestoreServices, type RestoreCall } from '../restore-services.js';
+import { restoreDeps, startRestoreServices, withBullQueue, type RestoreCall } from '../restore-services.js';
 import { createLogger } from '../logger.js';
 
 export interface RestoreFlags {
@@ -31,14 +31,9 @@ export async function restoreCommand(config: WalauditConfig, entryId: string | u
   if (!['fail', 'skip', 'new-key'].includes(policy)) throw new WalauditError('CONFIG_INVALID', `--on-conflict must be fail, skip or new-key, not "${policy}"`);
   const call: RestoreCall = { request, policy, requestedBy: flags.user ?? userInfo().username, dryRun: flags.dryRun };
 
-  if (config.cascade.redisUrl && !flags.dryRun) {
-    const queue = createBullRestoreQueue({ redisUrl: config.cascade.redisUrl, queue: config.cascade.queue, attempts: config.cascade.attempts });
-    try {
-      const job = await queue.submit(call);
-      return await follow(job, flags, out, (id) => queue.status(id));
-    } finally {
-      await queue.close();
-    }
+  if (!flags.dryRun) {
+    const queued = await withBullQueue(config, async (queue) => follow(await queue.submit(call), flags, out, (id) => queue.status(id)));
+    if (queued !== null) return queued;
   }
   const remote = await postToRunningInstance<{ job?: RestoreJobStatus; report?: RestoreReport }>(config, '/restores', call);
   if (remote?.report) return printReport(remote.report, flags, out);
@@ -120,12 +115,7 @@ function printReport(report: RestoreReport, flags: RestoreFlags, out: Out): numb
 async function showStatus(config: WalauditConfig, id: string, flags: RestoreFlags, out: Out): Promise<number> {
   let job: RestoreJobStatus | null | undefined;
   if (config.cascade.redisUrl) {
-    const queue = createBullRestoreQueue({ redisUrl: config.cascade.redisUrl, queue: config.cascade.queue, attempts: config.cascade.attempts });
-    try {
-      job = await queue.status(id);
-    } finally {
-      await queue.close();
-    }
+    job = await withBullQueue(config, (queue) => queue.status(id));
   } else {
     const answer = await askRunningInstance<{ job: RestoreJobStatus }>(config, `/restores?job=${encodeURIComponent(id)}`);
     if (answer === undefined) throw new WalauditError('SERVER_NOT_RUNNING', `no walaudit start on port ${config.http.port} and no cascade.redisUrl: restore jobs live in the process that ran them`);
