@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type AuditedEvent } from '@walaudit/core';
-import { createClickHouseAlertStore, type ClickHouseStore } from '@walaudit/clickhouse';
+import { createClickHouseAlertStore } from '@walaudit/clickhouse';
 import { createAlertMetrics, createAlerter, createRedisWindowStore, webhookNotifier, type RedisWindowStore } from '@walaudit/alerter';
 import { embeddedStore } from '../support/pipeline-harness.js';
 import { uniqueName } from '../support/postgres.js';
@@ -46,7 +46,7 @@ describe('two alerters sharing Redis windows', () => {
     const instances = await Promise.all([0, 1].map(async () => {
       const windows = await ready(createRedisWindowStore({ url: redis.url, log: quiet, keyPrefix: prefix }));
       return createAlerter({
-        config, windows, alertStore: createClickHouseAlertStore(store as ClickHouseStore), notifiers: [webhookNotifier(webhook.url)],
+        config, windows, alertStore: createClickHouseAlertStore(store), notifiers: [webhookNotifier(webhook.url)],
         metrics: createAlertMetrics(new Registry()), log: quiet, retry: { initialMs: 50, maxMs: 500 },
       });
     }));
@@ -75,7 +75,7 @@ describe('two alerters sharing Redis windows', () => {
       // A third instance, which never saw the alert, acknowledges it: the shared window is released,
       // so mallory's next deletions count afresh and raise a new alert instead of growing that one.
       const third = createAlerter({
-        config, windows: await ready(createRedisWindowStore({ url: redis.url, log: quiet, keyPrefix: prefix })), alertStore: createClickHouseAlertStore(store as ClickHouseStore),
+        config, windows: await ready(createRedisWindowStore({ url: redis.url, log: quiet, keyPrefix: prefix })), alertStore: createClickHouseAlertStore(store),
         notifiers: [], metrics: createAlertMetrics(new Registry()), log: quiet, retry: { initialMs: 50, maxMs: 500 },
       });
       await third.acknowledge({ ids: [alerts[0]!.id], by: 'dana' });

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BulkDeleteWindow, parseConfig, type Alert, type AuditStore } from '@walaudit/core';
+import { BulkDeleteWindow, parseConfig, type Alert } from '@walaudit/core';
 import { createClickHouseAlertStore, type ClickHouseStore } from '@walaudit/clickhouse';
 import { recordAuditAction, runSetup } from '@walaudit/pg';
 import { createAlertMetrics, createAlerter, notifiersFromConfig, type Alerter } from '@walaudit/alerter';
@@ -16,7 +16,7 @@ import { startHttpPeer, type HttpPeer } from '../support/alert-peers.js';
 describe('alerts through the standalone pipeline', () => {
   let db: TestDatabase;
   let admin: pg.Client;
-  let store: AuditStore;
+  let store: ClickHouseStore;
   let pipeline: RunningPipeline;
   let webhook: HttpPeer;
   let alerter: Alerter;
@@ -29,7 +29,7 @@ describe('alerts through the standalone pipeline', () => {
     const config = parseConfig({ alerts: { webhookUrl: webhook.url, notifyRetryInitialMs: 50, notifyRetryMaxMs: 200 } }).alerts;
     return createAlerter({
       config,
-      alertStore: createClickHouseAlertStore(store as ClickHouseStore),
+      alertStore: createClickHouseAlertStore(store),
       windows: new BulkDeleteWindow(),
       notifiers: notifiersFromConfig(config),
       metrics: createAlertMetrics(registry),

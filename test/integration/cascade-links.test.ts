@@ -25,7 +25,7 @@ describe('cascade links', () => {
     await admin.connect();
     await admin.query(CASCADE_DDL);
     await runSetup(db.url, { slot, publication, tables: [], dryRun: false, log: () => {} });
-    store = (await embeddedStore(uniqueName('cascade'))) as ClickHouseStore;
+    store = await embeddedStore(uniqueName('cascade'));
     links = new ClickHouseCascadeLinks(store);
     correlator = createCorrelator({
       links,

@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StoredBatchObserver } from '@walaudit/core';
 import pg from 'pg';
 import type { AuditStore, CascadeLink, WalauditConfig } from '@walaudit/core';
-import { ClickHouseCascadeLinks, type ClickHouseStore } from '@walaudit/clickhouse';
+import { ClickHouseCascadeLinks, clickHouseStoreBundle, type ClickHouseStore } from '@walaudit/clickhouse';
 import { createPipelineMetrics } from '@walaudit/api';
 import { findFreePort, runSetup } from '@walaudit/pg';
 import { createLogger } from '../../services/cli/src/logger.js';
-import { createKafkaMetrics } from '../../services/cli/src/distributed/kafka-metrics.js';
-import { ServiceState } from '../../services/cli/src/distributed/service-state.js';
-import { createWriterService } from '../../services/cli/src/distributed/writer-service.js';
-import { startDistributedObservers } from '../../services/cli/src/distributed/distributed-observers.js';
+import { createKafkaMetrics } from '../../services/cli/src/pipelines/distributed/kafka-metrics.js';
+import { ServiceState } from '../../services/cli/src/pipelines/distributed/service-state.js';
+import { createWriterService } from '../../services/cli/src/pipelines/distributed/writer-service.js';
+import { startDistributedObservers } from '../../services/cli/src/pipelines/distributed/distributed-observers.js';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
 import { kafkaTestConfig, startKafkaReader } from '../support/kafka-harness.js';
 import { embeddedStore, storeWithOutage } from '../support/pipeline-harness.js';
@@ -111,7 +111,7 @@ describe('distributed cascade links across a writer crash or handover', () => {
 
   it('partition handed over in the middle of a cascade: the next writer links the rest from the head its predecessor stored and linked', async () => {
     const { db, admin, config } = await cascadeSource('kcasc_hand');
-    const real = (await embeddedStore(uniqueName('kcasc_hand'))) as ClickHouseStore;
+    const real = await embeddedStore(uniqueName('kcasc_hand'));
     const links = new ClickHouseCascadeLinks(real);
     const outage = storeWithOutage(real);
     outage.down = false;
@@ -156,7 +156,7 @@ describe('distributed cascade links across a writer crash or handover', () => {
 
   it('an observer that fails after the root chunk is stored: the retried batch comes back as replays, and the correlator still links the whole cascade', async () => {
     const { db, admin, config } = await cascadeSource('kcasc_fail');
-    const real = (await embeddedStore(uniqueName('kcasc_fail'))) as ClickHouseStore;
+    const real = await embeddedStore(uniqueName('kcasc_fail'));
     const links = new ClickHouseCascadeLinks(real);
     const reader = await startKafkaReader(db.url, config);
     // Before the correlator, as a failing alert window store would: once, on the root's batch.
@@ -194,12 +194,12 @@ describe('distributed cascade links across a writer crash or handover', () => {
 async function startWriter(
   config: WalauditConfig,
   store: AuditStore,
-  observedStore: AuditStore,
+  observedStore: ClickHouseStore,
   extra: { before?: StoredBatchObserver[]; after?: StoredBatchObserver[] } = {},
 ): Promise<{ stop(): Promise<void> }> {
   const metrics = createPipelineMetrics();
   const log = createLogger('kcasc', 'error');
-  const downstream = await startDistributedObservers(config, observedStore, metrics.registry, log);
+  const downstream = await startDistributedObservers(config, clickHouseStoreBundle(observedStore, 'embedded'), metrics.registry, log);
   const state = new ServiceState(config, ['writer'], metrics, '(none: writer only)', 'embedded');
   const writer = createWriterService({ config, store, metrics, kafkaMetrics: createKafkaMetrics(metrics.registry), state, log, observers: [...(extra.before ?? []), ...downstream.observers, ...(extra.after ?? [])] });
   const running = writer.run().catch(() => {});

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '@walaudit/core';
-import type { ClickHouseStore } from '@walaudit/clickhouse';
 import { Partitioners, createKafkaClient, ensureTopics, type TransactionMarker } from '@walaudit/kafka';
 import { runSetup } from '@walaudit/pg';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
@@ -162,7 +161,7 @@ describe('distributed mode: reader -> Kafka -> writers -> ClickHouse', () => {
       expect(await waitForCount(store, 6_000)).toBe(6_000);
 
       // Exactly once: not one replayed copy was inserted (FINAL would hide one until a merge).
-      const { rows } = (await (store as ClickHouseStore).select<{ rows: string }>(`SELECT toString(count()) AS rows FROM \`${database}\`.audit_log`))[0]!;
+      const { rows } = (await store.select<{ rows: string }>(`SELECT toString(count()) AS rows FROM \`${database}\`.audit_log`))[0]!;
       expect(Number(rows)).toBe(6_000);
       const report = await verifyAuditLog(store);
       expect(report.problem).toBeNull();
@@ -202,7 +201,7 @@ describe('distributed mode: reader -> Kafka -> writers -> ClickHouse', () => {
       await kafka.restart();
       await load(2_000, 10);
       expect(await waitForCount(store, 3_000, 120_000)).toBe(3_000);
-      const { rows } = (await (store as ClickHouseStore).select<{ rows: string }>(`SELECT toString(count()) AS rows FROM \`${database}\`.audit_log`))[0]!;
+      const { rows } = (await store.select<{ rows: string }>(`SELECT toString(count()) AS rows FROM \`${database}\`.audit_log`))[0]!;
       expect(Number(rows)).toBe(3_000);
       expect((await verifyAuditLog(store)).problem).toBeNull();
     } finally {

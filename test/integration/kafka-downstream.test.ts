@@ -5,11 +5,10 @@ import { createKafkaClient } from '@walaudit/kafka';
 import { findFreePort, runSetup, withAuditContext } from '@walaudit/pg';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
 import { kafkaTestConfig, readTopic, startKafkaReader, startKafkaWriter } from '../support/kafka-harness.js';
-import { embeddedStore } from '../support/pipeline-harness.js';
-import { startDistributedObservers } from '../../services/cli/src/distributed/distributed-observers.js';
+import { embeddedStores } from '../support/pipeline-harness.js';
+import { startDistributedObservers } from '../../services/cli/src/pipelines/distributed/distributed-observers.js';
 import { createLogger } from '../../services/cli/src/logger.js';
 import { Registry } from 'prom-client';
-import type { ClickHouseStore } from '@walaudit/clickhouse';
 import { startLocalRedis, type LocalRedis } from '../support/redis.js';
 import { startHttpPeer, type HttpPeer } from '../support/alert-peers.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
@@ -142,9 +141,10 @@ describe('distributed mode: alerter and correlator beside the writers', () => {
       cascade: { links: false },
     });
     const database = uniqueName('kdown2');
-    const store = await embeddedStore(database);
+    const stores = await embeddedStores(database);
+    const store = stores.audit;
     const log = createLogger('kdown2', 'error');
-    const downstream = await Promise.all([0, 1].map(() => startDistributedObservers(config, store, new Registry(), log)));
+    const downstream = await Promise.all([0, 1].map(() => startDistributedObservers(config, stores, new Registry(), log)));
     const reader = await startKafkaReader(db.url, config);
     const writers = await Promise.all(downstream.map((observers) => startKafkaWriter(store, config, { observers: observers.observers })));
     try {
@@ -159,8 +159,8 @@ describe('distributed mode: alerter and correlator beside the writers', () => {
       await waitUntil(() => bodies.some((item) => item.event === 'raised'));
       expect(bodies.find((item) => item.event === 'raised')).toMatchObject({ alert: { kind: 'bulk-delete', actor: { name: 'carol@example.com' } } });
       expect(new Set(bodies.map((item) => item.alert.id)).size).toBe(1);
-      await waitUntil(async () => Number((await (store as ClickHouseStore).select<{ n: string }>(`SELECT toString(count()) AS n FROM \`${database}\`.audit_log WHERE op = 'delete'`))[0]!.n) === 150);
-      const partitions = (await (store as ClickHouseStore).select<{ p: number }>(`SELECT DISTINCT chain_partition AS p FROM \`${database}\`.audit_log WHERE op = 'delete'`)).map((row) => Number(row.p));
+      await waitUntil(async () => Number((await store.select<{ n: string }>(`SELECT toString(count()) AS n FROM \`${database}\`.audit_log WHERE op = 'delete'`))[0]!.n) === 150);
+      const partitions = (await store.select<{ p: number }>(`SELECT DISTINCT chain_partition AS p FROM \`${database}\`.audit_log WHERE op = 'delete'`)).map((row) => Number(row.p));
       // The deletions were stored by both writers: each alerter saw only part of them.
       for (const writer of writers) expect(partitions.some((partition) => writer.assigned().includes(partition))).toBe(true);
       // Both alerters settle (updates are coalesced, then sent): still one alert, now with every row.

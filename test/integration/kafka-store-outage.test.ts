@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditLog, type PipelineStatus } from '@walaudit/core';
-import type { ClickHouseStore } from '@walaudit/clickhouse';
 import { createPipelineMetrics, startApiServer } from '@walaudit/api';
 import { createKafkaClient } from '@walaudit/kafka';
 import { runSetup } from '@walaudit/pg';
 import { createLogger } from '../../services/cli/src/logger.js';
-import { createKafkaMetrics } from '../../services/cli/src/distributed/kafka-metrics.js';
-import { ServiceState } from '../../services/cli/src/distributed/service-state.js';
-import { createWriterService } from '../../services/cli/src/distributed/writer-service.js';
+import { createKafkaMetrics } from '../../services/cli/src/pipelines/distributed/kafka-metrics.js';
+import { ServiceState } from '../../services/cli/src/pipelines/distributed/service-state.js';
+import { createWriterService } from '../../services/cli/src/pipelines/distributed/writer-service.js';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
 import { kafkaTestConfig, startKafkaReader, topicNames } from '../support/kafka-harness.js';
 import { embeddedStore, storeWithOutage } from '../support/pipeline-harness.js';
@@ -126,7 +125,7 @@ describe('distributed writer during a ClickHouse outage', () => {
       expect(lagsIn(await metricsText()).reduce((sum, lag) => sum + lag, 0)).toBe(0);
 
       // Exactly once: counted without FINAL, so a second copy would show until a merge.
-      const clickhouse = real as ClickHouseStore;
+      const clickhouse = real;
       const [counts] = await clickhouse.select<{ rows: string; ids: string }>(
         `SELECT toString(count()) AS rows, toString(uniqExact(id)) AS ids FROM ${clickhouse.table('audit_log')}`,
       );

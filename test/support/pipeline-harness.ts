@@ -1,5 +1,5 @@
 import { WalauditError, parseConfig, type AuditStore, type PreparedEntries, type WalauditConfigInput, type StoredBatchObserver } from '@walaudit/core';
-import { createClickHouseStore } from '@walaudit/clickhouse';
+import { openClickHouseStores, type ClickHouseBundleOptions, type ClickHouseStore, type ClickHouseStores } from '@walaudit/clickhouse';
 import { PgReplicationSource, identifySource } from '@walaudit/pg';
 import { createAuditWriter } from '@walaudit/audit-writer';
 import { createWalReader } from '@walaudit/wal-reader';
@@ -8,11 +8,14 @@ import { tempDir } from './temp-dir.js';
 /** chDB allows a single data directory per process: tests of a file share it, one database each. */
 let dataDir: string | null = null;
 
-export async function embeddedStore(database: string): Promise<AuditStore> {
+/** A migrated database of the file's embedded store, with the alerts and cascade links beside it. */
+export async function embeddedStores(database: string, options: ClickHouseBundleOptions = {}): Promise<ClickHouseStores> {
   dataDir ??= tempDir('store');
-  const store = await createClickHouseStore({ dataDir, database });
-  await store.migrate();
-  return store;
+  return openClickHouseStores({ dataDir, database, ...options });
+}
+
+export async function embeddedStore(database: string): Promise<ClickHouseStore> {
+  return (await embeddedStores(database)).audit;
 }
 
 /** Waits until the store holds at least `count` entries; returns how many it holds. */

@@ -1,10 +1,10 @@
 import pg from 'pg';
-import type { AuditEntry, AuditStore, ConflictPolicy, RestoreReport, RestoreRequest } from '@walaudit/core';
-import { ClickHouseCascadeLinks, type ClickHouseStore } from '@walaudit/clickhouse';
+import type { AuditEntry, ConflictPolicy, RestoreReport, RestoreRequest } from '@walaudit/core';
+import type { ClickHouseCascadeLinks, ClickHouseStore } from '@walaudit/clickhouse';
 import { loadForeignKeys, runSetup, withClient } from '@walaudit/pg';
 import { createCorrelator } from '@walaudit/correlator';
 import { runRestore } from '@walaudit/restorer';
-import { embeddedStore, startPipeline, type RunningPipeline } from './pipeline-harness.js';
+import { embeddedStores, startPipeline, type RunningPipeline } from './pipeline-harness.js';
 import { CASCADE_DDL, fillCascadeData } from './cascade-fixture.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from './postgres.js';
 
@@ -27,9 +27,8 @@ export async function startCascadePipeline(url: string): Promise<CascadePipeline
   const slot = uniqueName('slot');
   const publication = uniqueName('pub');
   await runSetup(url, { slot, publication, tables: [], dryRun: false, log: () => {} });
-  const store = (await embeddedStore(uniqueName('restore'))) as AuditStore as ClickHouseStore;
   // Pages of 4: a test cascade of 11 rows is read in three, each checked while the next is read.
-  const links = new ClickHouseCascadeLinks(store, { cascadePageRows: 4 });
+  const { audit: store, cascadeLinks: links } = await embeddedStores(uniqueName('restore'), { cascadePageRows: 4 });
   const correlator = createCorrelator({
     links,
     entries: links,

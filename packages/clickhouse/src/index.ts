@@ -4,3 +4,4 @@ export { applyMigrations, loadMigrations, MIGRATIONS_DIR, type Migration } from 
 export { toStoreError } from './store-errors.js';
 export { createClickHouseAlertStore } from './alert-store.js';
 export { ClickHouseCascadeLinks } from './cascade-link-store.js';
+export { clickHouseStoreBundle, clickHouseStoreLabel, openClickHouseStores, type ClickHouseBundleOptions, type ClickHouseStores } from './store-bundle.js';

@@ -28,6 +28,7 @@ export * from './critical-deletions.js';
 export * from './alert-builder.js';
 export * from './quiet-hours.js';
 export * from './alert-store.types.js';
+export * from './store-bundle.types.js';
 export * from './cascade/index.js';
 export * from './restore/index.js';
 export * from './retry.js';

@@ -1,5 +1,4 @@
-import { BulkDeleteWindow, WalauditError, type Alert, type AuditStore, type WalauditConfig, type WindowStore, type Notifier } from '@walaudit/core';
-import { createClickHouseAlertStore, type ClickHouseStore } from '@walaudit/clickhouse';
+import { BulkDeleteWindow, WalauditError, type Alert, type AlertStore, type WalauditConfig, type WindowStore, type Notifier } from '@walaudit/core';
 import { connectClient, recordAuditAction, withAuditContext } from '@walaudit/pg';
 import { createAlertMetrics, createAlerter, createRedisWindowStore, notifiersFromConfig, type Alerter } from '@walaudit/alerter';
 import type { Registry } from 'prom-client';
@@ -7,7 +6,8 @@ import type { Logger } from './logger.js';
 
 export interface AlertsWiring {
   config: WalauditConfig;
-  store: AuditStore;
+  /** Where alerts are kept: the store bundle's, beside the audit log. */
+  alertStore: AlertStore;
   registry: Registry;
   /** The audited database: acknowledgements are written into its WAL. Unset: acknowledging fails. */
   sourceUrl: string | undefined;
@@ -35,7 +35,7 @@ export function createConfiguredAlerter(wiring: AlertsWiring): Alerter {
   }
   return createAlerter({
     config: config.alerts,
-    alertStore: createClickHouseAlertStore(wiring.store as ClickHouseStore),
+    alertStore: wiring.alertStore,
     windows,
     windowStoreHealthy: healthy,
     notifiers: [...notifiersFromConfig(config.alerts), ...(wiring.extraNotifiers ?? [])],

@@ -1,15 +1,8 @@
-import { WalauditError, type AuditEntry, type AuditStore, type CascadeLink, type WalauditConfig, retryWhileRetriable, type StoredBatchObserver } from '@walaudit/core';
-import { ClickHouseCascadeLinks, ClickHouseStore } from '@walaudit/clickhouse';
+import { WalauditError, type AuditEntry, type CascadeLink, type CascadeStore, type WalauditConfig, retryWhileRetriable, type StoredBatchObserver } from '@walaudit/core';
 import { loadForeignKeys, SlotMonitor, withClient } from '@walaudit/pg';
 import { createCorrelator, type Correlator } from '@walaudit/correlator';
 import type { ApiRoute } from '@walaudit/api';
 import type { Logger } from './logger.js';
-
-/** The cascade links and entry lookups of the configured store (ClickHouse, embedded or server). */
-export function cascadeLinksOf(store: AuditStore): ClickHouseCascadeLinks {
-  if (!(store instanceof ClickHouseStore)) throw new WalauditError('INTERNAL', 'cascade links need the ClickHouse store');
-  return new ClickHouseCascadeLinks(store);
-}
 
 export interface CausedByAnswer {
   root: AuditEntry | null;
@@ -17,7 +10,7 @@ export interface CausedByAnswer {
 }
 
 /** `log --caused-by`: the entry and the links of everything its deletion removed or nulled. */
-export async function causedBy(links: ClickHouseCascadeLinks, entryId: string): Promise<CausedByAnswer> {
+export async function causedBy(links: CascadeStore, entryId: string): Promise<CausedByAnswer> {
   const [root] = await links.entriesByIds([entryId]);
   if (!root) throw new WalauditError('CONFIG_INVALID', `no audit entry has id ${entryId} (ids look like 00000000019C3E28-0; see walaudit log)`);
   return { root, links: await links.linksCausedBy(entryId) };
@@ -29,7 +22,7 @@ export interface CascadeServices {
 }
 
 /** GET /cascade?caused-by=ID: what `walaudit log --caused-by` asks a running process. */
-export function cascadeRoutes(links: ClickHouseCascadeLinks): Record<string, ApiRoute> {
+export function cascadeRoutes(links: CascadeStore): Record<string, ApiRoute> {
   return {
     '/cascade': async ({ url }) => {
       const id = url.searchParams.get('caused-by');
@@ -44,8 +37,7 @@ export function cascadeRoutes(links: ClickHouseCascadeLinks): Record<string, Api
  * run stored but did not confirm, then observes every stored batch. GET /cascade?caused-by=ID
  * answers `walaudit log --caused-by` while `start` holds the store.
  */
-export function startCascadeServices(config: WalauditConfig, store: AuditStore, sourceUrl: string, log: Logger): CascadeServices {
-  const links = cascadeLinksOf(store);
+export function startCascadeServices(config: WalauditConfig, links: CascadeStore, sourceUrl: string, log: Logger): CascadeServices {
   const routes = cascadeRoutes(links);
   if (!config.cascade.links) return { observers: [], routes };
   const retry = { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs };
@@ -88,7 +80,7 @@ export function startCascadeServices(config: WalauditConfig, store: AuditStore, 
  * retried here: thrown, a failure would fail the batch after its entries are stored, and the replay
  * would skip them (links come back only at the next start's recovery).
  */
-export function createConfiguredCorrelator(config: WalauditConfig, links: ClickHouseCascadeLinks, sourceUrl: string, log: Logger): Correlator {
+export function createConfiguredCorrelator(config: WalauditConfig, links: CascadeStore, sourceUrl: string, log: Logger): Correlator {
   const retry = { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs };
   return createCorrelator({
     links: {

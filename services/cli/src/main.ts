@@ -2,9 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { describeError, isWalauditError } from '@walaudit/core';
 import { loadConfig, type CommonFlags } from './config-loader.js';
 import { createLogger } from './logger.js';
-import { startCommand } from './commands/start.js';
-import { servicesCommand } from './commands/services-command.js';
-import { startDistributedCommand, type DistributedServices } from './commands/start-distributed.js';
+import { startCommand, type StartFlags } from './commands/start.js';
 import { logCommand, statusCommand, verifyCommand, type LogFlags, type VerifyFlags } from './commands/read-commands.js';
 import { setupCommand, teardownCommand } from './commands/setup-commands.js';
 import { WALAUDIT_VERSION } from './version.js';
@@ -27,10 +25,6 @@ const out = (line: string): void => {
   if (!stdoutClosed) process.stdout.write(`${line}\n`);
 };
 
-interface StartFlags {
-  mode: 'standalone' | 'distributed';
-  services: DistributedServices | 'restorer';
-}
 const log = createLogger('walaudit');
 
 /**
@@ -81,13 +75,7 @@ withCommonOptions(program.command('start'))
   .description('run the pipeline in the foreground (without a source: a local demo database)')
   .addOption(new Option('--mode <mode>', 'standalone: one process; distributed: Kafka between the reader and the writers').choices(['standalone', 'distributed']).default('standalone').env('WALAUDIT_MODE'))
   .addOption(new Option('--services <which>', 'the services this process runs: distributed mode reader, writer or all; restorer: only a restore worker on cascade.redisUrl').choices(['reader', 'writer', 'all', 'restorer']).default('all').env('WALAUDIT_SERVICES'))
-  .action((flags: CommonFlags & StartFlags) =>
-    run(() => {
-      const config = loadConfig(flags);
-      if (flags.services === 'restorer') return servicesCommand(config, flags.services, log);
-      return flags.mode === 'distributed' ? startDistributedCommand(config, flags.services, log) : startCommand(config, log);
-    }),
-  );
+  .action((flags: CommonFlags & StartFlags) => run(() => startCommand(loadConfig(flags), flags, log)));
 
 withCommonOptions(program.command('log'))
   .description('list audit entries, newest first')

@@ -1,4 +1,4 @@
-import { WalauditError, type AuditStore, type ConflictPolicy, type RestoreRequest, type WalauditConfig } from '@walaudit/core';
+import { WalauditError, type CascadeStore, type ConflictPolicy, type RestoreRequest, type WalauditConfig } from '@walaudit/core';
 import {
   checkRequest,
   createBullRestoreQueue,
@@ -13,7 +13,6 @@ import {
 } from '@walaudit/restorer';
 import type { ApiRoute } from '@walaudit/api';
 import type { Logger } from './logger.js';
-import { cascadeLinksOf } from './cascade-services.js';
 
 export interface RestoreServices {
   queue: RestoreQueue;
@@ -30,8 +29,27 @@ export interface RestoreCall {
   dryRun?: boolean;
 }
 
-export function restoreDeps(config: WalauditConfig, store: AuditStore, sourceUrl: string): RestoreDeps {
-  const links = cascadeLinksOf(store);
+/**
+ * The BullMQ queue on cascade.redisUrl that `walaudit restore` submits to and every restore
+ * worker takes jobs from; null without Redis (jobs then run in the process that holds the store).
+ */
+export function createConfiguredBullQueue(config: WalauditConfig): RestoreQueue | null {
+  const { redisUrl, queue, attempts } = config.cascade;
+  return redisUrl ? createBullRestoreQueue({ redisUrl, queue, attempts }) : null;
+}
+
+/** Runs `work` on the Redis queue (see createConfiguredBullQueue), closed after; null without Redis. */
+export async function withBullQueue<T>(config: WalauditConfig, work: (queue: RestoreQueue) => Promise<T>): Promise<T | null> {
+  const queue = createConfiguredBullQueue(config);
+  if (!queue) return null;
+  try {
+    return await work(queue);
+  } finally {
+    await queue.close();
+  }
+}
+
+export function restoreDeps(config: WalauditConfig, links: CascadeStore, sourceUrl: string): RestoreDeps {
   return { entries: links, links, restoreUrl: config.cascade.restoreUrl ?? sourceUrl, rules: config.rules, batchRows: config.cascade.batchRows };
 }
 
@@ -40,16 +58,15 @@ export function restoreDeps(config: WalauditConfig, store: AuditStore, sourceUrl
  * this process runs a worker too; without, they run here one at a time. POST /restores submits
  * (or plans, dry run) and GET /restores?job=ID reports, for `walaudit restore` in another shell.
  */
-export function startRestoreServices(config: WalauditConfig, store: AuditStore, sourceUrl: string, log: Logger, options: { worker?: boolean } = {}): RestoreServices {
-  const deps = restoreDeps(config, store, sourceUrl);
+export function startRestoreServices(config: WalauditConfig, links: CascadeStore, sourceUrl: string, log: Logger, options: { worker?: boolean } = {}): RestoreServices {
+  const deps = restoreDeps(config, links, sourceUrl);
   const handler = createRestoreHandler(deps);
-  const { redisUrl, queue: queueName, attempts } = config.cascade;
+  const { redisUrl, queue: queueName } = config.cascade;
+  const queue = createConfiguredBullQueue(config) ?? createInProcessRestoreQueue(handler);
   let worker: RestoreWorker | null = null;
-  let queue: RestoreQueue;
-  if (redisUrl) {
-    queue = createBullRestoreQueue({ redisUrl, queue: queueName, attempts });
-    if (options.worker !== false) worker = startRestoreWorker({ redisUrl, queue: queueName, handler, lockDurationMs: config.cascade.jobLockMs, onError: (message) => log.warn(message) });
-  } else queue = createInProcessRestoreQueue(handler);
+  if (redisUrl && options.worker !== false) {
+    worker = startRestoreWorker({ redisUrl, queue: queueName, handler, lockDurationMs: config.cascade.jobLockMs, onError: (message) => log.warn(message) });
+  }
   const routes: Record<string, ApiRoute> = {
     '/restores': async ({ method, url, body }) => {
       if (method === 'GET') {

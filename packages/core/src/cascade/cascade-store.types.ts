@@ -36,3 +36,9 @@ export interface EntryReader {
    */
   rowChangesSince(fromLsn: Lsn, tables: readonly string[], partition?: number): AsyncIterable<AuditEntry[]>;
 }
+
+/**
+ * The cascade links and the entry lookups beside them, on one store: what the correlator links
+ * with, what a restore selects its rows from, and what `walaudit log --caused-by` reads.
+ */
+export interface CascadeStore extends CascadeLinkStore, EntryReader {}

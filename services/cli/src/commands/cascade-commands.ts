@@ -1,18 +1,18 @@
 import type { WalauditConfig } from '@walaudit/core';
-import { openStore } from '../open-store.js';
+import { openStore } from '../pipelines/open-store.js';
 import { askRunningInstance } from '../running-instance.js';
-import { cascadeLinksOf, causedBy, type CausedByAnswer } from '../cascade-services.js';
+import { causedBy, type CausedByAnswer } from '../cascade-services.js';
 import { formatCascadeTree } from '../format-cascade-tree.js';
 
 /** `walaudit log --caused-by ID`: from the running `start`, else from the store directly. */
 export async function causedByCommand(config: WalauditConfig, entryId: string, flags: { json?: boolean }, out: (line: string) => void): Promise<void> {
   let answer = await askRunningInstance<CausedByAnswer>(config, `/cascade?caused-by=${encodeURIComponent(entryId)}`);
   if (!answer) {
-    const { store } = await openStore(config);
+    const stores = await openStore(config);
     try {
-      answer = await causedBy(cascadeLinksOf(store), entryId);
+      answer = await causedBy(stores.cascadeLinks, entryId);
     } finally {
-      await store.close();
+      await stores.close();
     }
   }
   if (flags.json) {

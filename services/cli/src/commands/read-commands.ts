@@ -1,18 +1,18 @@
-import { formatLsn, verifyAuditLog, WalauditError, type AuditEntry, type LogQuery, type PipelineStatus, type VerifyReport, type WalauditConfig } from '@walaudit/core';
+import { formatLsn, verifyAuditLog, WalauditError, type AuditEntry, type AuditStore, type LogQuery, type PipelineStatus, type VerifyReport, type WalauditConfig } from '@walaudit/core';
 import { SlotMonitor, connectionLabel } from '@walaudit/pg';
-import { openStore } from '../open-store.js';
+import { openStore } from '../pipelines/open-store.js';
 import { askRunningInstance } from '../running-instance.js';
 import { formatEntry } from '../format-entry.js';
-import { formatBytes } from '../standalone-pipeline.js';
+import { formatBytes } from '../format-bytes.js';
 import { parseLogQuery } from '@walaudit/api';
 
 /** Runs `work` against the store directly; used when no `walaudit start` is running. */
-async function withStore<T>(config: WalauditConfig, work: (store: Awaited<ReturnType<typeof openStore>>['store']) => Promise<T>): Promise<T> {
-  const { store } = await openStore(config);
+async function withStore<T>(config: WalauditConfig, work: (store: AuditStore) => Promise<T>): Promise<T> {
+  const stores = await openStore(config);
   try {
-    return await work(store);
+    return await work(stores.audit);
   } finally {
-    await store.close();
+    await stores.close();
   }
 }
 

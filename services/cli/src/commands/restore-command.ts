@@ -1,9 +1,9 @@
 import { userInfo } from 'node:os';
 import { WalauditError, type ConflictPolicy, type RestoreReport, type RestoreRequest, type WalauditConfig } from '@walaudit/core';
-import { checkRequest, createBullRestoreQueue, formatReport, runRestore, unknownJob, type RestoreJobStatus, type RestoreProgress } from '@walaudit/restorer';
-import { openStore } from '../open-store.js';
+import { checkRequest, formatReport, runRestore, unknownJob, type RestoreJobStatus, type RestoreProgress } from '@walaudit/restorer';
+import { openStore } from '../pipelines/open-store.js';
 import { askRunningInstance, postToRunningInstance } from '../running-instance.js';
-import { restoreDeps, startRestoreServices, type RestoreCall } from '../restore-services.js';
+import { restoreDeps, startRestoreServices, withBullQueue, type RestoreCall } from '../restore-services.js';
 import { createLogger } from '../logger.js';
 
 export interface RestoreFlags {
@@ -31,14 +31,9 @@ export async function restoreCommand(config: WalauditConfig, entryId: string | u
   if (!['fail', 'skip', 'new-key'].includes(policy)) throw new WalauditError('CONFIG_INVALID', `--on-conflict must be fail, skip or new-key, not "${policy}"`);
   const call: RestoreCall = { request, policy, requestedBy: flags.user ?? userInfo().username, dryRun: flags.dryRun };
 
-  if (config.cascade.redisUrl && !flags.dryRun) {
-    const queue = createBullRestoreQueue({ redisUrl: config.cascade.redisUrl, queue: config.cascade.queue, attempts: config.cascade.attempts });
-    try {
-      const job = await queue.submit(call);
-      return await follow(job, flags, out, (id) => queue.status(id));
-    } finally {
-      await queue.close();
-    }
+  if (!flags.dryRun) {
+    const queued = await withBullQueue(config, async (queue) => follow(await queue.submit(call), flags, out, (id) => queue.status(id)));
+    if (queued !== null) return queued;
   }
   const remote = await postToRunningInstance<{ job?: RestoreJobStatus; report?: RestoreReport }>(config, '/restores', call);
   if (remote?.report) return printReport(remote.report, flags, out);
@@ -47,10 +42,10 @@ export async function restoreCommand(config: WalauditConfig, entryId: string | u
   // Nothing runs: the same handler, here.
   const sourceUrl = config.source.url;
   if (!sourceUrl && !config.cascade.restoreUrl) throw new WalauditError('CONFIG_INVALID', 'no walaudit start is running and no source.url (DATABASE_URL) or cascade.restoreUrl is set: nothing to restore into');
-  const { store } = await openStore(config);
+  const stores = await openStore(config);
   try {
-    if (flags.dryRun) return printReport(await runRestore(restoreDeps(config, store, sourceUrl ?? ''), request, { policy, dryRun: true, requestedBy: call.requestedBy }), flags, out);
-    const services = startRestoreServices(config, store, sourceUrl ?? '', createLogger('walaudit:restore'), { worker: false });
+    if (flags.dryRun) return printReport(await runRestore(restoreDeps(config, stores.cascadeLinks, sourceUrl ?? ''), request, { policy, dryRun: true, requestedBy: call.requestedBy }), flags, out);
+    const services = startRestoreServices(config, stores.cascadeLinks, sourceUrl ?? '', createLogger('walaudit:restore'), { worker: false });
     try {
       await checkRequest(request, services.deps.entries);
       const job = await services.queue.submit(call);
@@ -59,7 +54,7 @@ export async function restoreCommand(config: WalauditConfig, entryId: string | u
       await services.close();
     }
   } finally {
-    await store.close();
+    await stores.close();
   }
 }
 
@@ -120,12 +115,7 @@ function printReport(report: RestoreReport, flags: RestoreFlags, out: Out): numb
 async function showStatus(config: WalauditConfig, id: string, flags: RestoreFlags, out: Out): Promise<number> {
   let job: RestoreJobStatus | null | undefined;
   if (config.cascade.redisUrl) {
-    const queue = createBullRestoreQueue({ redisUrl: config.cascade.redisUrl, queue: config.cascade.queue, attempts: config.cascade.attempts });
-    try {
-      job = await queue.status(id);
-    } finally {
-      await queue.close();
-    }
+    job = await withBullQueue(config, (queue) => queue.status(id));
   } else {
     const answer = await askRunningInstance<{ job: RestoreJobStatus }>(config, `/restores?job=${encodeURIComponent(id)}`);
     if (answer === undefined) throw new WalauditError('SERVER_NOT_RUNNING', `no walaudit start on port ${config.http.port} and no cascade.redisUrl: restore jobs live in the process that ran them`);

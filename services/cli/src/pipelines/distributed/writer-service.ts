@@ -1,7 +1,7 @@
 import { describeError, type AuditStore, type WalauditConfig, retryWhileRetriable, type StoredBatchObserver } from '@walaudit/core';
 import { changeDecoderFor, createChangeConsumer, createIdempotentKafkajsProducer, createKafkaClient, ensureTopics, toKafkaError, topicNames, type ChangeConsumer } from '@walaudit/kafka';
 import type { PipelineMetrics } from '@walaudit/api';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
 import type { ServiceState } from './service-state.js';
 

@@ -1,12 +1,12 @@
-import { formatLsn, type AuditStore, type WalauditConfig, retryWhileRetriable, type StoredBatchObserver, type StoredBatchStream } from '@walaudit/core';
+import { formatLsn, type StoreBundle, type WalauditConfig, retryWhileRetriable, type StoredBatchObserver, type StoredBatchStream } from '@walaudit/core';
 import { notificationText, type Alerter } from '@walaudit/alerter';
 import type { Correlator } from '@walaudit/correlator';
 import { Partitioners, alertsTopicName, createKafkaClient, kafkaAlertsNotifier } from '@walaudit/kafka';
 import type { ApiRoute } from '@walaudit/api';
 import type { Registry } from 'prom-client';
-import { createConfiguredAlerter } from '../alerts-wiring.js';
-import { cascadeLinksOf, cascadeRoutes, createConfiguredCorrelator } from '../cascade-services.js';
-import type { Logger } from '../logger.js';
+import { createConfiguredAlerter } from '../../alerts-wiring.js';
+import { cascadeRoutes, createConfiguredCorrelator } from '../../cascade-services.js';
+import type { Logger } from '../../logger.js';
 import { perPartition } from './per-partition.js';
 
 export interface DistributedObservers {
@@ -41,7 +41,7 @@ export interface DistributedObservers {
  * so the rest finds its parents. A link stored twice is the same row (same entry, parent and root):
  * it collapses in `cascade_links` (ReplacingMergeTree), and reads take one per entry.
  */
-export async function startDistributedObservers(config: WalauditConfig, store: AuditStore, registry: Registry, log: Logger): Promise<DistributedObservers> {
+export async function startDistributedObservers(config: WalauditConfig, stores: Pick<StoreBundle, 'alerts' | 'cascadeLinks'>, registry: Registry, log: Logger): Promise<DistributedObservers> {
   const observers: StoredBatchObserver[] = [];
   let alerter: Alerter | null = null;
   if (config.alerts.enabled) {
@@ -60,14 +60,14 @@ export async function startDistributedObservers(config: WalauditConfig, store: A
       log: log.child('alerts'),
     });
     kafkaChannel.prepare().catch((error: unknown) => log.warn(`cannot create ${topic} yet (the first alert retries): ${String(error)}`));
-    alerter = createConfiguredAlerter({ config, store, registry, sourceUrl: config.source.url, log: log.child('alerts'), extraNotifiers: [kafkaChannel] });
+    alerter = createConfiguredAlerter({ config, alertStore: stores.alerts, registry, sourceUrl: config.source.url, log: log.child('alerts'), extraNotifiers: [kafkaChannel] });
     // Rebuilt from the whole store (every partition): with Redis the replay only looks for alerts a
     // crash lost (their ids are stable, so one already stored is not sent again).
     await alerter.rebuild();
     observers.push(alerter.observe);
   }
 
-  const links = cascadeLinksOf(store);
+  const links = stores.cascadeLinks;
   const routes = cascadeRoutes(links);
   const sourceUrl = config.source.url;
   if (config.cascade.links && !sourceUrl) {

@@ -1,16 +1,11 @@
-import {
-  describeError,
-  formatLsn,
-  isWalauditError,
-  type AuditStore,
-  type PipelineStatus,
-  type WalauditConfig, createReconnectLoop, type StoredBatchObserver } from '@walaudit/core';
+import { describeError, type AuditStore, type PipelineStatus, type WalauditConfig, createReconnectLoop, type StoredBatchObserver } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel, identifySource } from '@walaudit/pg';
 import { createAuditWriter } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import type { PipelineMetrics } from '@walaudit/api';
-import type { Logger } from './logger.js';
-import { EventRate } from './event-rate.js';
+import type { Logger } from '../../logger.js';
+import { formatBytes } from '../../format-bytes.js';
+import { PipelineState } from '../pipeline-state.js';
 
 export interface StandalonePipelineDeps {
   config: WalauditConfig;
@@ -39,24 +34,20 @@ const LAG_WARN_EVERY_MS = 60_000;
  */
 export function createStandalonePipeline(deps: StandalonePipelineDeps): StandalonePipeline {
   const { config, metrics, log } = deps;
-  const startedAt = new Date().toISOString();
-  const rate = new EventRate();
   const monitor = new SlotMonitor(deps.sourceUrl, config.source.slot);
-  let state: PipelineStatus['state'] = 'starting';
-  let lastError: PipelineStatus['lastError'] = null;
+  let lastLagWarning = 0;
+  const state = new PipelineState(metrics, { source: connectionLabel(deps.sourceUrl), store: deps.storeLabel, slot: config.source.slot }, (slot) => {
+    if (slot.confirmedLsn !== null) metrics.confirmedLsn.set(Number(slot.confirmedLsn));
+    const limit = config.pipeline.lagWarnBytes;
+    if (limit > 0 && slot.retainedBytes > limit && Date.now() - lastLagWarning > LAG_WARN_EVERY_MS) {
+      lastLagWarning = Date.now();
+      log.warn(`slot ${config.source.slot} holds ${formatBytes(slot.retainedBytes)} of WAL on the server (warning above ${formatBytes(limit)})`);
+    }
+  });
+  state.monitor = monitor;
   let reader: WalReader | null = null;
   let stopping = false;
-  let entriesStored = 0;
-  let eventsTotal = 0;
-  let lastSlot: Awaited<ReturnType<SlotMonitor['state']>> | null = null;
-  let lastLagWarning = 0;
   let wake: () => void = () => {};
-
-  const recordError = (error: unknown) => {
-    const code = isWalauditError(error) ? error.code : 'INTERNAL';
-    lastError = { code, message: describeError(error), at: new Date().toISOString() };
-    metrics.errors.inc({ code });
-  };
 
   const writer = createAuditWriter({
     store: deps.store,
@@ -67,38 +58,20 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
       maxMs: config.pipeline.retryMaxMs,
       cancelled: () => stopping,
       onRetry: (attempt, delayMs, error) => {
-        recordError(error);
+        state.recordError(error);
         metrics.storeRetries.inc();
-        state = 'retrying';
-        metrics.up.set(0);
+        state.retrying();
         log.warn(`store write failed (attempt ${attempt}), retrying in ${delayMs} ms; the slot does not move meanwhile: ${describeError(error)}`);
       },
     },
     observers: deps.observers,
     onStored: (stored, skipped) => {
-      entriesStored += stored;
+      state.stored(stored);
       metrics.entriesStored.inc(stored);
       metrics.eventsSkipped.inc(skipped);
-      if (state === 'retrying') state = 'running';
-      metrics.up.set(1);
+      state.resumed();
     },
   });
-
-  const checkSlot = async () => {
-    try {
-      lastSlot = await monitor.state();
-      metrics.lagBytes.set(lastSlot.lagBytes);
-      metrics.retainedBytes.set(lastSlot.retainedBytes);
-      if (lastSlot.confirmedLsn !== null) metrics.confirmedLsn.set(Number(lastSlot.confirmedLsn));
-      const limit = config.pipeline.lagWarnBytes;
-      if (limit > 0 && lastSlot.retainedBytes > limit && Date.now() - lastLagWarning > LAG_WARN_EVERY_MS) {
-        lastLagWarning = Date.now();
-        log.warn(`slot ${config.source.slot} holds ${formatBytes(lastSlot.retainedBytes)} of WAL on the server (warning above ${formatBytes(limit)})`);
-      }
-    } catch (error) {
-      recordError(error);
-    }
-  };
 
   const runOnce = async () => {
     const { knownShapes } = await writer.init(await identifySource(deps.sourceUrl));
@@ -111,41 +84,35 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
       onNotice: (notice) => log.warn(notice.message),
       onTransaction: () => metrics.transactions.inc(),
       // Counted per written batch, not per commit: a million-row DELETE shows progress as it streams.
-      onWritten: (events) => {
-        metrics.eventsDecoded.inc(events);
-        eventsTotal += events;
-        rate.add(events);
-      },
+      onWritten: (events) => state.decoded(events),
       onConfirmed: (lsn) => metrics.confirmedLsn.set(Number(lsn)),
     });
-    state = 'running';
-    metrics.up.set(1);
+    state.running();
     log.info(`streaming slot ${config.source.slot} (publication ${config.source.publication}) from ${connectionLabel(deps.sourceUrl)} into ${deps.storeLabel}`);
     await reader.run();
   };
 
   return {
     async run() {
-      const heartbeat = setInterval(() => void monitor.heartbeat().catch(recordError), config.pipeline.heartbeatIntervalMs);
-      const lagCheck = setInterval(() => void checkSlot(), LAG_CHECK_MS);
+      const heartbeat = setInterval(() => void monitor.heartbeat().catch((error) => state.recordError(error)), config.pipeline.heartbeatIntervalMs);
+      const lagCheck = setInterval(() => void state.checkSlot(), LAG_CHECK_MS);
       const loop = createReconnectLoop(runOnce, {
         initialMs: config.pipeline.retryInitialMs,
         maxMs: config.pipeline.retryMaxMs,
         cancelled: () => stopping,
-        onError: recordError,
+        onError: (error) => state.recordError(error),
         onRetry: (_attempt, delayMs, error) => {
-          state = 'retrying';
-          metrics.up.set(0);
+          state.retrying();
           log.warn(`${describeError(error)}; reconnecting in ${delayMs} ms`);
         },
       });
       wake = loop.wake;
       try {
         await loop.run().catch((error: unknown) => {
-          state = 'failed';
+          state.failed();
           throw error;
         });
-        state = 'stopped';
+        state.stopped();
       } finally {
         clearInterval(heartbeat);
         clearInterval(lagCheck);
@@ -158,36 +125,6 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
       wake();
       await reader?.stop();
     },
-    async status() {
-      if (!lastSlot) await checkSlot();
-      return {
-        state,
-        source: connectionLabel(deps.sourceUrl),
-        store: deps.storeLabel,
-        slot: config.source.slot,
-        slotExists: lastSlot?.exists ?? false,
-        slotActive: lastSlot?.active ?? false,
-        confirmedLsn: lastSlot?.confirmedLsn != null ? formatLsn(lastSlot.confirmedLsn) : null,
-        serverLsn: lastSlot ? formatLsn(lastSlot.serverLsn) : null,
-        lagBytes: lastSlot?.lagBytes ?? null,
-        retainedBytes: lastSlot?.retainedBytes ?? null,
-        eventsTotal,
-        entriesStored,
-        eventsPerSecond: rate.perSecond(),
-        startedAt,
-        lastError,
-      };
-    },
+    status: () => state.status(),
   };
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }

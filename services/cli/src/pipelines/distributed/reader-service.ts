@@ -3,7 +3,7 @@ import { PgReplicationSource, SlotMonitor, connectionLabel } from '@walaudit/pg'
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import { connectIdempotentProducer, changeEncoderFor, createKafkaChangeSink, createKafkaClient, ensureTopics, toKafkaError, topicNames } from '@walaudit/kafka';
 import type { PipelineMetrics } from '@walaudit/api';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 import type { ServiceState } from './service-state.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
 

@@ -1,40 +1,49 @@
-import { describeError, formatLsn, isWalauditError, type PipelineStatus, type WalauditConfig } from '@walaudit/core';
-import { connectionLabel, type SlotMonitor } from '@walaudit/pg';
+import { describeError, formatLsn, isWalauditError, type PipelineStatus } from '@walaudit/core';
+import type { SlotMonitor } from '@walaudit/pg';
 import type { PipelineMetrics } from '@walaudit/api';
 import { EventRate } from '../event-rate.js';
-import { topicNames } from '@walaudit/kafka';
 
-type SlotState = Awaited<ReturnType<SlotMonitor['state']>>;
+export type SlotState = Awaited<ReturnType<SlotMonitor['state']>>;
+
+export interface PipelineLabels {
+  /** The audited database without credentials, or why there is none (a writer only). */
+  source: string;
+  /** The store bundle's label, or why there is none (a reader only). */
+  store: string;
+  slot: string;
+}
 
 /**
- * What `/status` and `walaudit status` report for a distributed process, fed by its reader and/or
- * writer. One object, so `--services all` reports both halves in one status.
+ * What `/status` and `walaudit status` report of a running pipeline, kept beside the gauges that
+ * say the same (up, errors, slot lag): the standalone pipeline and the distributed services feed
+ * one of these, so both modes report alike. State changes set `walaudit_up` with them.
  */
-export class ServiceState {
+export class PipelineState {
   private state: PipelineStatus['state'] = 'starting';
   private lastError: PipelineStatus['lastError'] = null;
   private readonly startedAt = new Date().toISOString();
-  private readonly rate = new EventRate();
+  protected readonly rate = new EventRate();
   private eventsTotal = 0;
   private slot: SlotState | null = null;
   entriesStored = 0;
-  published = 0;
-  deadLetters = 0;
-  partitions: number[] = [];
-  readonly lag = new Map<number, number>();
-  /** Set by the reader: the slot it reads. */
+  /** The slot this process reads, when it reads one; checkSlot and status ask it. */
   monitor: SlotMonitor | null = null;
 
   constructor(
-    private readonly config: WalauditConfig,
-    private readonly services: ('reader' | 'writer')[],
-    private readonly metrics: PipelineMetrics,
-    private readonly sourceLabel: string,
-    private readonly storeLabel: string,
+    protected readonly metrics: PipelineMetrics,
+    private readonly labels: PipelineLabels,
+    /** Called with each slot state read, for what a mode does beyond the gauges (warnings). */
+    private readonly onSlot: (slot: SlotState) => void = () => {},
   ) {}
 
   running(): void {
     this.state = 'running';
+    this.metrics.up.set(1);
+  }
+
+  /** A store write succeeded: out of `retrying`, whatever failed before is past. */
+  resumed(): void {
+    if (this.state === 'retrying') this.state = 'running';
     this.metrics.up.set(1);
   }
 
@@ -53,17 +62,16 @@ export class ServiceState {
     this.metrics.up.set(0);
   }
 
-  /** Reader: events handed to Kafka (decoded and written). */
+  /** Events decoded from the slot and handed on (to the writer, or to Kafka). */
   decoded(events: number): void {
     this.eventsTotal += events;
     this.rate.add(events);
     this.metrics.eventsDecoded.inc(events);
   }
 
-  /** Writer: entries stored (in a writer-only process the rate is the store's). */
+  /** Entries stored. */
   stored(entries: number): void {
     this.entriesStored += entries;
-    if (!this.services.includes('reader')) this.rate.add(entries);
   }
 
   recordError(error: unknown): void {
@@ -72,12 +80,14 @@ export class ServiceState {
     this.metrics.errors.inc({ code });
   }
 
+  /** Reads the slot's position and lag; a failure is recorded, not thrown (a status must answer). */
   async checkSlot(): Promise<void> {
     if (!this.monitor) return;
     try {
       this.slot = await this.monitor.state();
       this.metrics.lagBytes.set(this.slot.lagBytes);
       this.metrics.retainedBytes.set(this.slot.retainedBytes);
+      this.onSlot(this.slot);
     } catch (error) {
       this.recordError(error);
     }
@@ -86,12 +96,11 @@ export class ServiceState {
   async status(): Promise<PipelineStatus> {
     if (this.monitor && !this.slot) await this.checkSlot();
     const slot = this.slot;
-    const lagValues = [...this.lag.values()];
     return {
       state: this.state,
-      source: this.sourceLabel,
-      store: this.storeLabel,
-      slot: this.config.source.slot,
+      source: this.labels.source,
+      store: this.labels.store,
+      slot: this.labels.slot,
       slotExists: slot?.exists ?? false,
       slotActive: slot?.active ?? false,
       confirmedLsn: slot?.confirmedLsn != null ? formatLsn(slot.confirmedLsn) : null,
@@ -103,18 +112,6 @@ export class ServiceState {
       eventsPerSecond: this.rate.perSecond(),
       startedAt: this.startedAt,
       lastError: this.lastError,
-      kafka: {
-        services: this.services,
-        brokers: this.config.kafka.brokers,
-        topic: topicNames(this.config.kafka.topicPrefix).changes,
-        group: this.config.kafka.groupId,
-        published: this.published,
-        partitions: this.partitions,
-        consumerLag: lagValues.length === 0 ? null : lagValues.reduce((sum, lag) => sum + lag, 0),
-        deadLetters: this.deadLetters,
-      },
     };
   }
 }
-
-export const sourceLabelOf = (url: string | undefined) => (url ? connectionLabel(url) : '(none: writer only)');

@@ -1,0 +1,18 @@
+import type { AlertStore } from './alert-store.types.js';
+import type { AuditStore } from './audit-store.types.js';
+import type { CascadeStore } from './cascade/cascade-store.types.js';
+
+/**
+ * Everything the configured store holds, opened and migrated together: the audit log, the alerts
+ * and the cascade links all live in one database, so callers take the part they need from here
+ * instead of asking which backend the audit store is.
+ */
+export interface StoreBundle {
+  readonly audit: AuditStore;
+  readonly alerts: AlertStore;
+  readonly cascadeLinks: CascadeStore;
+  /** Names the store for people (logs, `walaudit status`): a server's host and database, or the embedded directory. */
+  readonly label: string;
+  /** Closes the connection every part shares; call it instead of `audit.close()`. Idempotent. */
+  close(): Promise<void>;
+}

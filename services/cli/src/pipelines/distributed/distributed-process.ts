@@ -1,0 +1,57 @@
+import { createPipelineMetrics, startApiServer } from '@walaudit/api';
+import { WalauditError, type WalauditConfig } from '@walaudit/core';
+import type { Logger } from '../../logger.js';
+import { openStoreWithRetry } from '../open-store.js';
+import { runUntilSignal } from '../run-until-signal.js';
+import { createKafkaMetrics } from './kafka-metrics.js';
+import { createReaderService } from './reader-service.js';
+import { ServiceState, sourceLabelOf } from './service-state.js';
+import { createWriterService } from './writer-service.js';
+import { startDistributedObservers } from './distributed-observers.js';
+
+export type DistributedService = 'reader' | 'writer';
+
+const SLOT_CHECK_MS = 5_000;
+
+/**
+ * Distributed mode: the reader publishes the slot to Kafka, writers (any number, on any machines,
+ * one consumer group) store it; this process runs the services named, in the foreground until
+ * SIGINT/SIGTERM.
+ */
+export async function runDistributed(config: WalauditConfig, services: DistributedService[], log: Logger): Promise<void> {
+  const runsReader = services.includes('reader');
+  const runsWriter = services.includes('writer');
+  if (runsReader && !config.source.url) {
+    throw new WalauditError('CONFIG_INVALID', 'the distributed reader needs the audited database: set source.url (DATABASE_URL or --source); the demo database is for standalone mode');
+  }
+  const stores = runsWriter ? await openStoreWithRetry(config, log) : null;
+  const metrics = createPipelineMetrics();
+  const kafkaMetrics = createKafkaMetrics(metrics.registry);
+  const state = new ServiceState(config, services, metrics, sourceLabelOf(runsReader ? config.source.url : undefined), stores?.label ?? '(none: reader only)');
+  // Alerts and cascade links run where the batches are stored: beside each writer.
+  const downstream = stores ? await startDistributedObservers(config, stores, metrics.registry, log) : null;
+  const reader = runsReader ? createReaderService({ config, sourceUrl: config.source.url!, metrics, kafkaMetrics, state, log: log.child('reader') }) : null;
+  const writer = stores ? createWriterService({ config, store: stores.audit, metrics, kafkaMetrics, state, log: log.child('writer'), observers: downstream?.observers }) : null;
+  const alerter = downstream?.alerter ?? undefined;
+  const status = async () => ({ ...(await state.status()), ...(alerter ? { alerts: alerter.status() } : {}) });
+  const api = await startApiServer({ host: config.http.host, port: config.http.port, status, store: stores?.audit, registry: metrics.registry, alerts: alerter, routes: downstream?.routes });
+  log.info(`distributed mode (${services.join(' + ')}); HTTP API on http://${config.http.host}:${api.port}`);
+
+  const stopAll = () => Promise.all([reader?.stop(), writer?.stop()]);
+  const slotCheck = setInterval(() => void state.checkSlot(), SLOT_CHECK_MS);
+  await runUntilSignal({
+    log,
+    run: async () => {
+      // One failing service stops the other: a half-running process would look healthy.
+      await Promise.all([reader?.run(), writer?.run()].map((running) => running?.catch(async (error: unknown) => {
+        await stopAll();
+        throw error;
+      })));
+      state.stopped();
+    },
+    stop: stopAll,
+    stopping: 'flushing and stopping',
+    exitNow: 'the slot and the uncommitted offsets replay what was not yet durable',
+    cleanup: [() => clearInterval(slotCheck), () => api.close(), () => downstream?.close(), () => stores?.close()],
+  });
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { createPipelineMetrics } from '@walaudit/api';
+import { WalauditError } from '@walaudit/core';
+import { PipelineState } from './pipeline-state.js';
+
+const labels = { source: 'db.example:5432/app', store: 'embedded ClickHouse (chDB) in /tmp/x', slot: 'walaudit' };
+
+describe('PipelineState', () => {
+  it('reports what it was fed, and keeps walaudit_up in step with the state', async () => {
+    const metrics = createPipelineMetrics();
+    const state = new PipelineState(metrics, labels);
+    state.running();
+    state.decoded(10);
+    state.stored(8);
+    state.recordError(new WalauditError('STORE_UNREACHABLE', 'ClickHouse at http://ch:8123 refused the connection'));
+    state.retrying();
+    const retrying = await state.status();
+    expect(retrying).toMatchObject({ state: 'retrying', source: labels.source, store: labels.store, slot: 'walaudit', eventsTotal: 10, entriesStored: 8, slotExists: false, confirmedLsn: null });
+    expect(retrying.lastError).toMatchObject({ code: 'STORE_UNREACHABLE' });
+    expect((await metrics.up.get()).values[0]?.value).toBe(0);
+    state.resumed();
+    expect((await state.status()).state).toBe('running');
+    expect((await metrics.up.get()).values[0]?.value).toBe(1);
+  });
+
+  it('a stored batch after a stop does not make the process look running again', async () => {
+    const state = new PipelineState(createPipelineMetrics(), labels);
+    state.stopped();
+    state.resumed();
+    expect((await state.status()).state).toBe('stopped');
+  });
+});

@@ -1,0 +1,38 @@
+import { createPipelineMetrics, startApiServer } from '@walaudit/api';
+import type { WalauditConfig } from '@walaudit/core';
+import type { Logger } from '../../logger.js';
+import { openStoreWithRetry } from '../open-store.js';
+import { runUntilSignal } from '../run-until-signal.js';
+import { createStandalonePipeline } from './standalone-pipeline.js';
+import { startDemoSource } from '../../demo-source.js';
+import { createConfiguredAlerter } from '../../alerts-wiring.js';
+import { startCascadeServices } from '../../cascade-services.js';
+import { startRestoreServices } from '../../restore-services.js';
+
+/** Standalone mode: the whole pipeline in this process, in the foreground until SIGINT/SIGTERM. */
+export async function runStandalone(config: WalauditConfig, log: Logger): Promise<void> {
+  const demo = config.source.url ? null : await startDemoSource(config, log.child('demo'));
+  const sourceUrl = config.source.url ?? demo!.url;
+  const stores = await openStoreWithRetry(config, log, 'nothing is read from the slot meanwhile');
+  const metrics = createPipelineMetrics();
+  // Alerts: fed by each stored batch; windows recounted from the store first (see window-rebuild.ts).
+  const alerter = config.alerts.enabled ? createConfiguredAlerter({ config, alertStore: stores.alerts, registry: metrics.registry, sourceUrl, log: log.child('alerts') }) : null;
+  if (alerter) await alerter.rebuild();
+  const cascade = startCascadeServices(config, stores.cascadeLinks, sourceUrl, log.child('cascade'));
+  const observers = [...(alerter ? [alerter.observe] : []), ...cascade.observers];
+  const restores = startRestoreServices(config, stores.cascadeLinks, sourceUrl, log.child('restore'));
+  const routes = { ...cascade.routes, ...restores.routes };
+  const pipeline = createStandalonePipeline({ config, sourceUrl, store: stores.audit, storeLabel: stores.label, metrics, log: log.child('pipeline'), observers });
+  const status = async () => ({ ...(await pipeline.status()), ...(alerter ? { alerts: alerter.status() } : {}) });
+  const api = await startApiServer({ host: config.http.host, port: config.http.port, status, store: stores.audit, registry: metrics.registry, alerts: alerter ?? undefined, routes });
+  log.info(`HTTP API on http://${config.http.host}:${api.port} (/health, /metrics, /status, /entries, /verify${alerter ? ', /alerts' : ''}, /cascade, /restores)`);
+
+  await runUntilSignal({
+    log,
+    run: () => pipeline.run(),
+    stop: () => pipeline.stop(),
+    stopping: 'flushing and stopping',
+    exitNow: 'the slot replays anything not yet confirmed',
+    cleanup: [() => api.close(), () => alerter?.close(), () => restores.close(), () => stores.close(), () => demo?.stop()],
+  });
+}
