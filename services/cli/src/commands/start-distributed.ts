@@ -7,6 +7,7 @@ import { createReaderService } from '../distributed/reader-service.js';
 import { ServiceState, sourceLabelOf } from '../distributed/service-state.js';
 import { createWriterService } from '../distributed/writer-service.js';
 import { startDistributedObservers, type DistributedObservers } from '../distributed/distributed-observers.js';
+import { armStopDeadline } from '../stop-deadline.js';
 
 export type DistributedServices = 'reader' | 'writer' | 'all';
 
@@ -53,6 +54,7 @@ export async function startDistributedCommand(config: WalauditConfig, which: Dis
       process.exit(130);
     }
     log.info(`${signal}: flushing and stopping`);
+    armStopDeadline(signal, log);
     void stopAll();
   };
   process.on('SIGINT', onSignal);

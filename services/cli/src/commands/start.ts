@@ -7,6 +7,7 @@ import { startDemoSource } from '../demo-source.js';
 import { createConfiguredAlerter } from '../alerts-wiring.js';
 import { startCascadeServices } from '../cascade-services.js';
 import { startRestoreServices } from '../restore-services.js';
+import { armStopDeadline } from '../stop-deadline.js';
 
 /** `walaudit start`: the standalone pipeline in the foreground until SIGINT/SIGTERM. */
 export async function startCommand(config: WalauditConfig, log: Logger): Promise<void> {
@@ -38,6 +39,8 @@ export async function startCommand(config: WalauditConfig, log: Logger): Promise
       process.exit(130);
     }
     log.info(`${signal}: flushing and stopping`);
+    armStopDeadline(signal, log);
+    cascade.stop();
     void pipeline.stop();
   };
   process.on('SIGINT', onSignal);
