@@ -51,6 +51,8 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
   let lastSlot: Awaited<ReturnType<SlotMonitor['state']>> | null = null;
   let lastLagWarning = 0;
   let wake: () => void = () => {};
+  let stopped!: () => void;
+  const stopRequested = new Promise<void>((resolve) => (stopped = resolve));
 
   const recordError = (error: unknown) => {
     const code = isWalauditError(error) ? error.code : 'INTERNAL';
@@ -66,6 +68,8 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
       initialMs: config.pipeline.retryInitialMs,
       maxMs: config.pipeline.retryMaxMs,
       cancelled: () => stopping,
+      // A store outage's backoff wait (up to retryMaxMs) ends at the stop, not at its term.
+      interrupted: stopRequested,
       onRetry: (attempt, delayMs, error) => {
         recordError(error);
         metrics.storeRetries.inc();
@@ -102,6 +106,8 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
 
   const runOnce = async () => {
     const { knownShapes } = await writer.init(await identifySource(deps.sourceUrl));
+    // stop() during the lookups above found no reader to stop (or the last session's): start none.
+    if (stopping) return;
     const source = new PgReplicationSource({ url: deps.sourceUrl, slot: config.source.slot, publication: config.source.publication });
     reader = createWalReader({
       source,
@@ -155,6 +161,7 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
     },
     async stop() {
       stopping = true;
+      stopped();
       wake();
       await reader?.stop();
     },
