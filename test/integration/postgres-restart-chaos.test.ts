@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLsn } from '@walaudit/core';
 import { createClickHouseStore } from '@walaudit/clickhouse';
-import { findFreePort, runSetup } from '@walaudit/pg';
+import { findFreePort, PgReplicationSource, runSetup, SlotMonitor } from '@walaudit/pg';
 import { connect, query } from '../support/postgres.js';
 import { startRestartablePostgres, type RestartablePostgres } from '../support/restartable-postgres.js';
 import { runWalaudit, spawnWalaudit, type WalauditProcess } from '../support/walaudit-process.js';
@@ -67,6 +67,36 @@ function startChangeStream(url: string) {
   };
 }
 
+/** walaudit's connections to the server, by application_name. */
+async function walauditConnections(url: string): Promise<Record<string, number>> {
+  const rows = await query<{ name: string; count: number }>(
+    url,
+    `SELECT application_name AS name, count(*)::int AS count FROM pg_stat_activity WHERE application_name LIKE 'walaudit%' GROUP BY 1`,
+  );
+  return Object.fromEntries(rows.map((row) => [row.name, row.count]));
+}
+
+async function waitForNoConnections(url: string, name: string): Promise<number> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const count = (await walauditConnections(url))[name] ?? 0;
+    if (count === 0 || Date.now() > deadline) return count;
+    await sleep(50);
+  }
+}
+
+/** SIGTERM: exit code 0 within the bound, by a clean stop (not the forced exit at the deadline). */
+async function expectStopWithinBound(walaudit: WalauditProcess, context: () => string): Promise<void> {
+  const signalledAt = Date.now();
+  walaudit.child.kill('SIGTERM');
+  const code = await Promise.race([walaudit.exited, sleep(STOP_BOUND_MS + 2_000).then(() => 'still running' as const)]);
+  const stopMs = Date.now() - signalledAt;
+  expect(code, `SIGTERM, then ${stopMs} ms; ${context()}`).toBe(0);
+  expect(stopMs).toBeLessThan(STOP_BOUND_MS);
+  expect(walaudit.stderr()).toContain('stopped cleanly');
+  expect(walaudit.stderr()).not.toMatch(/exiting now/);
+}
+
 describe('Postgres restarted (immediate stop) under a running walaudit start', () => {
   let server: RestartablePostgres;
   let walaudit: WalauditProcess | undefined;
@@ -80,7 +110,7 @@ describe('Postgres restarted (immediate stop) under a running walaudit start', (
     await query(server.url, 'CREATE TABLE chaos_events (id int PRIMARY KEY, payload text NOT NULL)');
     await runSetup(server.url, { slot: SLOT, publication: SLOT, tables: [], dryRun: false, log: () => {} });
     // Quick reconnects, and frequent heartbeats so the slot monitor reconnects too.
-    writeFileSync(config, 'pipeline:\n  retryInitialMs: 100\n  retryMaxMs: 1000\n  heartbeatIntervalMs: 200\n');
+    writeFileSync(config, 'pipeline:\n  retryInitialMs: 100\n  retryMaxMs: 1000\n  heartbeatIntervalMs: 2500\n');
     port = await findFreePort();
   });
 
@@ -134,23 +164,27 @@ describe('Postgres restarted (immediate stop) under a running walaudit start', (
     }
     expect(diedAt, context()).toBeNull();
 
-    const signalledAt = Date.now();
-    process_.child.kill('SIGTERM');
-    const code = await Promise.race([process_.exited, sleep(STOP_BOUND_MS + 2_000).then(() => 'still running' as const)]);
-    const stopMs = Date.now() - signalledAt;
-    expect(code, `SIGTERM after ${stopMs} ms; ${context()}`).toBe(0);
-    expect(stopMs).toBeLessThan(STOP_BOUND_MS);
-    expect(process_.stderr()).toContain('stopped cleanly');
-    expect(process_.stderr()).not.toMatch(/exiting now/);
+    // One connection per role at most: a second one is a client some path opened and never closed.
+    const connections = await walauditConnections(server.url);
+    expect(Object.entries(connections).filter(([, count]) => count > 1), context()).toEqual([]);
+
+    await expectStopWithinBound(process_, context);
 
     // The store was released: another process opens it, and a new `start` on it runs.
     const verify = await runWalaudit(['verify', '--data-dir', dataDir, '--http-port', String(port)]);
     expect(verify.code, verify.stderr).toBe(0);
     expect(verify.stdout).toContain('entries verified');
+    // And stopped while Postgres is down, in its reconnect loop, it still ends within the bound.
     const again = spawnWalaudit(args);
     walaudit = again;
     await again.waitFor((status) => status.state === 'running', 30_000);
-    await again.stop('SIGTERM');
+    await server.crash();
+    await sleep(500);
+    try {
+      await expectStopWithinBound(again, () => again.stderr());
+    } finally {
+      await server.start();
+    }
 
     const store = createClickHouseStore({ dataDir, database: 'walaudit' });
     try {
@@ -161,5 +195,26 @@ describe('Postgres restarted (immediate stop) under a running walaudit start', (
     } finally {
       await store.close();
     }
+  });
+
+  it('the slot monitor shares one connection between calls at once, and opens none once closed', async () => {
+    const monitor = new SlotMonitor(server.url, SLOT);
+    await Promise.all([monitor.state(), monitor.heartbeat(), monitor.state()]);
+    expect((await walauditConnections(server.url))['walaudit-monitor']).toBe(1);
+    // Closed while a connect is under way: that connection is abandoned too.
+    const closing = new SlotMonitor(server.url, SLOT);
+    const pending = closing.heartbeat().catch((error: unknown) => error);
+    await Promise.all([monitor.close(), closing.close()]);
+    expect(await pending).toMatchObject({ code: 'PG_UNREACHABLE' });
+    await expect(monitor.state()).rejects.toMatchObject({ code: 'PG_UNREACHABLE' });
+    expect(await waitForNoConnections(server.url, 'walaudit-monitor')).toBe(0);
+  });
+
+  it('a replication source stopped during its slot lookup ends at once and leaves no connection', async () => {
+    const source = new PgReplicationSource({ url: server.url, slot: SLOT, publication: SLOT });
+    const running = source.run(() => {});
+    await source.stop();
+    await running;
+    expect(await waitForNoConnections(server.url, 'walaudit-catalog')).toBe(0);
   });
 });
