@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WalauditError } from './errors.js';
 import { createReconnectLoop, retryWhileRetriable } from './retry.js';
 
@@ -45,6 +45,32 @@ describe('createReconnectLoop', () => {
     const started = Date.now();
     await loop.run();
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  describe('with fake timers', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('leaves no timer behind once woken: a pending wait must not keep a stopped process alive', async () => {
+      vi.useFakeTimers();
+      let stopping = false;
+      let waiting!: () => void;
+      const retried = new Promise<void>((resolve) => (waiting = resolve));
+      const loop = createReconnectLoop(async () => Promise.reject(unreachable()), {
+        initialMs: 30_000,
+        maxMs: 30_000,
+        cancelled: () => stopping,
+        onRetry: () => waiting(),
+      });
+      const running = loop.run();
+      await retried;
+      expect(vi.getTimerCount()).toBe(1);
+      stopping = true;
+      loop.wake();
+      await running;
+      expect(vi.getTimerCount()).toBe(0);
+    });
   });
 });
 

@@ -75,10 +75,13 @@ export function createReconnectLoop(session: () => Promise<void>, policy: Reconn
           if (!isWalauditError(error) || !error.retriable) throw error;
           const delayMs = backoffDelayMs(++attempt, policy);
           policy.onRetry?.(attempt, delayMs, error);
+          let timer: NodeJS.Timeout | undefined;
           await new Promise<void>((resolve) => {
             wake = resolve;
-            setTimeout(resolve, delayMs);
+            timer = setTimeout(resolve, delayMs);
           });
+          // Woken early, the timer would still hold the event loop (up to maxMs) after a stop.
+          clearTimeout(timer);
           wake = null;
         }
       }

@@ -146,6 +146,8 @@ async function waitUntilConnectable(url: string, timeoutMs = 30_000): Promise<vo
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const client = new pg.Client({ connectionString: url });
+    // A server that goes away between the query and end() must not end the process.
+    client.on('error', () => undefined);
     try {
       await client.connect();
       await client.query('SELECT 1');

@@ -35,6 +35,15 @@ describe('toWalauditError', () => {
     expect(error.message).not.toContain('s3cret');
   });
 
+  it.each([
+    ['57P01', 'terminating connection due to administrator command'],
+    ['57P02', 'terminating connection because of crash of another server process'],
+    ['57P03', 'the database system is starting up'],
+    ['57P05', 'terminating connection due to idle-session timeout'],
+  ])('maps a server going away or not yet up (%s) to a retriable PG_UNREACHABLE', (code, message) => {
+    expect(toWalauditError(serverError(code, message), URL_WITH_PASSWORD)).toMatchObject({ code: 'PG_UNREACHABLE', retriable: true });
+  });
+
   it('names the URL when the socket error has no address (DNS failure)', () => {
     const dns = Object.assign(new Error('getaddrinfo ENOTFOUND db.example'), { code: 'ENOTFOUND' });
     expect(toWalauditError(dns, URL_WITH_PASSWORD).message).toContain('db.example:6543/shop');

@@ -19,8 +19,11 @@ export interface PgErrorContext {
 
 /** Socket-level failures: the server is not there (yet). Retrying can help. */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE']);
-/** SQLSTATEs meaning the server is shutting down or starting up: also worth a retry. */
-const TRANSIENT_SERVER_STATES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+/**
+ * SQLSTATEs meaning the server is shutting down or starting up, or closed an idle session
+ * (idle_session_timeout, 57P05): also worth a retry.
+ */
+const TRANSIENT_SERVER_STATES = new Set(['57P01', '57P02', '57P03', '57P05', '08000', '08003', '08006', '08001', '08004']);
 /** Serialization failure and deadlock: the statement can simply be run again. */
 const RETRY_STATES = new Set(['40001', '40P01']);
 

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
-import { formatLsn, parseLsn, WalauditError, type ChangeSource, type Lsn, type WalMessage } from '@walaudit/core';
+import { describeError, formatLsn, parseLsn, WalauditError, type ChangeSource, type Lsn, type WalMessage } from '@walaudit/core';
 import { RelationCatalog } from './catalog.js';
-import { toWalauditError } from './pg-errors.js';
+import { connectionLabel, toWalauditError } from './pg-errors.js';
 
 export interface ReplicationSourceOptions {
   url: string;
@@ -38,6 +38,11 @@ export class PgReplicationSource implements ChangeSource {
   private stopping = false;
   private streaming = false;
   private settleStopped: () => void = () => {};
+  /** Settles when stop() is called: a slot lookup still connecting is abandoned, not awaited. */
+  private readonly stopRequested: Promise<'stopped'>;
+  private requestStop: () => void = () => {};
+  /** Where a lost catalog connection goes; while streaming, it ends the stream (see run()). */
+  private catalogLost: (error: unknown) => void = () => {};
 
   constructor(private readonly options: ReplicationSourceOptions) {
     this.service = new LogicalReplicationService(
@@ -45,27 +50,27 @@ export class PgReplicationSource implements ChangeSource {
       { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
     );
     this.catalogClient = new pg.Client({ connectionString: options.url, application_name: 'walaudit-catalog' });
+    // An idle client whose server goes away emits 'error', and an unheard 'error' ends the process.
+    // Before the stream runs, the pending connect or query gets the same failure.
+    this.catalogClient.on('error', (error: unknown) => this.catalogLost(error));
     this.catalog = new RelationCatalog((sql, params) => this.catalogClient.query(sql, params));
+    this.stopRequested = new Promise((resolve) => (this.requestStop = () => resolve('stopped')));
   }
 
   async run(handler: (message: WalMessage) => void | Promise<void>): Promise<void> {
+    const lookup = this.lookUpSlot();
+    lookup.catch(() => undefined);
+    let outcome: 'ready' | 'stopped';
     try {
-      await this.catalogClient.connect();
-      const slot = await this.catalogClient.query(
-        'SELECT confirmed_flush_lsn::text AS lsn, plugin FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()',
-        [this.options.slot],
-      );
-      const row = slot.rows[0] as { lsn: string | null; plugin: string } | undefined;
-      if (!row) {
-        throw new WalauditError('PG_SLOT_MISSING', `replication slot "${this.options.slot}" does not exist in this database: run \`walaudit setup\` first`);
-      }
-      if (row.lsn) this.durable = parseLsn(row.lsn);
+      // pg never settles a connect() whose client was ended meanwhile, so stop() does not wait
+      // for the lookup: it ends it (closeCatalog below closes the socket).
+      outcome = await Promise.race([lookup.then(() => 'ready' as const), this.stopRequested]);
     } catch (error) {
       await this.closeCatalog();
       throw toWalauditError(error, this.options.url);
     }
-    // stop() before the stream exists only sets `stopping` (see stop()): end here instead of streaming.
-    if (this.stopping) {
+    // stop() before the stream exists only asks (see stop()): end here instead of streaming.
+    if (outcome === 'stopped' || this.stopping) {
       await this.closeCatalog();
       return;
     }
@@ -78,6 +83,12 @@ export class PgReplicationSource implements ChangeSource {
         if (settled) return;
         settled = true;
         void this.shutdown().finally(() => reject(toWalauditError(error, this.options.url)));
+      };
+      // Any failure of the catalog connection is a lost connection, retried with a new session:
+      // even one whose SQLSTATE alone would not say so (an idle-session timeout, say).
+      this.catalogLost = (error) => {
+        if (this.stopping) return;
+        fail(new WalauditError('PG_UNREACHABLE', `the catalog connection to ${connectionLabel(this.options.url)} was lost: ${describeError(error)}`, { cause: error, retriable: true }));
       };
       this.settleStopped = () => {
         if (settled) return;
@@ -119,15 +130,17 @@ export class PgReplicationSource implements ChangeSource {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    // Before the stream exists, run() is still looking up the slot; ending the catalog client under
-    // a pending connect() left that connect (and run) unsettled forever. run() sees `stopping` next.
+    this.requestStop();
+    // Before the stream exists, run() is still looking up the slot: it ends the lookup itself.
     if (!this.streaming) return;
     await this.shutdown();
     this.settleStopped();
   }
 
   private async sendStatus(): Promise<void> {
-    if (this.durable === 0n) return;
+    // Once stopping, the connection is being ended: a write on it could fail after the library
+    // has removed its error listeners.
+    if (this.durable === 0n || this.stopping) return;
     try {
       // The library sends lsn + 1 as the flushed position; confirm the position itself.
       await this.service.acknowledge(formatLsn(this.durable - 1n));
@@ -143,6 +156,19 @@ export class PgReplicationSource implements ChangeSource {
     } finally {
       await this.closeCatalog();
     }
+  }
+
+  private async lookUpSlot(): Promise<void> {
+    await this.catalogClient.connect();
+    const slot = await this.catalogClient.query(
+      'SELECT confirmed_flush_lsn::text AS lsn, plugin FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()',
+      [this.options.slot],
+    );
+    const row = slot.rows[0] as { lsn: string | null; plugin: string } | undefined;
+    if (!row) {
+      throw new WalauditError('PG_SLOT_MISSING', `replication slot "${this.options.slot}" does not exist in this database: run \`walaudit setup\` first`);
+    }
+    if (row.lsn) this.durable = parseLsn(row.lsn);
   }
 
   private async closeCatalog(): Promise<void> {

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { MESSAGE_PREFIX, parseLsn, type Lsn } from '@walaudit/core';
-import { toWalauditError } from './pg-errors.js';
+import { MESSAGE_PREFIX, parseLsn, WalauditError, type Lsn } from '@walaudit/core';
+import { connectionLabel, toWalauditError } from './pg-errors.js';
 
 export interface SlotState {
   slot: string;
@@ -23,8 +23,16 @@ export interface SlotState {
  */
 export class SlotMonitor {
   private client: pg.Client | null = null;
+  /** The one connect in progress: callers that find no client meanwhile share it. */
+  private connecting: Promise<pg.Client> | null = null;
+  private closed = false;
+  private readonly closeRequested: Promise<never>;
+  private requestClose: (error: WalauditError) => void = () => {};
 
-  constructor(private readonly url: string, private readonly slot: string) {}
+  constructor(private readonly url: string, private readonly slot: string) {
+    this.closeRequested = new Promise<never>((_resolve, reject) => (this.requestClose = reject));
+    this.closeRequested.catch(() => undefined);
+  }
 
   async state(): Promise<SlotState> {
     const result = await this.query(
@@ -52,26 +60,64 @@ export class SlotMonitor {
     await this.query('SELECT pg_logical_emit_message(false, $1, $2)', [MESSAGE_PREFIX.heartbeat, new Date().toISOString()]);
   }
 
+  /**
+   * Ends the connection for good: later calls fail without connecting (a status request after the
+   * pipeline stopped must not open a connection that keeps the process alive), and a connect in
+   * progress is abandoned and its socket closed.
+   */
   async close(): Promise<void> {
-    const client = this.client;
-    this.client = null;
-    await client?.end().catch(() => {});
+    this.closed = true;
+    this.requestClose(new WalauditError('PG_UNREACHABLE', `the slot monitor of ${connectionLabel(this.url)} is closed (walaudit is stopping)`));
+    await this.drop(this.client);
   }
 
   private async query(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    let client: pg.Client | null = null;
     try {
-      if (!this.client) {
-        const client = new pg.Client({ connectionString: this.url, application_name: 'walaudit-monitor' });
-        client.on('error', () => {
-          this.client = null;
-        });
-        await client.connect();
-        this.client = client;
-      }
-      return await this.client.query(sql, params);
+      client = await this.connection();
+      return await client.query(sql, params);
     } catch (error) {
-      await this.close();
+      await this.drop(client);
       throw toWalauditError(error, this.url);
     }
+  }
+
+  private connection(): Promise<pg.Client> {
+    if (this.client) return Promise.resolve(this.client);
+    // Callers share one connect: the heartbeat and the lag check often fire in the same tick, and
+    // a second connection would be overwritten, never closed, and keep the process alive.
+    this.connecting ??= this.connect().finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  private async connect(): Promise<pg.Client> {
+    if (this.closed) return this.closeRequested;
+    const client = new pg.Client({ connectionString: this.url, application_name: 'walaudit-monitor' });
+    // The next query reconnects; an 'error' without a listener would end the process.
+    client.on('error', () => void this.drop(client));
+    const connected = client.connect();
+    connected.catch(() => undefined);
+    try {
+      // pg never settles a connect() whose client was ended meanwhile: close() is raced instead.
+      await Promise.race([connected, this.closeRequested]);
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    if (this.closed) {
+      await client.end().catch(() => {});
+      return this.closeRequested;
+    }
+    this.client = client;
+    return client;
+  }
+
+  /** Ends a connection that failed (or every one, on close); a newer connection stays. */
+  private async drop(client: pg.Client | null): Promise<void> {
+    if (!client) return;
+    if (this.client === client) this.client = null;
+    await client.end().catch(() => {});
   }
 }

@@ -19,6 +19,8 @@ export async function causedBy(links: CascadeStore, entryId: string): Promise<Ca
 export interface CascadeServices {
   observers: StoredBatchObserver[];
   routes: Record<string, ApiRoute>;
+  /** Ends the retries of the first foreign-key read, so a stop does not wait for Postgres to come back. */
+  stop(): void;
 }
 
 /** GET /cascade?caused-by=ID: what `walaudit log --caused-by` asks a running process. */
@@ -39,8 +41,12 @@ export function cascadeRoutes(links: CascadeStore): Record<string, ApiRoute> {
  */
 export function startCascadeServices(config: WalauditConfig, links: CascadeStore, sourceUrl: string, log: Logger): CascadeServices {
   const routes = cascadeRoutes(links);
-  if (!config.cascade.links) return { observers: [], routes };
-  const retry = { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs };
+  if (!config.cascade.links) return { observers: [], routes, stop: () => {} };
+  let stopping = false;
+  let stopped!: () => void;
+  const stopRequested = new Promise<void>((resolve) => (stopped = resolve));
+  // A cancelled read fails the batch's observers: the slot replays the batch, and the next start links it.
+  const retry = { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs, cancelled: () => stopping, interrupted: stopRequested };
   const correlator = createConfiguredCorrelator(config, links, sourceUrl, log);
   // Prepared with the first stored batch, not before `start` serves: an unreachable Postgres must
   // not keep the API (status, health) down. By then the reader is connected, and the slot has not
@@ -72,6 +78,10 @@ export function startCascadeServices(config: WalauditConfig, links: CascadeStore
       },
     ],
     routes,
+    stop() {
+      stopping = true;
+      stopped();
+    },
   };
 }
 

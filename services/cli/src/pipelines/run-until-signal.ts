@@ -1,5 +1,6 @@
 import { describeError } from '@walaudit/core';
 import type { Logger } from '../logger.js';
+import { armStopDeadline } from './stop-deadline.js';
 
 /** Where signals come from and how the process exits: `process`, or a stand-in in tests. */
 export interface SignalSource {
@@ -33,6 +34,7 @@ export interface UntilSignal {
 export async function runUntilSignal(options: UntilSignal): Promise<void> {
   const { log, signals: source = process } = options;
   let signals = 0;
+  let deadline: NodeJS.Timeout | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (++signals > 1) {
       log.warn(`${signal} again: exiting now; ${options.exitNow}`);
@@ -40,6 +42,8 @@ export async function runUntilSignal(options: UntilSignal): Promise<void> {
       return;
     }
     log.info(`${signal}: ${options.stopping}`);
+    // Bounded: a cleanup that hangs must not keep the process (and the embedded store's lock).
+    deadline = armStopDeadline(signal, log, { exit: (code) => source.exit(code) });
     void (async () => options.stop())().catch((error: unknown) => log.error(`stopping failed: ${describeError(error)}`));
   };
   source.on('SIGINT', onSignal);
@@ -62,6 +66,7 @@ export async function runUntilSignal(options: UntilSignal): Promise<void> {
       }
     }
   } finally {
+    clearTimeout(deadline);
     source.off('SIGINT', onSignal);
     source.off('SIGTERM', onSignal);
   }

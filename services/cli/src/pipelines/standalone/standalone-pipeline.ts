@@ -48,6 +48,8 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
   let reader: WalReader | null = null;
   let stopping = false;
   let wake: () => void = () => {};
+  let stopped!: () => void;
+  const stopRequested = new Promise<void>((resolve) => (stopped = resolve));
 
   const writer = createAuditWriter({
     store: deps.store,
@@ -57,6 +59,8 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
       initialMs: config.pipeline.retryInitialMs,
       maxMs: config.pipeline.retryMaxMs,
       cancelled: () => stopping,
+      // A store outage's backoff wait (up to retryMaxMs) ends at the stop, not at its term.
+      interrupted: stopRequested,
       onRetry: (attempt, delayMs, error) => {
         state.recordError(error);
         metrics.storeRetries.inc();
@@ -75,6 +79,8 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
 
   const runOnce = async () => {
     const { knownShapes } = await writer.init(await identifySource(deps.sourceUrl));
+    // stop() during the lookups above found no reader to stop (or the last session's): start none.
+    if (stopping) return;
     const source = new PgReplicationSource({ url: deps.sourceUrl, slot: config.source.slot, publication: config.source.publication });
     reader = createWalReader({
       source,
@@ -122,6 +128,7 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
     },
     async stop() {
       stopping = true;
+      stopped();
       wake();
       await reader?.stop();
     },

@@ -30,7 +30,11 @@ export async function runStandalone(config: WalauditConfig, log: Logger): Promis
   await runUntilSignal({
     log,
     run: () => pipeline.run(),
-    stop: () => pipeline.stop(),
+    stop: () => {
+      // The first foreign-key read may be retrying against a Postgres that is down.
+      cascade.stop();
+      return pipeline.stop();
+    },
     stopping: 'flushing and stopping',
     exitNow: 'the slot replays anything not yet confirmed',
     cleanup: [() => api.close(), () => alerter?.close(), () => restores.close(), () => stores.close(), () => demo?.stop()],
