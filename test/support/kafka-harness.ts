@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { parseConfig, type AuditStore, type WalauditConfig, type WalauditConfigInput, type StoredBatchObserver } from '@walaudit/core';
 import { PgReplicationSource } from '@walaudit/pg';
 import { createWalReader } from '@walaudit/wal-reader';
+import { createPartitionedWriter } from '@walaudit/audit-writer';
 import { Partitioners, changeDecoderFor, changeEncoderFor, connectIdempotentProducer, createChangeConsumer, createKafkaChangeSink, createKafkaClient, ensureTopics, topicNames, type TopicNames } from '@walaudit/kafka';
 
 /** A config for one test: its own topic prefix and group on the file's broker. */
@@ -72,11 +73,9 @@ export async function startKafkaWriter(
     consumer,
     producer,
     topics,
-    store,
+    sink: createPartitionedWriter({ store, retry: { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs }, observers: options.observers }),
     brokers: config.kafka.brokers,
     batchSize: config.pipeline.batchSize,
-    retry: { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs },
-    observers: options.observers,
     onAssigned: (partitions) => (assigned = partitions),
     onDeadLetter: (reason) => deadLetters.push(reason),
   });

@@ -32,4 +32,5 @@ export * from './cascade/index.js';
 export * from './restore/index.js';
 export * from './retry.js';
 export * from './stored-batch.types.js';
+export * from './partitioned-sink.types.js';
 export * from './alerts/notifier.types.js';
