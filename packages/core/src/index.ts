@@ -9,6 +9,8 @@ export * from './entry-encoding.js';
 export * from './hash-chain.js';
 export * from './config.schema.js';
 export * from './audit-rule.js';
+export * from './audited-sink.types.js';
+export * from './with-audit-rules.js';
 export * from './change-decoder.js';
 export * from './audit-store.types.js';
 export * from './change-source.types.js';
