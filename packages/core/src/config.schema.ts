@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WalauditError } from './errors.js';
-import { alertsConfigSchema } from './alerts-config.schema.js';
+import { alertsConfigSchema } from './alerts/alerts-config.schema.js';
 
 /**
  * Every walaudit option, with its default and its documentation, in one place. Sources, in

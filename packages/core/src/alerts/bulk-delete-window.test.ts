@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BulkDeleteWindow } from './bulk-delete-memory-window.js';
-import { addDeletion, mergeWindowStates } from './bulk-delete-window.js';
-import { deletion, describeWindowStore } from '../../../test/support/window-store-behaviour.js';
+import { BulkDeleteWindow } from './bulk-delete-window.js';
+import { addDeletion, mergeWindowStates } from './window-step.js';
+import { deletion, describeWindowStore } from '../../../../test/support/window-store-behaviour.js';
 
 describeWindowStore('in-memory', async () => {
   const shared = new BulkDeleteWindow();
