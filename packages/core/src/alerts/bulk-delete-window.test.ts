@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { BulkDeleteWindow } from './bulk-delete-window.js';
-import { addDeletion, mergeWindowStates } from './window-step.js';
 import { deletion, describeWindowStore } from '../../../../test/support/window-store-behaviour.js';
 
 describeWindowStore('in-memory', async () => {
@@ -18,22 +17,5 @@ describe('BulkDeleteWindow memory', () => {
     for (let i = 0; i < 1000; i++) await window.add('late', deletion(1, T0 + 3_600_000 + i), { threshold: 0, windowMs: 600_000 });
     await window.add('late', deletion(1, T0 + 3_700_000), RULE);
     expect(window.size).toBeLessThanOrEqual(1);
-  });
-
-  it('holds at most one bucket per second of commit time', () => {
-    let state = null;
-    for (let i = 0; i < 5000; i++) state = addDeletion(state, 'k', deletion(0, T0 + i * 100), RULE).state;
-    expect(state!.buckets.length).toBeLessThanOrEqual(501);
-  });
-});
-
-describe('mergeWindowStates', () => {
-  it('adds up buckets and keeps an alert raised locally', () => {
-    const shared = addDeletion(null, 'k', deletion(30, T0), RULE).state;
-    const local = addDeletion(null, 'k', deletion(30, T0 + 1000), RULE).state;
-    const merged = mergeWindowStates(shared, local);
-    expect(merged.buckets.reduce((sum, bucket) => sum + bucket.rows, 0)).toBe(60);
-    const raised = addDeletion(null, 'k', deletion(80, T0), RULE).state;
-    expect(mergeWindowStates(null, raised).open?.rows).toBe(80);
   });
 });

@@ -1,4 +1,4 @@
-import { alertId } from './window-step.js';
+import { alertId } from './alert-id.js';
 import { ALERT_SAMPLE_LIMIT } from './alert.types.js';
 import type { RowImage } from '../change-event.types.js';
 import type { DeletionTally } from './deletion-tally.js';
