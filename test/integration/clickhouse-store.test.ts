@@ -12,8 +12,6 @@ import {
   encodeEntryBody,
   eventId,
   formatLsn,
-  linkEntries,
-  linkIntoChains,
   verifyAuditLog,
   type AuditEntry,
   type ChainProblem,
@@ -21,6 +19,7 @@ import {
   type ColumnDef,
 } from '@walaudit/core';
 import { createClickHouseStore, loadMigrations, type ClickHouseStore } from '@walaudit/clickhouse';
+import { linkedEntries } from '../support/linked-entries.js';
 
 // chDB binds one data directory per process, and vitest runs each integration file in its own
 // process: every store below shares this directory, one database per test.
@@ -98,7 +97,7 @@ const events: ChangeEvent[] = [
 ];
 
 function chain(list: readonly ChangeEvent[] = events, prevHash = GENESIS_HASH) {
-  return linkEntries(prevHash, list.map((event) => ({ event, retentionDays: 0, critical: event.schema === 'billing' })));
+  return linkedEntries(new Map([[0, prevHash]]), list.map((event) => ({ event, retentionDays: 0, critical: event.schema === 'billing' })));
 }
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -233,7 +232,7 @@ describe('ClickHouse store on the embedded engine', () => {
     const old = '2020-01-01T00:00:00.000000Z';
     const list = [0, 1, 2, 3, 4].map((seq) => change(0x10n, seq, 1, old, { pk: { id: String(seq) } }));
     const retention = [1, 0, 36_500, 1, 0]; // 100 years past 2020 overflows a 32-bit DateTime
-    const { entries, bodies } = linkIntoChains(new Map(), list.map((event, i) => ({ event, retentionDays: retention[i]!, critical: false })));
+    const { entries, bodies } = linkedEntries(new Map(), list.map((event, i) => ({ event, retentionDays: retention[i]!, critical: false })));
     await store.insertEntries(entries, bodies);
     await store.command(`OPTIMIZE TABLE ${store.table('audit_log')} FINAL`);
     expect((await collect(store.readChain())).map((link) => link.id)).toEqual([entries[1]!.id, entries[2]!.id, entries[4]!.id]);
@@ -249,9 +248,9 @@ describe('ClickHouse store on the embedded engine', () => {
     const list = [0, 1, 2, 3, 4, 5].map((seq) => change(0x20n, seq, 1, '2026-01-01T00:00:00.000000Z', { pk: { id: String(seq) } }));
     // Standalone-style entries (partition 0) and two writers' partitions, interleaved in log order;
     // kept forever (a retention would let the TTL drop these 2026-01-01 rows at once).
-    const zero = linkIntoChains(new Map(), [list[0]!, list[3]!].map((event) => ({ event, retentionDays: 0, critical: false })));
-    const two = linkIntoChains(new Map(), [list[1]!, list[4]!].map((event) => ({ event, retentionDays: 0, critical: false })), 2);
-    const five = linkIntoChains(new Map(), [list[2]!, list[5]!].map((event) => ({ event, retentionDays: 0, critical: false })), 5);
+    const zero = linkedEntries(new Map(), [list[0]!, list[3]!].map((event) => ({ event, retentionDays: 0, critical: false })));
+    const two = linkedEntries(new Map(), [list[1]!, list[4]!].map((event) => ({ event, retentionDays: 0, critical: false })), 2);
+    const five = linkedEntries(new Map(), [list[2]!, list[5]!].map((event) => ({ event, retentionDays: 0, critical: false })), 5);
     for (const linked of [zero, two, five]) await store.insertEntries(linked.entries, linked.bodies);
     const links = await collect(store.readChain());
     expect(links.map((link) => [link.id, link.partition ?? 0])).toEqual(list.map((event, i) => [event.id, [0, 2, 5][i % 3]]));

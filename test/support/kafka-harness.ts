@@ -1,7 +1,8 @@
 import type { Kafka } from 'kafkajs';
-import { parseConfig, type AuditStore, type WalauditConfig, type WalauditConfigInput, type StoredBatchObserver } from '@walaudit/core';
+import { parseConfig, withAuditRules, type AuditStore, type WalauditConfig, type WalauditConfigInput, type StoredBatchObserver } from '@walaudit/core';
 import { PgReplicationSource } from '@walaudit/pg';
 import { createWalReader } from '@walaudit/wal-reader';
+import { createPartitionedWriter } from '@walaudit/audit-writer';
 import { Partitioners, changeDecoderFor, changeEncoderFor, connectIdempotentProducer, createChangeConsumer, createKafkaChangeSink, createKafkaClient, ensureTopics, topicNames, type TopicNames } from '@walaudit/kafka';
 
 /** A config for one test: its own topic prefix and group on the file's broker. */
@@ -34,11 +35,10 @@ export async function createTestTopics(config: WalauditConfig): Promise<TopicNam
 export async function startKafkaReader(sourceUrl: string, config: WalauditConfig): Promise<InProcessService & { done: Promise<void> }> {
   const topics = await createTestTopics(config);
   const producer = await connectIdempotentProducer(config.kafka);
-  const sink = createKafkaChangeSink({
-    encoder: await changeEncoderFor(config.kafka, topics.changes),
-    producer,
-    topics,
-    rules: { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },
+  const sink = withAuditRules(createKafkaChangeSink({ encoder: await changeEncoderFor(config.kafka, topics.changes), producer, topics }), {
+    rules: config.rules,
+    defaultRetentionDays: config.retention.defaultDays,
+    hashKey: config.masking.hashKey,
   });
   const source = new PgReplicationSource({ url: sourceUrl, slot: config.source.slot, publication: config.source.publication });
   const reader = createWalReader({ source, sink, options: { batchSize: config.pipeline.batchSize, flushIntervalMs: config.pipeline.flushIntervalMs } });
@@ -72,11 +72,9 @@ export async function startKafkaWriter(
     consumer,
     producer,
     topics,
-    store,
+    sink: createPartitionedWriter({ store, retry: { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs }, observers: options.observers }),
     brokers: config.kafka.brokers,
     batchSize: config.pipeline.batchSize,
-    retry: { initialMs: config.pipeline.retryInitialMs, maxMs: config.pipeline.retryMaxMs },
-    observers: options.observers,
     onAssigned: (partitions) => (assigned = partitions),
     onDeadLetter: (reason) => deadLetters.push(reason),
   });

@@ -12,7 +12,7 @@ function configError(input: unknown, origin?: string): WalauditError {
   throw new Error('parseConfig accepted an invalid config');
 }
 
-/** The alerts section's defaults (its own tests: deletion-tally.test.ts). */
+/** The alerts section's defaults (its own tests: alerts/deletion-tally.test.ts). */
 const ALERTS_DEFAULTS = {
   enabled: true, threshold: 50, windowMinutes: 10, operations: ['delete'], excludeActors: [], quietHours: '', tables: [], windowStore: 'memory',
   pagerdutyUrl: 'https://events.pagerduty.com/v2/enqueue', emailFrom: 'walaudit@localhost', emailTo: [], syslogPort: 514, syslogProtocol: 'udp',

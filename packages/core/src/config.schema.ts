@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WalauditError } from './errors.js';
-import { alertsConfigSchema } from './alerts-config.schema.js';
+import { alertsConfigSchema } from './alerts/alerts-config.schema.js';
 import { connectionUrlProblem, redactUrl } from './connection-url.js';
 
 /** A connection URL whose problem (a bad port, a wrong scheme) is named at start, with the password hidden. */

@@ -7,12 +7,12 @@ import {
   ChainVerifier,
   chainHash,
   GENESIS_HASH,
-  linkEntries,
-  linkIntoChains,
+  linkEachIntoChains,
   type ChainProblem,
   type StoredChainLink,
 } from './hash-chain.js';
 import { encodeEntryBody, hashedBody } from './entry-encoding.js';
+import { linkedEntries } from '../../../test/support/linked-entries.js';
 
 function event(seq: number, overrides: Partial<ChangeEvent> = {}): ChangeEvent {
   return {
@@ -35,14 +35,20 @@ function event(seq: number, overrides: Partial<ChangeEvent> = {}): ChangeEvent {
   };
 }
 
+/** Each event in a chain of its own (retention 30, 31, ...), every other one critical. */
 function audited(events: ChangeEvent[]) {
   return events.map((e, i) => ({ event: e, retentionDays: 30 + i, critical: i % 2 === 1 }));
+}
+
+/** All events in one chain, as the rules of one table put them. */
+function oneChain(events: ChangeEvent[], retentionDays = 0) {
+  return events.map((e) => ({ event: e, retentionDays, critical: false }));
 }
 
 /** The links a store would hand back for these entries. */
 function chain(count: number, prevHash = GENESIS_HASH): StoredChainLink[] {
   const events = Array.from({ length: count }, (_, seq) => event(seq));
-  const { entries, bodies } = linkEntries(prevHash, audited(events));
+  const { entries, bodies } = linkedEntries(new Map([[0, prevHash]]), oneChain(events));
   return entries.map((entry, i) => ({ chain: 0, id: entry.id, prevHash: entry.prevHash, hash: entry.hash, body: bodies[i]! }));
 }
 
@@ -124,48 +130,70 @@ describe('hashedBody and encodeEntryBody', () => {
   });
 });
 
-describe('linkEntries', () => {
-  it('links each entry to the previous one, starting from prevHash', () => {
+describe('linkEachIntoChains', () => {
+  it('links each entry to the previous one of its chain, starting from the chain\'s head', () => {
     const events = [event(0), event(1), event(2)];
-    const { entries, bodies, headHash } = linkEntries(GENESIS_HASH, audited(events));
+    const start = 'a'.repeat(64);
+    const { entries, bodies, heads } = linkedEntries(new Map([[0, start]]), oneChain(events));
     expect(entries).toHaveLength(3);
     expect(bodies).toEqual(events.map(encodeEntryBody));
-    expect(entries[0]!.prevHash).toBe(GENESIS_HASH);
-    expect(entries[0]!.hash).toBe(chainHash(GENESIS_HASH, bodies[0]!));
+    expect(entries[0]!.prevHash).toBe(start);
+    expect(entries[0]!.hash).toBe(chainHash(start, bodies[0]!));
     expect(entries[1]!.prevHash).toBe(entries[0]!.hash);
     expect(entries[1]!.hash).toBe(chainHash(entries[0]!.hash, bodies[1]!));
     expect(entries[2]!.prevHash).toBe(entries[1]!.hash);
     expect(entries[2]!.hash).toBe(chainHash(entries[1]!.hash, bodies[2]!));
-    expect(headHash).toBe(entries[2]!.hash);
+    expect(heads).toEqual(new Map([[0, entries[2]!.hash]]));
+  });
+
+  it('hands each entry and its body over as soon as it is linked, in the order given', () => {
+    const taken: string[] = [];
+    linkEachIntoChains(new Map(), audited([event(0), event(1)]), (entry, body) => taken.push(`${entry.id} ${body === encodeEntryBody(entry) ? 'body' : 'other'}`));
+    expect(taken).toEqual(['0000000001796738-0 body', '0000000001796738-1 body']);
   });
 
   it('carries the event and the store fields onto each entry', () => {
-    const { entries } = linkEntries(GENESIS_HASH, audited([event(0), event(1)]));
+    const { entries } = linkedEntries(new Map(), audited([event(0), event(1)]));
     expect(entries[0]).toEqual({ ...event(0), prevHash: GENESIS_HASH, hash: entries[0]!.hash, retentionDays: 30, critical: false });
     expect(entries[1]).toMatchObject({ id: '0000000001796738-1', retentionDays: 31, critical: true });
   });
 
   it('continues a chain across batches exactly as one batch would', () => {
-    const all = linkEntries(GENESIS_HASH, audited([event(0), event(1), event(2)]));
-    const first = linkEntries(GENESIS_HASH, audited([event(0)]));
-    const rest = linkEntries(first.headHash, audited([event(1), event(2)]).map((a) => ({ ...a })));
-    expect(rest.headHash).toBe(all.headHash);
+    const all = linkedEntries(new Map(), oneChain([event(0), event(1), event(2)]));
+    const first = linkedEntries(new Map(), oneChain([event(0)]));
+    const rest = linkedEntries(first.heads, oneChain([event(1), event(2)]));
+    expect(rest.heads).toEqual(all.heads);
     expect([...first.entries, ...rest.entries].map((e) => e.hash)).toEqual(all.entries.map((e) => e.hash));
   });
 
-  it('returns prevHash as the head of an empty batch', () => {
-    expect(linkEntries('a'.repeat(64), [])).toEqual({ entries: [], bodies: [], headHash: 'a'.repeat(64) });
+  it('returns the heads as they were for an empty batch', () => {
+    expect(linkedEntries(new Map([[0, 'a'.repeat(64)]]), [])).toEqual({ entries: [], bodies: [], heads: new Map([[0, 'a'.repeat(64)]]) });
   });
 
   it('does not hash retentionDays or critical', () => {
-    const a = linkEntries(GENESIS_HASH, [{ event: event(0), retentionDays: 0, critical: false }]);
-    const b = linkEntries(GENESIS_HASH, [{ event: event(0), retentionDays: 365, critical: true }]);
-    expect(a.headHash).toBe(b.headHash);
+    const a = linkedEntries(new Map(), [{ event: event(0), retentionDays: 0, critical: false }]);
+    const b = linkedEntries(new Map(), [{ event: event(0), retentionDays: 365, critical: true }]);
+    expect(a.entries[0]!.hash).toBe(b.entries[0]!.hash);
+  });
+
+  it('links each retention period into its own chain, starting from the given heads', () => {
+    const events = [event(0), event(1), event(2), event(3)];
+    const heads = new Map([[30, 'a'.repeat(64)]]);
+    const { entries, bodies, heads: next } = linkedEntries(heads, [
+      { event: events[0]!, retentionDays: 30, critical: false },
+      { event: events[1]!, retentionDays: 0, critical: false },
+      { event: events[2]!, retentionDays: 30, critical: true },
+      { event: events[3]!, retentionDays: 0, critical: false },
+    ]);
+    expect(entries.map((e) => e.prevHash)).toEqual(['a'.repeat(64), GENESIS_HASH, entries[0]!.hash, entries[1]!.hash]);
+    expect(entries[2]!.hash).toBe(chainHash(entries[0]!.hash, bodies[2]!));
+    expect(next).toEqual(new Map([[30, entries[2]!.hash], [0, entries[3]!.hash]]));
+    expect(heads).toEqual(new Map([[30, 'a'.repeat(64)]]));
   });
 });
 
 describe('ChainVerifier', () => {
-  it('accepts a chain built by linkEntries', () => {
+  it('accepts a chain built by linkEachIntoChains', () => {
     const links = chain(5);
     const { problems, verifier } = verify(links);
     expect(problems).toEqual([null, null, null, null, null]);
@@ -310,28 +338,6 @@ describe('ChainVerifier', () => {
     const copy = { ...links[1]!, body: links[1]!.body.replace('alice', 'mallory') };
     const { problems } = verify([links[0]!, links[1]!, copy, links[2]!]);
     expect(problems[2]).toMatchObject({ kind: 'altered', id: '0000000001796738-1', index: 2 });
-  });
-});
-
-describe('linkIntoChains', () => {
-  it('links each retention period into its own chain, starting from the given heads', () => {
-    const events = [event(0), event(1), event(2), event(3)];
-    const heads = new Map([[30, 'a'.repeat(64)]]);
-    const { entries, bodies, heads: next } = linkIntoChains(heads, [
-      { event: events[0]!, retentionDays: 30, critical: false },
-      { event: events[1]!, retentionDays: 0, critical: false },
-      { event: events[2]!, retentionDays: 30, critical: true },
-      { event: events[3]!, retentionDays: 0, critical: false },
-    ]);
-    expect(entries.map((e) => e.prevHash)).toEqual(['a'.repeat(64), GENESIS_HASH, entries[0]!.hash, entries[1]!.hash]);
-    expect(entries[2]!.hash).toBe(chainHash(entries[0]!.hash, bodies[2]!));
-    expect(next).toEqual(new Map([[30, entries[2]!.hash], [0, entries[3]!.hash]]));
-    expect(heads).toEqual(new Map([[30, 'a'.repeat(64)]]));
-  });
-
-  it('gives a single chain the same hashes as linkEntries', () => {
-    const list = audited([event(0), event(1), event(2)]).map((a) => ({ ...a, retentionDays: 7 }));
-    expect(linkIntoChains(new Map(), list).entries).toEqual(linkEntries(GENESIS_HASH, list).entries);
   });
 });
 

@@ -97,20 +97,6 @@ function linkOne(prevHash: string, { event, retentionDays, critical }: AuditedIn
   return { entry: toEntry(event, prevHash, chainHash(prevHash, body), retentionDays, critical), body };
 }
 
-/** Links events into one chain after `prevHash`, whatever their retention; returns the entries and the new head hash. */
-export function linkEntries(prevHash: string, events: readonly AuditedInput[]): { entries: AuditEntry[]; bodies: string[]; headHash: string } {
-  const entries: AuditEntry[] = [];
-  const bodies: string[] = [];
-  let head = prevHash;
-  for (const audited of events) {
-    const { entry, body } = linkOne(head, audited);
-    entries.push(entry);
-    bodies.push(body);
-    head = entry.hash;
-  }
-  return { entries, bodies, headHash: head };
-}
-
 /** Spelled out rather than spread: one fixed shape, noticeably cheaper per entry than `{...event}`. */
 function toEntry(event: ChangeEvent, prevHash: string, hash: string, retentionDays: number, critical: boolean): AuditEntry {
   return {
@@ -137,29 +123,14 @@ function toEntry(event: ChangeEvent, prevHash: string, hash: string, retentionDa
 
 /**
  * Links events into their chains (one per retention period, see StoredChainLink). `heads` maps a
- * chain to its newest hash; chains not in it start at GENESIS_HASH. Returns the entries in the
- * order given and the updated heads; `heads` itself is not changed. `partition` (distributed mode)
- * is recorded on each entry: `heads` must then be that partition's heads.
- */
-export function linkIntoChains(
-  heads: ReadonlyMap<number, string>,
-  events: readonly AuditedInput[],
-  partition = 0,
-): { entries: AuditEntry[]; bodies: string[]; heads: Map<number, string> } {
-  const entries: AuditEntry[] = [];
-  const bodies: string[] = [];
-  const next = linkEachIntoChains(heads, events, (entry, body) => {
-    entries.push(entry);
-    bodies.push(body);
-  }, partition);
-  return { entries, bodies, heads: next };
-}
-
-/**
- * linkIntoChains one entry at a time: each entry and its body go to `take` as soon as they are
- * linked, so a consumer that encodes them at once (the store's batch) leaves them garbage right
- * away. Held for a whole batch, 10,000 bodies of ~1 KB outlived young-generation collections and
- * were copied and promoted: that was most of the writer's GC time.
+ * chain to its newest hash; chains not in it start at GENESIS_HASH. Returns the updated heads;
+ * `heads` itself is not changed. `partition` (distributed mode) is recorded on each entry: `heads`
+ * must then be that partition's heads.
+ *
+ * Each entry and its body go to `take` as soon as they are linked, in the order given, so a
+ * consumer that encodes them at once (the store's batch) leaves them garbage right away. Held for
+ * a whole batch, 10,000 bodies of ~1 KB outlived young-generation collections and were copied and
+ * promoted: that was most of the writer's GC time.
  */
 export function linkEachIntoChains(
   heads: ReadonlyMap<number, string>,

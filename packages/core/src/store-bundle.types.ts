@@ -1,4 +1,4 @@
-import type { AlertStore } from './alert-store.types.js';
+import type { AlertStore } from './alerts/alert-store.types.js';
 import type { AuditStore } from './audit-store.types.js';
 import type { CascadeStore } from './cascade/cascade-store.types.js';
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { chainHash, GENESIS_HASH, linkEntries, linkIntoChains, type StoredChainLink } from './hash-chain.js';
+import { chainHash, GENESIS_HASH, type StoredChainLink } from './hash-chain.js';
 import type { ChangeEvent } from './change-event.types.js';
 import { eventId } from './event-id.js';
 import { verifyAuditLog } from './verify-log.js';
+import { linkedEntries } from '../../../test/support/linked-entries.js';
 
 /** A fake of the store's chain iterator only; records how far verify read. */
 function fakeStore(links: readonly StoredChainLink[], failAfter?: number) {
@@ -41,8 +42,8 @@ function event(seq: number): ChangeEvent {
 }
 
 function chain(count: number): StoredChainLink[] {
-  const { entries, bodies } = linkEntries(
-    GENESIS_HASH,
+  const { entries, bodies } = linkedEntries(
+    new Map(),
     Array.from({ length: count }, (_, seq) => ({ event: event(seq), retentionDays: 0, critical: false })),
   );
   return entries.map((entry, i) => ({ chain: 0, id: entry.id, prevHash: entry.prevHash, hash: entry.hash, body: bodies[i]! }));
@@ -132,7 +133,7 @@ describe('verifyAuditLog', () => {
   describe('one chain per retention period', () => {
     /** Entries alternating between a 30-day and a forever chain, as the writer links them. */
     function mixed(count: number): StoredChainLink[] {
-      const { entries, bodies } = linkIntoChains(
+      const { entries, bodies } = linkedEntries(
         new Map(),
         Array.from({ length: count }, (_, seq) => ({ event: event(seq), retentionDays: seq % 2 === 0 ? 30 : 0, critical: false })),
       );
@@ -188,8 +189,8 @@ describe('one set of chains per Kafka partition (distributed mode)', () => {
    * interleaves them in (lsn, seq) order, as verify reads it.
    */
   function twoPartitions(): StoredChainLink[] {
-    const even = linkIntoChains(new Map(), [0, 2, 4].map((seq) => ({ event: event(seq), retentionDays: 0, critical: false })), 1);
-    const odd = linkIntoChains(new Map(), [1, 3, 5].map((seq) => ({ event: event(seq), retentionDays: 0, critical: false })), 2);
+    const even = linkedEntries(new Map(), [0, 2, 4].map((seq) => ({ event: event(seq), retentionDays: 0, critical: false })), 1);
+    const odd = linkedEntries(new Map(), [1, 3, 5].map((seq) => ({ event: event(seq), retentionDays: 0, critical: false })), 2);
     const links: StoredChainLink[] = [];
     for (let i = 0; i < 3; i++) {
       for (const side of [even, odd]) {
@@ -201,9 +202,9 @@ describe('one set of chains per Kafka partition (distributed mode)', () => {
   }
 
   it('records the partition on each entry it links', () => {
-    const { entries } = linkIntoChains(new Map(), [{ event: event(0), retentionDays: 0, critical: false }], 4);
+    const { entries } = linkedEntries(new Map(), [{ event: event(0), retentionDays: 0, critical: false }], 4);
     expect(entries[0]!.partition).toBe(4);
-    expect(linkIntoChains(new Map(), [{ event: event(0), retentionDays: 0, critical: false }]).entries[0]!.partition).toBeUndefined();
+    expect(linkedEntries(new Map(), [{ event: event(0), retentionDays: 0, critical: false }]).entries[0]!.partition).toBeUndefined();
   });
 
   it('verifies interleaved partitions, each chain on its own', async () => {
@@ -217,8 +218,8 @@ describe('one set of chains per Kafka partition (distributed mode)', () => {
   });
 
   it('names partition 0 as well once the log holds another partition', async () => {
-    const first = linkIntoChains(new Map(), [{ event: event(0), retentionDays: 0, critical: false }], 0);
-    const second = linkIntoChains(new Map(), [{ event: event(1), retentionDays: 0, critical: false }], 3);
+    const first = linkedEntries(new Map(), [{ event: event(0), retentionDays: 0, critical: false }], 0);
+    const second = linkedEntries(new Map(), [{ event: event(1), retentionDays: 0, critical: false }], 3);
     const links: StoredChainLink[] = [first, second].map(({ entries, bodies }) => ({ partition: entries[0]!.partition ?? 0, chain: 0, id: entries[0]!.id, prevHash: entries[0]!.prevHash, hash: entries[0]!.hash, body: bodies[0]! }));
     const report = await verifyAuditLog(fakeStore(links));
     expect(report.chains.map((chain) => chain.partition)).toEqual([0, 3]);

@@ -1,5 +1,5 @@
 import type { Admin, Message, Producer } from 'kafkajs';
-import { WalauditError, type Alert } from '@walaudit/core';
+import { WalauditError, type Alert, type AlertEvent, type Notifier } from '@walaudit/core';
 import type { KafkaLog } from './kafka-client.js';
 import type { TopicLayout } from './topics.js';
 
@@ -8,14 +8,12 @@ export function alertsTopicName(prefix: string): string {
   return `${prefix}.alerts`;
 }
 
-export type AlertTopicEvent = 'raised' | 'updated' | 'acknowledged';
-
 /**
  * Keyed by alert id: every version of one alert lands in one partition, in the order sent, so a
  * consumer that compacts or groups by key keeps one incident per alert (as PagerDuty's dedup_key).
  * The value is the webhook's body; `alert.version` orders versions should a retry reorder them.
  */
-export function alertMessage(alert: Alert, event: AlertTopicEvent, text: string): Message {
+export function alertMessage(alert: Alert, event: AlertEvent, text: string): Message {
   return {
     key: alert.id,
     value: JSON.stringify({ text, event, alert }),
@@ -44,16 +42,22 @@ export interface KafkaAlertsNotifierDeps {
   layout: TopicLayout;
   brokers: readonly string[];
   /** The one-line text the other channels show (the alerter's notificationText). */
-  textOf: (alert: Alert, event: AlertTopicEvent) => string;
+  textOf: (alert: Alert, event: AlertEvent) => string;
   log?: KafkaLog;
 }
 
+export interface KafkaAlertsNotifier extends Notifier {
+  /** Connects and creates the topic ahead of the first alert, so consumers can subscribe at once. */
+  prepare(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
- * The alerter's Kafka channel (the shape of @walaudit/alerter's Notifier): each send is one
- * message acknowledged by all in-sync replicas. A failure is a retriable NOTIFY_FAILED: the
- * alerter's delivery queue retries it with backoff, never holding the pipeline.
+ * The alerter's Kafka channel: each send is one message acknowledged by all in-sync replicas. A
+ * failure is a retriable NOTIFY_FAILED: the alerter's delivery queue retries it with backoff,
+ * never holding the pipeline.
  */
-export function kafkaAlertsNotifier(deps: KafkaAlertsNotifierDeps) {
+export function kafkaAlertsNotifier(deps: KafkaAlertsNotifierDeps): KafkaAlertsNotifier {
   let ready: Promise<void> | null = null;
   const connect = () =>
     (ready ??= (async () => {
@@ -65,9 +69,8 @@ export function kafkaAlertsNotifier(deps: KafkaAlertsNotifierDeps) {
     }));
   return {
     channel: 'kafka',
-    /** Connects and creates the topic ahead of the first alert, so consumers can subscribe at once. */
     prepare: connect,
-    async send(alert: Alert, event: AlertTopicEvent, signal: AbortSignal): Promise<void> {
+    async send(alert: Alert, event: AlertEvent, signal: AbortSignal): Promise<void> {
       const sending = (async () => {
         await connect();
         await deps.producer.send({ topic: deps.topic, acks: -1, messages: [alertMessage(alert, event, deps.textOf(alert, event))] });

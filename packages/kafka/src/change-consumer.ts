@@ -1,6 +1,5 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
-import { AUDIT_EVERYTHING, describeError, type AuditedEvent, type AuditStore, type RetryPolicy, type StoredBatchObserver } from '@walaudit/core';
-import { createAuditWriter, type AuditWriter } from '@walaudit/audit-writer';
+import { describeError, type AuditedEvent, type PartitionedSink } from '@walaudit/core';
 import type { ChangeDecoder } from './avro-codec.js';
 import { MalformedChangeMessage, parseChangeMessage } from './change-message.schema.js';
 import { deadLetterMessage } from './dead-letter.js';
@@ -13,16 +12,14 @@ export interface ChangeConsumerDeps {
   /** An idempotent producer, connected: dead letters go through it. */
   producer: Producer;
   topics: TopicNames;
-  store: AuditStore;
-  retry: RetryPolicy;
+  /** Stores each partition's events (services/audit-writer's partitioned writer). */
+  sink: PartitionedSink;
   brokers: readonly string[];
-  /** Most events per insert. */
+  /** Most events per write to the sink. */
   batchSize: number;
   log?: KafkaLog;
   /** Avro through a schema registry; JSON when absent. */
   decoder?: ChangeDecoder;
-  observers?: readonly StoredBatchObserver[];
-  onStored?: (stored: number, skipped: number) => void;
   onDeadLetter?: (reason: string) => void;
   /** Messages left on a partition after the last stored batch (the consumer lag). */
   onLag?: (partition: number, lag: number) => void;
@@ -41,35 +38,14 @@ export interface ChangeConsumer {
 
 /**
  * The writer side of distributed mode: consumes `<prefix>.changes` in the writers' consumer group
- * into the store. Each partition has its own AuditWriter (its own chains and replay position, see
- * schemas/canonical-encoding.md), created from the store's chain heads whenever this writer is
- * (re)assigned partitions, so it continues exactly where the previous owner stopped. Offsets are
- * committed only after the insert that holds the messages: a crash replays the uncommitted ones,
- * and the writer drops those it already stored (by position), so each event is stored once.
+ * and hands each partition's events to the sink, which stores them. The sink is told of every
+ * (re)assignment, so it continues each partition exactly where the previous owner stopped.
+ * Offsets are committed only after the sink's write that holds the messages resolved: a crash
+ * replays the uncommitted ones, and the sink drops those it already stored (by position), so each
+ * event is stored once.
  */
 export function createChangeConsumer(deps: ChangeConsumerDeps): ChangeConsumer {
   const { consumer, topics } = deps;
-  /** Reset on every rebalance: another writer may have stored more of a partition meanwhile. */
-  let writers = new Map<number, Promise<AuditWriter>>();
-
-  const writerFor = (partition: number): Promise<AuditWriter> => {
-    let writer = writers.get(partition);
-    if (!writer) {
-      const created = createAuditWriter({
-        store: deps.store,
-        rules: { rules: [AUDIT_EVERYTHING], defaultRetentionDays: 0 },
-        retry: deps.retry,
-        observers: deps.observers,
-        onStored: deps.onStored,
-        partition,
-      });
-      writer = created.init().then(() => created);
-      // A failed init is retried with the next batch, not cached.
-      writer.catch(() => writers.delete(partition));
-      writers.set(partition, writer);
-    }
-    return writer;
-  };
 
   const commit = async (partition: number, offset: string) => {
     try {
@@ -81,7 +57,8 @@ export function createChangeConsumer(deps: ChangeConsumerDeps): ChangeConsumer {
 
   const handleBatch = async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
     const { partition } = batch;
-    const writer = await writerFor(partition);
+    // Once per batch: a reassignment during it does not hand part of it to the next writer.
+    const writer = await deps.sink.writerFor(partition);
     let chunk: AuditedEvent[] = [];
     let chunkLast: string | null = null;
     /** The last chunk's insert and offset commit: the next chunk is read and encoded meanwhile. */
@@ -92,7 +69,7 @@ export function createChangeConsumer(deps: ChangeConsumerDeps): ChangeConsumer {
       const last = chunkLast;
       chunk = [];
       chunkLast = null;
-      // Linked and encoded now (the writer queues writes); inserted after the previous chunk.
+      // Linked and encoded now (the writer queues writes); stored after the previous chunk.
       const written = writer.writeAudited(events);
       written.catch(() => undefined); // awaited below, in order
       const previous = storing;
@@ -154,9 +131,9 @@ export function createChangeConsumer(deps: ChangeConsumerDeps): ChangeConsumer {
   return {
     async start() {
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        writers = new Map();
         const partitions = event.payload.memberAssignment[topics.changes] ?? [];
         deps.log?.info(`joined group as ${event.payload.memberId}: partitions ${partitions.join(', ') || '(none)'} of ${topics.changes}`);
+        deps.sink.assigned(partitions);
         deps.onAssigned?.(partitions);
       });
       consumer.on(consumer.events.CRASH, (event) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AUDIT_EVERYTHING, eventId, type ChangeEvent } from '@walaudit/core';
+import { AUDIT_EVERYTHING, eventId, withAuditRules, type AuditedEvent, type ChangeEvent } from '@walaudit/core';
 import { createKafkaChangeSink } from './kafka-change-sink.js';
 import { topicNames } from './kafka-client.js';
 import type { OutgoingMessage } from './change-message.js';
@@ -34,17 +34,19 @@ function event(lsn: bigint, xid: number, seq: number, table = 'orders', note = '
   };
 }
 
+/** As the audit rules pass on an event no rule reshapes. */
+const kept = (event: ChangeEvent): AuditedEvent => ({ event, retentionDays: 0, critical: false });
+
 const topics = topicNames('t');
 const markersOf = (sent: Published[]) => sent.filter((p) => p.topic === topics.transactions).flatMap((p) => p.messages.map((m) => JSON.parse(String(m.value))));
 const changesOf = (sent: Published[]) => sent.filter((p) => p.topic === topics.changes).flatMap((p) => p.messages);
 
 describe('KafkaChangeSink', () => {
-  it('sends BEGIN with the first event and END, with counts per table, in the write that ends the transaction', async () => {
+  it('behind the audit rules, sends BEGIN with the first event and END, with counts per table, in the write that ends the transaction', async () => {
     const { producer, sent } = recordingProducer();
-    const sink = createKafkaChangeSink({
-      producer,
-      topics,
-      rules: { rules: [{ ...AUDIT_EVERYTHING, tables: ['skipped'], audit: false }, AUDIT_EVERYTHING], defaultRetentionDays: 7 },
+    const sink = withAuditRules(createKafkaChangeSink({ producer, topics }), {
+      rules: [{ ...AUDIT_EVERYTHING, tables: ['skipped'], audit: false }, AUDIT_EVERYTHING],
+      defaultRetentionDays: 7,
     });
     // Transaction A spans two writes; B is whole in the second; C has only unaudited changes.
     await sink.write([event(0x100n, 1, 0), event(0x100n, 1, 1, 'lines')]);
@@ -69,8 +71,8 @@ describe('KafkaChangeSink', () => {
         if (topic === topics.changes) await new Promise<void>((resolve) => (acknowledge = resolve));
       },
     };
-    const sink = createKafkaChangeSink({ producer, topics, rules: { rules: [], defaultRetentionDays: 0 } });
-    const written = sink.write([event(0x100n, 1, 0), event(0x200n, 2, 0)], [{ events: 1 }, { events: 1 }]);
+    const sink = createKafkaChangeSink({ producer, topics });
+    const written = sink.write([kept(event(0x100n, 1, 0)), kept(event(0x200n, 2, 0))], [{ events: 1 }, { events: 1 }]);
     await new Promise((resolve) => setImmediate(resolve));
     expect(calls).toEqual([`${topics.changes} 2`]);
     acknowledge();
@@ -86,8 +88,8 @@ describe('KafkaChangeSink', () => {
         await producer.publish(topic, messages);
       },
     };
-    const sink = createKafkaChangeSink({ producer: failing, topics, rules: { rules: [], defaultRetentionDays: 0 } });
-    await expect(sink.write([event(0x100n, 1, 0)], [{ events: 1 }])).rejects.toThrow('broker gone');
+    const sink = createKafkaChangeSink({ producer: failing, topics });
+    await expect(sink.write([kept(event(0x100n, 1, 0))], [{ events: 1 }])).rejects.toThrow('broker gone');
     expect(markersOf(sent)).toEqual([]);
   });
 });

@@ -2,8 +2,6 @@ import { withClient } from './pg-connect.js';
 import { toWalauditError } from './pg-errors.js';
 import { readSchemaSql } from './schema-files.js';
 
-export const DEMO_TABLES = ['public.customers', 'public.orders', 'public.order_lines'] as const;
-
 export interface DemoRowCounts {
   customers: number;
   orders: number;

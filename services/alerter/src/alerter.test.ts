@@ -1,8 +1,9 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BulkDeleteWindow, linkIntoChains, parseConfig, WalauditError, type Alert, type AlertEvent, type AlertsConfig, type ChangeEvent, type Notifier } from '@walaudit/core';
+import { BulkDeleteWindow, parseConfig, WalauditError, type Alert, type AlertEvent, type AlertsConfig, type ChangeEvent, type Notifier } from '@walaudit/core';
 import { MemoryAlertStore } from '../../../test/support/memory-alert-store.js';
 import { MemoryAuditStore } from '../../../test/support/memory-audit-store.js';
+import { linkedEntries } from '../../../test/support/linked-entries.js';
 import { appUser, audited, bulkDelete } from '../../../test/support/change-events.js';
 import { createAlertMetrics } from './alert-metrics.js';
 import { createAlerter, type Alerter, type AlerterDeps } from './alerter.js';
@@ -233,7 +234,7 @@ describe('alerter: restart', () => {
     const stored = deletes(2, 55, 'ann');
     await first.alerter.observe(audited(stored), STREAM);
     await first.alerter.idle();
-    const { entries, bodies } = linkIntoChains(new Map(), audited([...lost, ...stored]));
+    const { entries, bodies } = linkedEntries(new Map(), audited([...lost, ...stored]));
     await first.audit.insertEntries(entries, bodies);
     expect(first.notifier.sent.map((sent) => sent.event)).toEqual(['raised']);
 

@@ -10,6 +10,7 @@ import {
   type ChangeSink,
   type ColumnDef,
   type LogPosition,
+  type PartitionWriter,
   type PreparedEntries,
   type RuleContext,
   type SourceIdentity,
@@ -39,19 +40,13 @@ export interface AuditWriterDeps {
   partition?: number;
 }
 
-
-export interface AuditWriter extends ChangeSink {
+export interface AuditWriter extends ChangeSink, PartitionWriter {
   /**
    * Reads the chain heads and the stored table shapes; call once before the first write. With
    * `source`, first checks that the store belongs to that source (STORE_OTHER_SOURCE otherwise) and
    * records it in a store that has none yet.
    */
   init(source?: SourceIdentity): Promise<{ heads: ChainHead[]; knownShapes: Map<string, ColumnDef[]> }>;
-  /**
-   * Stores events the audit rules were already applied to (the distributed reader applies them
-   * before publishing, so masked values never reach Kafka). Replays are dropped as in write().
-   */
-  writeAudited(events: readonly AuditedEvent[]): Promise<void>;
   /** Position of the newest stored entry (of this writer's partition), or null for an empty log. */
   readonly position: LogPosition | null;
 }

@@ -1,1 +1,2 @@
 export * from './audit-writer.js';
+export * from './partitioned-writer.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { linkIntoChains, WalauditError, type CascadeLink, type ChangeEvent, type ForeignKey } from '@walaudit/core';
+import { WalauditError, type CascadeLink, type ChangeEvent, type ForeignKey } from '@walaudit/core';
 import { MemoryAuditStore } from '../../../test/support/memory-audit-store.js';
+import { linkedEntries } from '../../../test/support/linked-entries.js';
 import { MemoryCascadeLinks } from '../../../test/support/memory-cascade-links.js';
 import { audited, transactionEvents, type RowChange } from '../../../test/support/change-events.js';
 import { createCorrelator, type CorrelatorDeps } from './correlator.js';
@@ -64,7 +65,7 @@ const describeLink = (link: CascadeLink) =>
 /** Stores events as the writer would, without the correlator seeing them (a crash in between). */
 async function storeUnobserved(audit: MemoryAuditStore, events: readonly ChangeEvent[]): Promise<void> {
   const heads = new Map((await audit.chainHeads()).map((head) => [head.chain, head.hash]));
-  const { entries, bodies } = linkIntoChains(heads, audited(events));
+  const { entries, bodies } = linkedEntries(heads, audited(events));
   await audit.insertEntries(entries, bodies);
 }
 
@@ -182,7 +183,7 @@ describe('correlator: recovery after a restart', () => {
     await correlator.start();
     const events = customerDelete();
     const heads = new Map<number, string>();
-    const { entries, bodies } = linkIntoChains(heads, audited(events), 3);
+    const { entries, bodies } = linkedEntries(heads, audited(events), 3);
     await audit.insertEntries(entries, bodies);
     expect(await correlator.recover(0n, { partition: 1 })).toBe(0);
     expect(await correlator.recover(0n, { partition: 3 })).toBe(4);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CascadeLinker, linkIntoChains, type ChangeEvent, type ConflictPolicy, type ForeignKey, type RestoreRequest } from '@walaudit/core';
+import { CascadeLinker, type ChangeEvent, type ConflictPolicy, type ForeignKey, type RestoreRequest } from '@walaudit/core';
 import { audited, transactionEvents, type RowChange } from '../../../test/support/change-events.js';
 import { MemoryAuditStore } from '../../../test/support/memory-audit-store.js';
+import { linkedEntries } from '../../../test/support/linked-entries.js';
 import { MemoryCascadeLinks } from '../../../test/support/memory-cascade-links.js';
 import { MemoryPostgres, pgError, type MemoryTable } from '../../../test/support/memory-postgres.js';
 import { runRestore, type RestoreOptions, type RestoreProgress } from './restore-runner.js';
@@ -78,7 +79,7 @@ async function auditTrail() {
   const linker = new CascadeLinker(FOREIGN_KEYS);
   let heads = new Map<number, string>();
   for (const events of [CUSTOMER_DELETE, ORDER_DELETE, RENAME]) {
-    const linked = linkIntoChains(heads, audited(events));
+    const linked = linkedEntries(heads, audited(events));
     heads = linked.heads;
     await audit.insertEntries(linked.entries, linked.bodies);
     await links.insertLinks(linker.link(events));

@@ -1,4 +1,4 @@
-import type { Alert } from '../alert.types.js';
+import type { Alert } from './alert.types.js';
 
 /** Why a notification is sent: a new alert, more rows counted on an open one, or its acknowledgement. */
 export type AlertEvent = 'raised' | 'updated' | 'acknowledged';

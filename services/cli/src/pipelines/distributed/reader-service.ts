@@ -1,4 +1,4 @@
-import { describeError, type WalauditConfig, createReconnectLoop } from '@walaudit/core';
+import { describeError, type WalauditConfig, createReconnectLoop, withAuditRules } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel } from '@walaudit/pg';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import { connectIdempotentProducer, changeEncoderFor, createKafkaChangeSink, createKafkaClient, ensureTopics, toKafkaError, topicNames } from '@walaudit/kafka';
@@ -51,17 +51,20 @@ export function createReaderService(deps: ReaderServiceDeps): ReaderService {
       const encoder = await changeEncoderFor(config.kafka, topics.changes);
       // stop() during the connects above found no reader to stop: do not start one.
       if (stopping) return;
-      const sink = createKafkaChangeSink({
-        encoder,
-        producer,
-        topics,
-        rules: { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },
-        onPublished: (published, dropped) => {
-          state.published += published;
-          kafkaMetrics.published.inc(published);
-          metrics.eventsSkipped.inc(dropped);
-        },
-      });
+      // The rules before Kafka: dropped tables and masked values never reach the topics.
+      const sink = withAuditRules(
+        createKafkaChangeSink({
+          encoder,
+          producer,
+          topics,
+          onPublished: (published) => {
+            state.published += published;
+            kafkaMetrics.published.inc(published);
+          },
+        }),
+        { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },
+        (dropped) => metrics.eventsSkipped.inc(dropped),
+      );
       const source = new PgReplicationSource({ url: deps.sourceUrl, slot: config.source.slot, publication: config.source.publication });
       reader = createWalReader({
         source,

@@ -1,5 +1,6 @@
 import { describeError, type AuditStore, type WalauditConfig, retryWhileRetriable, type StoredBatchObserver } from '@walaudit/core';
 import { changeDecoderFor, createChangeConsumer, createIdempotentKafkajsProducer, createKafkaClient, ensureTopics, toKafkaError, topicNames, type ChangeConsumer } from '@walaudit/kafka';
+import { createPartitionedWriter } from '@walaudit/audit-writer';
 import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from '../../logger.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
@@ -120,28 +121,30 @@ export function createWriterService(deps: WriterServiceDeps): WriterService {
         consumer,
         producer,
         topics,
-        store: deps.store,
+        sink: createPartitionedWriter({
+          store: deps.store,
+          observers: deps.observers,
+          retry: {
+            initialMs: config.pipeline.retryInitialMs,
+            maxMs: config.pipeline.retryMaxMs,
+            cancelled: () => stopping,
+            onRetry: (attempt, delayMs, error) => {
+              state.recordError(error);
+              metrics.storeRetries.inc();
+              state.retrying();
+              log.warn(`store write failed (attempt ${attempt}), retrying in ${delayMs} ms; offsets are not committed meanwhile: ${describeError(error)}`);
+            },
+          },
+          onStored: (stored, skipped) => {
+            state.stored(stored);
+            metrics.entriesStored.inc(stored);
+            metrics.eventsSkipped.inc(skipped);
+            state.running();
+          },
+        }),
         brokers: config.kafka.brokers,
         batchSize: config.pipeline.batchSize,
         log,
-        observers: deps.observers,
-        retry: {
-          initialMs: config.pipeline.retryInitialMs,
-          maxMs: config.pipeline.retryMaxMs,
-          cancelled: () => stopping,
-          onRetry: (attempt, delayMs, error) => {
-            state.recordError(error);
-            metrics.storeRetries.inc();
-            state.retrying();
-            log.warn(`store write failed (attempt ${attempt}), retrying in ${delayMs} ms; offsets are not committed meanwhile: ${describeError(error)}`);
-          },
-        },
-        onStored: (stored, skipped) => {
-          state.stored(stored);
-          metrics.entriesStored.inc(stored);
-          metrics.eventsSkipped.inc(skipped);
-          state.running();
-        },
         onDeadLetter: () => {
           state.deadLetters++;
           kafkaMetrics.deadLetters.inc();

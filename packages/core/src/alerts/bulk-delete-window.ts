@@ -1,4 +1,4 @@
-import { addDeletion, releaseAlert, windowStateExpired, type WindowOutcome } from './bulk-delete-window.js';
+import { addDeletion, releaseAlert, windowStateExpired, type WindowOutcome } from './window-step.js';
 import type { ActorWindowState, WindowDeletion, WindowRule } from './window-state.js';
 import type { WindowStore } from './window-store.types.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditedEvent } from './audit-rule.js';
-import type { Actor, ChangeEvent } from './change-event.types.js';
-import { parseConfig } from './config.schema.js';
+import type { AuditedEvent } from '../audit-rule.js';
+import type { Actor, ChangeEvent } from '../change-event.types.js';
+import { parseConfig } from '../config.schema.js';
 import { createAlertPolicy } from './alert-policy.js';
 import { tallyDeletions } from './deletion-tally.js';
 import { CriticalDeletions } from './critical-deletions.js';
@@ -128,7 +128,7 @@ describe('alertWindowKey', () => {
   it('names the window of a bulk-delete alert from the alert alone, as the tallies do', async () => {
     const { alertWindowKey } = await import('./alert-policy.js');
     const { bulkDeleteAlert } = await import('./alert-builder.js');
-    const { addDeletion } = await import('./bulk-delete-window.js');
+    const { addDeletion } = await import('./window-step.js');
     const policy = policyOf({ tables: [{ tables: ['orders'], threshold: 10 }] });
     const [tally] = tallyDeletions(audited(Array.from({ length: 11 }, (_, seq) => deleteEvent(30, seq))), policy);
     const step = addDeletion(null, tally!.windowKey, tally!.deletion, tally!.policy.rule);

@@ -1,6 +1,6 @@
-import { alertId } from './bulk-delete-window.js';
+import { alertId } from './alert-id.js';
 import { ALERT_SAMPLE_LIMIT } from './alert.types.js';
-import type { RowImage } from './change-event.types.js';
+import type { RowImage } from '../change-event.types.js';
 import type { DeletionTally } from './deletion-tally.js';
 import { mergeSummary, summaryOf, type DeletionSummary } from './window-state.js';
 

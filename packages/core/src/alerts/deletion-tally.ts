@@ -1,8 +1,8 @@
-import type { AuditedEvent } from './audit-rule.js';
+import type { AuditedEvent } from '../audit-rule.js';
 import { resolveAlertActor } from './alert-actor.js';
 import { ALERT_SAMPLE_LIMIT, type AlertActor } from './alert.types.js';
 import { windowKey, type AlertPolicy, type TableAlertPolicy } from './alert-policy.js';
-import type { Actor, RowImage } from './change-event.types.js';
+import type { Actor, RowImage } from '../change-event.types.js';
 import type { WindowDeletion } from './window-state.js';
 
 /** One actor's deletions on one table within one transaction of a stored batch. */

@@ -1,6 +1,6 @@
 import type { Alert } from './alert.types.js';
 import type { AlertActor } from './alert.types.js';
-import type { RowImage } from './change-event.types.js';
+import type { RowImage } from '../change-event.types.js';
 
 export interface AlertQuery {
   /** Only alerts not acknowledged. */

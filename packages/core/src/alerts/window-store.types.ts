@@ -1,4 +1,4 @@
-import type { WindowOutcome } from './bulk-delete-window.js';
+import type { WindowOutcome } from './window-step.js';
 import type { WindowDeletion, WindowRule } from './window-state.js';
 
 /**

@@ -1,4 +1,4 @@
-import { tableMatches } from './audit-rule.js';
+import { tableMatches } from '../audit-rule.js';
 import { actorExcluded } from './alert-actor.js';
 import type { Alert, AlertActor } from './alert.types.js';
 import type { AlertsConfig } from './alerts-config.schema.js';

@@ -1,4 +1,4 @@
-import type { RowImage } from './change-event.types.js';
+import type { RowImage } from '../change-event.types.js';
 
 /**
  * What an on-call engineer receives: who deleted what, when, and where to find it in the audit

@@ -1,6 +1,6 @@
-import type { Actor } from './change-event.types.js';
+import type { Actor } from '../change-event.types.js';
 import type { AlertActor } from './alert.types.js';
-import { globMatches } from './glob.js';
+import { globMatches } from '../glob.js';
 
 /** The application's user when it sent one (withAuditContext), else the session's database user. */
 export function resolveAlertActor(actor: Actor): AlertActor {

@@ -83,4 +83,3 @@ export const alertsConfigSchema = z
   .prefault({});
 
 export type AlertsConfig = z.output<typeof alertsConfigSchema>;
-export type AlertTableOverride = z.output<typeof alertTableOverrideSchema>;

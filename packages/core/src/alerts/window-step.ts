@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { alertId } from './alert-id.js';
 import {
   mergeSummary,
   summaryOf,
@@ -122,11 +122,6 @@ function combine(buckets: readonly WindowBucket[]): DeletionSummary | null {
   const { second: _second, ...total } = structuredClone(first!);
   for (const bucket of rest) mergeSummary(total, bucket);
   return total;
-}
-
-/** 12 hex digits of SHA-256: short enough to type in `walaudit alerts ack`, stable across replays. */
-export function alertId(kind: string, key: string, firstEntryId: string): string {
-  return createHash('sha256').update(`${kind}\u0000${key}\u0000${firstEntryId}`).digest('hex').slice(0, 12);
 }
 
 /** A stored alert as the open alert of a window again (rebuilding windows after a restart). */
