@@ -1,19 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, WalauditError } from '@walaudit/core';
-import { Partitioners, connectIdempotentProducer, createKafkaClient, type IdempotentProducer, type KafkaSettings } from '@walaudit/kafka';
+import { Partitioners, connectIdempotentProducer, createKafkaClient, loadRdkafkaProducer, type IdempotentProducer, type KafkaSettings } from '@walaudit/kafka';
 import { findFreePort } from '@walaudit/pg';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
 import { readTopic } from '../support/kafka-harness.js';
 import { uniqueName } from '../support/postgres.js';
+import { describeWithRdkafka } from '../support/rdkafka-binding.js';
 
 /**
  * The reader's librdkafka producer against a real broker, read back with kafkajs (as a SIEM
- * consumer or a writer would): what it publishes, where, and how it fails.
+ * consumer or a writer would): what it publishes, where, and how it fails. The kafkajs fallback
+ * runs everywhere; the librdkafka tests only where its binding is installed.
  */
-describe('librdkafka idempotent producer', () => {
+describe('idempotent producer', () => {
   let kafka: LocalKafka;
   let settings: KafkaSettings;
-  let producer: IdempotentProducer;
   const partitions = 6;
 
   const createTopic = async (topic: string) => {
@@ -26,11 +27,9 @@ describe('librdkafka idempotent producer', () => {
   beforeAll(async () => {
     kafka = await startLocalKafka();
     settings = parseConfig({ kafka: { brokers: kafka.brokers } }).kafka;
-    producer = await connectIdempotentProducer(settings);
   });
 
   afterAll(async () => {
-    await producer?.close();
     await kafka?.stop();
   });
 
@@ -61,10 +60,6 @@ describe('librdkafka idempotent producer', () => {
     expect(ofKey).toEqual([...ofKey].sort((a, b) => a - b));
   };
 
-  it('publishes keys, values and headers as given, each key on the partition kafkajs would choose', async () => {
-    await expectPublishedAsGiven(producer);
-  });
-
   it('falls back to kafkajs where the binding is not installed, publishing the same, and says how to build it', async () => {
     const warnings: string[] = [];
     const log = { info: () => {}, warn: (message: string) => void warnings.push(message), error: () => {} };
@@ -81,35 +76,56 @@ describe('librdkafka idempotent producer', () => {
     expect(fallbackWarnings[0]).toMatch(/not installed \(Cannot find package.*kafkajs.*CKJS_LINKING=dynamic npm ci/);
   });
 
-  it('publishes a batch larger than its queue by waiting for room', async () => {
-    const topic = uniqueName('kprod');
-    await createTopic(topic);
-    const small = await connectIdempotentProducer(settings, undefined, { queueMessages: 1_000 });
-    const count = 30_000;
-    await small.publish(topic, Array.from({ length: count }, (_, i) => ({ key: String(i % 50), value: `v${i}`, headers: {} })));
-    await small.close();
-    const admin = createKafkaClient(settings).admin();
-    await admin.connect();
-    const offsets = await admin.fetchTopicOffsets(topic);
-    await admin.disconnect();
-    expect(offsets.reduce((sum, partition) => sum + Number(partition.high), 0)).toBe(count);
-  });
+  describeWithRdkafka('librdkafka', () => {
+    let producer: IdempotentProducer;
+    // The librdkafka producer itself: connectIdempotentProducer would fall back to kafkajs unseen.
+    let connectRdkafka: typeof connectIdempotentProducer;
 
-  it("refuses a change larger than the topic's max.message.bytes and says what to raise", async () => {
-    const topic = uniqueName('kprod');
-    await createTopic(topic);
-    const failure = await producer.publish(topic, [{ key: '1', value: 'x'.repeat(2 * 1024 * 1024), headers: {} }]).catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(WalauditError);
-    expect(failure).toMatchObject({ code: 'KAFKA_FAILED', retriable: false });
-    expect((failure as Error).message).toMatch(/max\.message\.bytes/);
-    // The producer is still usable.
-    await producer.publish(topic, [{ key: '1', value: 'small', headers: {} }]);
-  });
+    beforeAll(async () => {
+      const rdkafka = await loadRdkafkaProducer();
+      if (rdkafka instanceof Error) throw rdkafka;
+      connectRdkafka = rdkafka.connectIdempotentProducer;
+      producer = await connectRdkafka(settings);
+    });
 
-  it('reports an unreachable broker as KAFKA_UNREACHABLE, naming it', async () => {
-    const brokers = [`127.0.0.1:${await findFreePort()}`];
-    const failure = await connectIdempotentProducer({ ...settings, brokers }, undefined, { connectTimeoutMs: 2_000 }).catch((error: unknown) => error);
-    expect(failure).toMatchObject({ code: 'KAFKA_UNREACHABLE', retriable: true });
-    expect((failure as Error).message).toContain(brokers[0]);
+    afterAll(async () => {
+      await producer?.close();
+    });
+
+    it('publishes keys, values and headers as given, each key on the partition kafkajs would choose', async () => {
+      await expectPublishedAsGiven(producer);
+    });
+
+    it('publishes a batch larger than its queue by waiting for room', async () => {
+      const topic = uniqueName('kprod');
+      await createTopic(topic);
+      const small = await connectRdkafka(settings, undefined, { queueMessages: 1_000 });
+      const count = 30_000;
+      await small.publish(topic, Array.from({ length: count }, (_, i) => ({ key: String(i % 50), value: `v${i}`, headers: {} })));
+      await small.close();
+      const admin = createKafkaClient(settings).admin();
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(topic);
+      await admin.disconnect();
+      expect(offsets.reduce((sum, partition) => sum + Number(partition.high), 0)).toBe(count);
+    });
+
+    it("refuses a change larger than the topic's max.message.bytes and says what to raise", async () => {
+      const topic = uniqueName('kprod');
+      await createTopic(topic);
+      const failure = await producer.publish(topic, [{ key: '1', value: 'x'.repeat(2 * 1024 * 1024), headers: {} }]).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(WalauditError);
+      expect(failure).toMatchObject({ code: 'KAFKA_FAILED', retriable: false });
+      expect((failure as Error).message).toMatch(/max\.message\.bytes/);
+      // The producer is still usable.
+      await producer.publish(topic, [{ key: '1', value: 'small', headers: {} }]);
+    });
+
+    it('reports an unreachable broker as KAFKA_UNREACHABLE, naming it', async () => {
+      const brokers = [`127.0.0.1:${await findFreePort()}`];
+      const failure = await connectRdkafka({ ...settings, brokers }, undefined, { connectTimeoutMs: 2_000 }).catch((error: unknown) => error);
+      expect(failure).toMatchObject({ code: 'KAFKA_UNREACHABLE', retriable: true });
+      expect((failure as Error).message).toContain(brokers[0]);
+    });
   });
 });

@@ -1,11 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { WalauditError } from '@walaudit/core';
-import { rdkafkaCodes, toRdkafkaError } from './rdkafka-errors.js';
+import { describeWithRdkafka, importWithRdkafka } from '../../../test/support/rdkafka-binding.js';
+
+// rdkafka-errors.ts reads its codes from the binding as it loads.
+const errors = await importWithRdkafka(() => import('./rdkafka-errors.js'));
 
 const librdkafkaError = (code: number, message: string) => Object.assign(new Error(message), { code, errno: code, origin: 'kafka' });
 const brokers = ['k1:9092', 'k2:9092'];
 
-describe('toRdkafkaError', () => {
+describeWithRdkafka('toRdkafkaError', () => {
+  const { rdkafkaCodes, toRdkafkaError } = errors!;
+
   it('a lost broker is retriable and names the brokers', () => {
     const error = toRdkafkaError(librdkafkaError(rdkafkaCodes.ERR__MSG_TIMED_OUT, 'Local: Message timed out'), 'publishing 3 messages to t.changes', brokers);
     expect(error).toMatchObject({ code: 'KAFKA_UNREACHABLE', retriable: true });
