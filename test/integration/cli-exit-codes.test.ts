@@ -1,9 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, query, type TestDatabase } from '../support/postgres.js';
 import { CLI } from '../support/walaudit-process.js';
 import { tempDir } from '../support/temp-dir.js';
 import { findFreePort } from '@walaudit/pg';
+import { openClickHouseStores } from '@walaudit/clickhouse';
 
 const walaudit = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
 
@@ -52,9 +55,20 @@ describe('a reader that closes the pipe early', () => {
   });
 });
 
-describe('verify on an empty audit log', () => {
-  it('says nothing was verified and exits 2, unless an empty log is expected', async () => {
-    const common = ['--data-dir', tempDir('verify-empty'), '--http-port', String(await findFreePort())];
+describe('read commands without a running walaudit', () => {
+  it('never create a store: a wrong data directory is an error that says what was looked for', async () => {
+    const dataDir = join(tempDir('no-store'), 'data');
+    const run = walaudit('log', '--data-dir', dataDir, '--http-port', String(await findFreePort()));
+    expect(run.stderr).toMatch(/STORE_NOT_FOUND: no walaudit start answers on port \d+, and there is no walaudit store in embedded ClickHouse \(chDB\) in .*no-store.*\/data/);
+    expect(run.status).toBe(2);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('verify on an empty store says nothing was verified and exits 2, unless an empty log is expected', async () => {
+    const dataDir = tempDir('verify-empty');
+    const stores = await openClickHouseStores({ dataDir, database: 'walaudit' });
+    await stores.close();
+    const common = ['--data-dir', dataDir, '--http-port', String(await findFreePort())];
     const empty = walaudit('verify', ...common);
     expect(empty.stderr).toMatch(/LOG_EMPTY: the audit log holds no entries, so nothing was verified/);
     expect(empty.stdout).not.toMatch(/intact/);

@@ -5,3 +5,4 @@ export { toStoreError } from './store-errors.js';
 export { createClickHouseAlertStore } from './alert-store.js';
 export { ClickHouseCascadeLinks } from './cascade-link-store.js';
 export { clickHouseStoreBundle, clickHouseStoreLabel, openClickHouseStores, type ClickHouseBundleOptions, type ClickHouseStores } from './store-bundle.js';
+export { storeExists } from './store-exists.js';

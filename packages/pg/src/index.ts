@@ -18,3 +18,4 @@ export * from './slot-monitor.js';
 export * from './source-identity.js';
 // Cascade links and restores: foreign keys from the catalog.
 export * from './foreign-keys.js';
+export * from './connection-string.js';

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { toWalauditError } from './pg-errors.js';
+import { libpqConnectionString } from './connection-string.js';
 
 /**
  * A connected pg.Client whose connection failures are already WalauditErrors. An idle client whose
@@ -7,7 +8,7 @@ import { toWalauditError } from './pg-errors.js';
  * query reports it instead.
  */
 export async function connectClient(url: string, applicationName = 'walaudit'): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, application_name: applicationName });
+  const client = new pg.Client({ connectionString: libpqConnectionString(url), application_name: applicationName });
   client.on('error', () => undefined);
   try {
     await client.connect();

@@ -3,6 +3,7 @@ import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-log
 import { describeError, formatLsn, parseLsn, WalauditError, type ChangeSource, type Lsn, type WalMessage } from '@walaudit/core';
 import { RelationCatalog } from './catalog.js';
 import { connectionLabel, toWalauditError } from './pg-errors.js';
+import { libpqConnectionString } from './connection-string.js';
 
 export interface ReplicationSourceOptions {
   url: string;
@@ -46,10 +47,10 @@ export class PgReplicationSource implements ChangeSource {
 
   constructor(private readonly options: ReplicationSourceOptions) {
     this.service = new LogicalReplicationService(
-      { connectionString: options.url, application_name: 'walaudit-reader' },
+      { connectionString: libpqConnectionString(options.url), application_name: 'walaudit-reader' },
       { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
     );
-    this.catalogClient = new pg.Client({ connectionString: options.url, application_name: 'walaudit-catalog' });
+    this.catalogClient = new pg.Client({ connectionString: libpqConnectionString(options.url), application_name: 'walaudit-catalog' });
     // An idle client whose server goes away emits 'error', and an unheard 'error' ends the process.
     // Before the stream runs, the pending connect or query gets the same failure.
     this.catalogClient.on('error', (error: unknown) => this.catalogLost(error));

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { MESSAGE_PREFIX, parseLsn, WalauditError, type Lsn } from '@walaudit/core';
 import { connectionLabel, toWalauditError } from './pg-errors.js';
+import { libpqConnectionString } from './connection-string.js';
 
 export interface SlotState {
   slot: string;
@@ -94,7 +95,7 @@ export class SlotMonitor {
 
   private async connect(): Promise<pg.Client> {
     if (this.closed) return this.closeRequested;
-    const client = new pg.Client({ connectionString: this.url, application_name: 'walaudit-monitor' });
+    const client = new pg.Client({ connectionString: libpqConnectionString(this.url), application_name: 'walaudit-monitor' });
     // The next query reconnects; an 'error' without a listener would end the process.
     client.on('error', () => void this.drop(client));
     const connected = client.connect();

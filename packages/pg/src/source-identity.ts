@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { SourceIdentity } from '@walaudit/core';
 import { toWalauditError } from './pg-errors.js';
+import { libpqConnectionString } from './connection-string.js';
 
 /**
  * The server's system identifier and the database name, from IDENTIFY_SYSTEM on a replication
@@ -9,7 +10,7 @@ import { toWalauditError } from './pg-errors.js';
  */
 export async function identifySource(url: string): Promise<SourceIdentity> {
   // `replication` is a connection parameter pg passes on but does not declare in its types.
-  const config: pg.ClientConfig & { replication: 'database' } = { connectionString: url, replication: 'database', application_name: 'walaudit' };
+  const config: pg.ClientConfig & { replication: 'database' } = { connectionString: libpqConnectionString(url), replication: 'database', application_name: 'walaudit' };
   const client = new pg.Client(config);
   client.on('error', () => undefined);
   try {

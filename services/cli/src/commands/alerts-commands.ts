@@ -1,6 +1,6 @@
 import type { Alert, WalauditConfig } from '@walaudit/core';
 import { createPipelineMetrics } from '@walaudit/api';
-import { openStore } from '../pipelines/open-store.js';
+import { openExistingStore } from '../pipelines/open-store.js';
 import { askRunningInstance } from '../running-instance.js';
 import { createConfiguredAlerter } from '../alerts-wiring.js';
 import type { Logger } from '../logger.js';
@@ -27,7 +27,7 @@ interface AckResult {
  * process per data directory; a running start is asked over HTTP instead).
  */
 async function withOfflineAlerter<T>(config: WalauditConfig, log: Logger, work: (alerter: ReturnType<typeof createConfiguredAlerter>) => Promise<T>): Promise<T> {
-  const stores = await openStore(config);
+  const stores = await openExistingStore(config);
   const alerter = createConfiguredAlerter({ config, alertStore: stores.alerts, registry: createPipelineMetrics().registry, sourceUrl: config.source.url, log });
   try {
     const result = await work(alerter);

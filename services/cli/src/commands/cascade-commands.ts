@@ -1,5 +1,5 @@
 import type { WalauditConfig } from '@walaudit/core';
-import { openStore } from '../pipelines/open-store.js';
+import { openExistingStore } from '../pipelines/open-store.js';
 import { askRunningInstance } from '../running-instance.js';
 import { causedBy, type CausedByAnswer } from '../cascade-services.js';
 import { formatCascadeTree } from '../format-cascade-tree.js';
@@ -8,7 +8,7 @@ import { formatCascadeTree } from '../format-cascade-tree.js';
 export async function causedByCommand(config: WalauditConfig, entryId: string, flags: { json?: boolean }, out: (line: string) => void): Promise<void> {
   let answer = await askRunningInstance<CausedByAnswer>(config, `/cascade?caused-by=${encodeURIComponent(entryId)}`);
   if (!answer) {
-    const stores = await openStore(config);
+    const stores = await openExistingStore(config);
     try {
       answer = await causedBy(stores.cascadeLinks, entryId);
     } finally {

@@ -1,6 +1,6 @@
 import { formatLsn, verifyAuditLog, WalauditError, type AuditEntry, type AuditStore, type LogQuery, type PipelineStatus, type VerifyReport, type WalauditConfig } from '@walaudit/core';
 import { SlotMonitor, connectionLabel } from '@walaudit/pg';
-import { openStore } from '../pipelines/open-store.js';
+import { openExistingStore } from '../pipelines/open-store.js';
 import { askRunningInstance } from '../running-instance.js';
 import { formatEntry } from '../format-entry.js';
 import { formatBytes } from '../format-bytes.js';
@@ -8,7 +8,7 @@ import { parseLogQuery } from '@walaudit/api';
 
 /** Runs `work` against the store directly; used when no `walaudit start` is running. */
 async function withStore<T>(config: WalauditConfig, work: (store: AuditStore) => Promise<T>): Promise<T> {
-  const stores = await openStore(config);
+  const stores = await openExistingStore(config);
   try {
     return await work(stores.audit);
   } finally {

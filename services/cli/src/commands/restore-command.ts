@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { WalauditError, type ConflictPolicy, type RestoreReport, type RestoreRequest, type WalauditConfig } from '@walaudit/core';
 import { checkRequest, formatReport, runRestore, unknownJob, type RestoreJobStatus, type RestoreProgress } from '@walaudit/restorer';
-import { openStore } from '../pipelines/open-store.js';
+import { openExistingStore } from '../pipelines/open-store.js';
 import { askRunningInstance, postToRunningInstance } from '../running-instance.js';
 import { restoreDeps, startRestoreServices, withBullQueue, type RestoreCall } from '../restore-services.js';
 import { createLogger } from '../logger.js';
@@ -42,7 +42,7 @@ export async function restoreCommand(config: WalauditConfig, entryId: string | u
   // Nothing runs: the same handler, here.
   const sourceUrl = config.source.url;
   if (!sourceUrl && !config.cascade.restoreUrl) throw new WalauditError('CONFIG_INVALID', 'no walaudit start is running and no source.url (DATABASE_URL) or cascade.restoreUrl is set: nothing to restore into');
-  const stores = await openStore(config);
+  const stores = await openExistingStore(config);
   try {
     if (flags.dryRun) return printReport(await runRestore(restoreDeps(config, stores.cascadeLinks, sourceUrl ?? ''), request, { policy, dryRun: true, requestedBy: call.requestedBy }), flags, out);
     const services = startRestoreServices(config, stores.cascadeLinks, sourceUrl ?? '', createLogger('walaudit:restore'), { worker: false });

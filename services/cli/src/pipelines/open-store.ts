@@ -1,12 +1,30 @@
 import { resolve } from 'node:path';
-import { describeError, retryWhileRetriable, type StoreBundle, type WalauditConfig } from '@walaudit/core';
-import { openClickHouseStores } from '@walaudit/clickhouse';
+import { describeError, retryWhileRetriable, WalauditError, type StoreBundle, type WalauditConfig } from '@walaudit/core';
+import { clickHouseStoreLabel, openClickHouseStores, storeExists } from '@walaudit/clickhouse';
 import type { Logger } from '../logger.js';
 
 /** The configured store, migrated: a ClickHouse server when `store.url` is set, else chDB. */
 export async function openStore(config: WalauditConfig): Promise<StoreBundle> {
   const { url, dataDir, database, username, password } = config.store;
   return openClickHouseStores({ url, dataDir: resolve(dataDir), database, username, password });
+}
+
+/**
+ * The store a short-lived command reads (log, verify, alerts, restore) when no `walaudit start`
+ * answered: it must already exist. Opening a wrong data directory or database would create an
+ * empty store and report an empty, "intact" log.
+ */
+export async function openExistingStore(config: WalauditConfig): Promise<StoreBundle> {
+  const { url, dataDir, database, username, password } = config.store;
+  const options = { url, dataDir: resolve(dataDir), database, username, password };
+  if (!(await storeExists(options))) {
+    throw new WalauditError(
+      'STORE_NOT_FOUND',
+      `no walaudit start answers on port ${config.http.port}, and there is no walaudit store in ${clickHouseStoreLabel(options)}: ` +
+        `point --http-port at the running walaudit, or --data-dir${url ? ' / --clickhouse-url' : ''} at its store (nothing was created)`,
+    );
+  }
+  return openStore(config);
 }
 
 /**
