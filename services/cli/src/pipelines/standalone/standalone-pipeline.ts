@@ -1,4 +1,4 @@
-import { describeError, type AuditStore, type PipelineStatus, type WalauditConfig, createReconnectLoop, type StoredBatchObserver } from '@walaudit/core';
+import { describeError, type AuditStore, type PipelineStatus, type WalauditConfig, type StoredBatchObserver } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel, identifySource } from '@walaudit/pg';
 import { createAuditWriter } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
@@ -6,6 +6,7 @@ import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from '../../logger.js';
 import { formatBytes } from '../../format-bytes.js';
 import { PipelineState } from '../pipeline-state.js';
+import { slotSessions } from '../slot-sessions.js';
 
 export interface StandalonePipelineDeps {
   config: WalauditConfig;
@@ -47,7 +48,6 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
   state.monitor = monitor;
   let reader: WalReader | null = null;
   let stopping = false;
-  let wake: () => void = () => {};
   let stopped!: () => void;
   const stopRequested = new Promise<void>((resolve) => (stopped = resolve));
 
@@ -98,29 +98,15 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
     await reader.run();
   };
 
+  const sessions = slotSessions({ config, monitor, state, log, session: runOnce, cancelled: () => stopping });
+
   return {
     async run() {
-      const heartbeat = setInterval(() => void monitor.heartbeat().catch((error) => state.recordError(error)), config.pipeline.heartbeatIntervalMs);
       const lagCheck = setInterval(() => void state.checkSlot(), LAG_CHECK_MS);
-      const loop = createReconnectLoop(runOnce, {
-        initialMs: config.pipeline.retryInitialMs,
-        maxMs: config.pipeline.retryMaxMs,
-        cancelled: () => stopping,
-        onError: (error) => state.recordError(error),
-        onRetry: (_attempt, delayMs, error) => {
-          state.retrying();
-          log.warn(`${describeError(error)}; reconnecting in ${delayMs} ms`);
-        },
-      });
-      wake = loop.wake;
       try {
-        await loop.run().catch((error: unknown) => {
-          state.failed();
-          throw error;
-        });
+        await sessions.run();
         state.stopped();
       } finally {
-        clearInterval(heartbeat);
         clearInterval(lagCheck);
         metrics.up.set(0);
         await monitor.close();
@@ -129,7 +115,7 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
     async stop() {
       stopping = true;
       stopped();
-      wake();
+      sessions.wake();
       await reader?.stop();
     },
     status: () => state.status(),
