@@ -15,6 +15,7 @@ export * from './demo-schema.js';
 export * from './catalog.js';
 export * from './replication-source.js';
 export * from './slot-monitor.js';
+export * from './slot-health.js';
 export * from './source-identity.js';
 // Cascade links and restores: foreign keys from the catalog.
 export * from './foreign-keys.js';

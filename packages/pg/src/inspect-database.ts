@@ -17,11 +17,19 @@ export interface InspectedSlot {
   database: string | null;
   active: boolean;
   activePid: number | null;
+  confirmedLsn: string | null;
+  walStatus: string | null;
+  /** Postgres 17+. */
+  invalidationReason: string | null;
+  /** Postgres 17+: a failover slot, kept in step on standbys with sync_replication_slots. */
+  failover: boolean | null;
 }
 
 export interface DatabaseInspection {
   walLevel: string;
   serverVersion: string;
+  /** server_version_num, e.g. 170004. */
+  serverVersionNum: number;
   database: string;
   role: { name: string; superuser: boolean; replication: boolean };
   tables: InspectedTable[];
@@ -40,9 +48,10 @@ export interface InspectOptions {
 const REPLICA_IDENTITY: Record<string, RelationShape['replicaIdentity']> = { d: 'default', n: 'nothing', f: 'full', i: 'index' };
 
 export async function inspectDatabase(client: pg.ClientBase, options: InspectOptions): Promise<DatabaseInspection> {
-  const server = (await client.query<{ wal_level: string; version: string; database: string; rolname: string; rolsuper: boolean; rolreplication: boolean }>(
+  const server = (await client.query<{ wal_level: string; version: string; version_num: number; database: string; rolname: string; rolsuper: boolean; rolreplication: boolean }>(
     `SELECT (SELECT setting FROM pg_settings WHERE name = 'wal_level') AS wal_level,
-            current_setting('server_version') AS version, current_database() AS database,
+            current_setting('server_version') AS version, current_setting('server_version_num')::int AS version_num,
+            current_database() AS database,
             r.rolname, r.rolsuper, r.rolreplication
        FROM pg_roles r WHERE r.rolname = current_user`,
   )).rows[0]!;
@@ -52,6 +61,7 @@ export async function inspectDatabase(client: pg.ClientBase, options: InspectOpt
   return {
     walLevel: server.wal_level,
     serverVersion: server.version,
+    serverVersionNum: server.version_num,
     database: server.database,
     role: { name: server.rolname, superuser: server.rolsuper, replication: server.rolreplication },
     tables,
@@ -117,8 +127,10 @@ async function readExisting(client: pg.ClientBase, options: InspectOptions): Pro
             (SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
               WHERE n.nspname = $3 AND p.proname = 'emit_statement_context' AND p.pronargs = 0) AS prosrc,
             (SELECT puballtables FROM pg_publication WHERE pubname = $2) AS puballtables,
-            (SELECT json_build_object('plugin', plugin, 'slotType', slot_type, 'database', database, 'active', active, 'activePid', active_pid)
-               FROM pg_replication_slots WHERE slot_name = $1) AS slot`,
+            (SELECT json_build_object('plugin', plugin, 'slotType', slot_type, 'database', database, 'active', active, 'activePid', active_pid,
+                                      'confirmedLsn', confirmed_flush_lsn::text, 'walStatus', wal_status,
+                                      'invalidationReason', to_jsonb(s) ->> 'invalidation_reason', 'failover', (to_jsonb(s) ->> 'failover')::boolean)
+               FROM pg_replication_slots s WHERE slot_name = $1) AS slot`,
     [options.slot, options.publication, WALAUDIT_SCHEMA],
   );
   const row = rows[0]!;

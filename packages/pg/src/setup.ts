@@ -5,6 +5,8 @@ import { withClient } from './pg-connect.js';
 import { toWalauditError } from './pg-errors.js';
 import { planSetup, type SetupStep } from './setup-plan.js';
 import { displayTable, readableIdent } from './sql-names.js';
+import { slotLossOf, slotLostError } from './slot-health.js';
+import { recordSlotGap, type SlotGap } from './slot-gap.js';
 
 export interface SetupOptions {
   slot: string;
@@ -14,6 +16,18 @@ export interface SetupOptions {
   /** Print the SQL that would run and change nothing. */
   dryRun: boolean;
   log: (line: string) => void;
+  /** Drop a slot Postgres invalidated, create it anew and record the gap (`--recreate-lost-slot`). */
+  recreateLostSlot?: boolean;
+  /** Create the slot as a failover slot (Postgres 17+; `source.failoverSlot`). */
+  failoverSlot?: boolean;
+  /** Commit time of the last stored entry, for the gap entry (null: the store could not say). */
+  lastAuditedAt?: string | null;
+}
+
+/** What a setup planned, and the gap entry it wrote when it recreated a lost slot. */
+export interface SetupResult {
+  steps: SetupStep[];
+  gap: SlotGap | null;
 }
 
 /**
@@ -24,16 +38,26 @@ export interface SetupOptions {
  * (empty: nothing to do); the caller prints the summary.
  */
 export async function runSetup(url: string, options: SetupOptions): Promise<SetupStep[]> {
+  return (await runSetupWithResult(url, options)).steps;
+}
+
+export async function runSetupWithResult(url: string, options: SetupOptions): Promise<SetupResult> {
   return withClient(url, 'walaudit setup', async (client) => {
     const inspection = await inspect(client, url, options);
     preflight(inspection, options);
-    const steps = planSetup({ ...inspection, slot: options.slot, publication: options.publication });
+    const lostSlot = inspection.existing.slot && slotLossOf(inspection.existing.slot) ? inspection.existing.slot : null;
+    const steps = planSetup({ ...inspection, slot: options.slot, publication: options.publication, recreateSlot: lostSlot !== null, failoverSlot: options.failoverSlot });
+    const existingSlot = inspection.existing.slot;
+    if (options.failoverSlot && existingSlot && existingSlot.failover === false && !lostSlot) {
+      options.log(`warning: replication slot ${options.slot} exists and is not a failover slot; source.failoverSlot applies to a new slot: to convert it, stop walaudit and run \`ALTER_REPLICATION_SLOT ${options.slot} (FAILOVER true)\` over a replication connection`);
+    }
     for (const table of tablesWithoutPrimaryKey(inspection)) {
       options.log(`warning: ${table} has no primary key: audited, keyed by the full row`);
     }
     if (options.dryRun) {
       for (const step of steps) options.log(`-- ${step.description}\n${step.sql};`);
-      return steps;
+      if (lostSlot) options.log(`-- record the gap in the audit trail (walaudit.action "gap", from LSN ${lostSlot.confirmedLsn ?? 'unknown'} to the new slot's start)`);
+      return { steps, gap: null };
     }
     // Wait briefly for a busy table's lock rather than queueing every other session behind us.
     await client.query(`SET lock_timeout = '10s'`);
@@ -51,7 +75,10 @@ export async function runSetup(url: string, options: SetupOptions): Promise<Setu
       }
       options.log(step.done);
     }
-    return steps;
+    if (!lostSlot) return { steps, gap: null };
+    const gap = await recordGap(client, url, { slot: options.slot, lost: lostSlot, lastAuditedAt: options.lastAuditedAt ?? null, role: inspection.role.name });
+    options.log(`recorded the gap in the audit trail: LSN ${gap.fromLsn ?? 'unknown'} to ${gap.toLsn ?? 'unknown'}, ${gap.from ?? 'time of the last stored entry unknown'} to ${gap.to} (an action entry "gap", stored once walaudit starts)`);
+    return { steps, gap };
   });
 }
 
@@ -60,6 +87,15 @@ async function inspect(client: pg.ClientBase, url: string, options: SetupOptions
     return await inspectDatabase(client, options);
   } catch (error) {
     throw toWalauditError(error, { url, action: 'reading the catalog' });
+  }
+}
+
+async function recordGap(client: pg.ClientBase, url: string, input: Parameters<typeof recordSlotGap>[1]): Promise<SlotGap> {
+  try {
+    return await recordSlotGap(client, input);
+  } catch (error) {
+    const lost = `LSN ${input.lost.confirmedLsn ?? 'unknown'} to the new slot's start`;
+    throw toWalauditError(error, { url, action: `recording the gap (${lost}) after recreating the slot: note it by hand, the slot is already new` });
   }
 }
 
@@ -75,6 +111,13 @@ function preflight(inspection: DatabaseInspection, options: SetupOptions): void 
   const slot = existing.slot;
   if (slot && (slot.slotType !== 'logical' || slot.plugin !== 'pgoutput' || slot.database !== inspection.database)) {
     throw new WalauditError('PG_SLOT_IN_USE', `replication slot ${options.slot} already exists as a ${slot.slotType} slot (plugin ${slot.plugin ?? 'none'}, database ${slot.database ?? 'none'}): walaudit needs a pgoutput slot on ${inspection.database}; choose another source.slot, or drop that slot`);
+  }
+  if (slot && !options.recreateLostSlot) {
+    const loss = slotLossOf(slot);
+    if (loss) throw slotLostError(options.slot, loss);
+  }
+  if (options.failoverSlot && inspection.serverVersionNum < 170000) {
+    throw new WalauditError('CONFIG_INVALID', `source.failoverSlot needs Postgres 17 or newer (failover slots); ${inspection.database} runs ${inspection.serverVersion}: turn the option off, or upgrade`);
   }
   if (inspection.allTables && !existing.publicationExists && !role.superuser) {
     throw new WalauditError('PG_PRIVILEGE', `CREATE PUBLICATION ... FOR ALL TABLES needs a superuser and ${role.name} is not one: list the tables in source.tables, or run setup as a superuser`);
