@@ -9,6 +9,7 @@ export * from './setup-plan.js';
 export * from './inspect-database.js';
 export * from './setup.js';
 export * from './teardown.js';
+export * from './setup-record.js';
 export * from './audit-context.js';
 export * from './demo-schema.js';
 // Replication: the change source, the catalog lookups it needs, the slot monitor.

@@ -9,6 +9,8 @@ export interface InspectedTable extends PlannedTable {
   hasPrimaryKey: boolean;
   /** The connected role owns it (or is a member of its owner): it may add triggers and set identity. */
   owned: boolean;
+  /** The index of REPLICA IDENTITY USING INDEX, else null. */
+  identityIndex: string | null;
 }
 
 export interface InspectedSlot {
@@ -94,13 +96,14 @@ async function readTables(client: pg.ClientBase, oids: number[], publication: st
   // pg_publication_tables lists a partitioned table's leaves, not the table itself: pg_publication_rel
   // says whether the parent was added. With no list: permanent user tables, not a walaudit or extension object (FOR ALL TABLES still
   // publishes those; they just get no trigger and keep their identity).
-  const { rows } = await client.query<{ schema: string; table: string; relreplident: string; has_trigger: boolean; has_pk: boolean; in_publication: boolean; owned: boolean }>(
+  const { rows } = await client.query<{ schema: string; table: string; relreplident: string; has_trigger: boolean; has_pk: boolean; in_publication: boolean; owned: boolean; identity_index: string | null }>(
     `SELECT n.nspname AS schema, c.relname AS table, c.relreplident,
             EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = $3 AND NOT t.tgisinternal) AS has_trigger,
             EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk,
             (EXISTS (SELECT 1 FROM pg_publication_tables p WHERE p.pubname = $2 AND p.schemaname = n.nspname AND p.tablename = c.relname)
              OR EXISTS (SELECT 1 FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid WHERE p.pubname = $2 AND r.prrelid = c.oid)) AS in_publication,
-            pg_has_role(c.relowner, 'USAGE') AS owned
+            pg_has_role(c.relowner, 'USAGE') AS owned,
+            (SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident) AS identity_index
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE CASE WHEN cardinality($1::oid[]) > 0 THEN c.oid = ANY($1::oid[])
             ELSE c.relkind IN ('r', 'p') AND c.relpersistence = 'p'
@@ -118,6 +121,7 @@ async function readTables(client: pg.ClientBase, oids: number[], publication: st
     inPublication: row.in_publication,
     hasPrimaryKey: row.has_pk,
     owned: row.owned,
+    identityIndex: row.identity_index,
   }));
 }
 

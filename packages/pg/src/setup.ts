@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { WalauditError } from '@walaudit/core';
+import { describeError, WalauditError } from '@walaudit/core';
 import { inspectDatabase, tablesWithoutPrimaryKey, type DatabaseInspection } from './inspect-database.js';
 import { withClient } from './pg-connect.js';
 import { toWalauditError } from './pg-errors.js';
@@ -7,6 +7,7 @@ import { planSetup, type SetupStep } from './setup-plan.js';
 import { displayTable, readableIdent } from './sql-names.js';
 import { slotLossOf, slotLostError } from './slot-health.js';
 import { recordSlotGap, type SlotGap } from './slot-gap.js';
+import { emptyRecord, readSetupRecord, recordSetup, writeSetupRecord, type IdentityChange } from './setup-record.js';
 
 export interface SetupOptions {
   slot: string;
@@ -75,6 +76,7 @@ export async function runSetupWithResult(url: string, options: SetupOptions): Pr
       }
       options.log(step.done);
     }
+    await recordInstance(client, inspection, options);
     if (!lostSlot) return { steps, gap: null };
     const gap = await recordGap(client, url, { slot: options.slot, lost: lostSlot, lastAuditedAt: options.lastAuditedAt ?? null, role: inspection.role.name });
     options.log(`recorded the gap in the audit trail: LSN ${gap.fromLsn ?? 'unknown'} to ${gap.toLsn ?? 'unknown'}, ${gap.from ?? 'time of the last stored entry unknown'} to ${gap.to} (an action entry "gap", stored once walaudit starts)`);
@@ -87,6 +89,24 @@ async function inspect(client: pg.ClientBase, url: string, options: SetupOptions
     return await inspectDatabase(client, options);
   } catch (error) {
     throw toWalauditError(error, { url, action: 'reading the catalog' });
+  }
+}
+
+/**
+ * Notes this instance, and the identities setup replaced, in the setup record teardown reads. A
+ * role that may not comment on a schema another role created still gets its setup: teardown then
+ * only keeps more than it must.
+ */
+async function recordInstance(client: pg.ClientBase, inspection: DatabaseInspection, options: SetupOptions): Promise<void> {
+  const changes: IdentityChange[] = inspection.tables
+    .filter((t) => t.replicaIdentity !== 'full')
+    .map((t) => ({ schema: t.schema, table: t.table, was: t.replicaIdentity as IdentityChange['was'], ...(t.identityIndex ? { index: t.identityIndex } : {}) }));
+  try {
+    const record = (await readSetupRecord(client)) ?? emptyRecord();
+    const next = recordSetup(record, { slot: options.slot, publication: options.publication }, changes);
+    if (JSON.stringify(next) !== JSON.stringify(record)) await writeSetupRecord(client, next);
+  } catch (error) {
+    options.log(`warning: could not note this instance in the comment of schema walaudit (${describeError(error)}): teardown will keep what it cannot tell is unused`);
   }
 }
 

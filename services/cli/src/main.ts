@@ -69,8 +69,9 @@ withCommonOptions(program.command('setup'))
   .action((flags: CommonFlags & SetupFlags) => run(() => setupCommand(loadConfig(flags), flags, out)));
 
 withCommonOptions(program.command('teardown'))
-  .description('remove the slot, publication and triggers, so no WAL is held for walaudit')
-  .action((flags: CommonFlags) => run(() => teardownCommand(loadConfig(flags), out)));
+  .description('remove the slot and publication, and the triggers, function and schema no remaining walaudit instance uses')
+  .option('--reset-replica-identity', 'give tables the REPLICA IDENTITY they had before setup, where no remaining instance publishes them')
+  .action((flags: CommonFlags & { resetReplicaIdentity?: boolean }) => run(() => teardownCommand(loadConfig(flags), flags, out)));
 
 withCommonOptions(program.command('start'))
   .description('run the pipeline in the foreground (without a source: a local demo database)')

@@ -54,6 +54,6 @@ async function lastStoredCommitTime(config: WalauditConfig, out: (line: string) 
   }
 }
 
-export async function teardownCommand(config: WalauditConfig, out: (line: string) => void): Promise<void> {
-  await runTeardown(requireSource(config), { slot: config.source.slot, publication: config.source.publication, log: out });
+export async function teardownCommand(config: WalauditConfig, flags: { resetReplicaIdentity?: boolean }, out: (line: string) => void): Promise<void> {
+  await runTeardown(requireSource(config), { slot: config.source.slot, publication: config.source.publication, log: out, resetReplicaIdentity: flags.resetReplicaIdentity ?? false });
 }
