@@ -3,6 +3,7 @@ import { findFreePort, startLocalPostgres, type LocalPostgres } from '@walaudit/
 import { query, uniqueName } from '../support/postgres.js';
 import { runWalaudit, spawnWalaudit } from '../support/walaudit-process.js';
 import { tempDir } from '../support/temp-dir.js';
+import { startHttpPeer, type HttpPeer } from '../support/alert-peers.js';
 
 /**
  * A slot Postgres invalidates (max_slot_wal_keep_size exceeded while walaudit is down) is said by
@@ -12,10 +13,12 @@ import { tempDir } from '../support/temp-dir.js';
 describe('a lost replication slot', () => {
   let server: LocalPostgres;
   let common: string[];
+  let webhook: HttpPeer;
   const slot = uniqueName('lost');
 
   beforeAll(async () => {
     server = await startLocalPostgres({ durable: false });
+    webhook = await startHttpPeer();
     await query(server.url, `ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'`);
     await query(server.url, `SELECT pg_reload_conf()`);
     await query(server.url, `CREATE TABLE payments (id int PRIMARY KEY, amount numeric)`);
@@ -25,6 +28,7 @@ describe('a lost replication slot', () => {
   });
 
   afterAll(async () => {
+    await webhook?.close();
     await server?.stop();
   });
 
@@ -56,11 +60,19 @@ describe('a lost replication slot', () => {
     expect(json.code).toBe(2);
     expect(JSON.parse(json.stdout)).toMatchObject({ slotLost: { walStatus: 'lost' } });
 
-    const start = await runWalaudit(['start', ...common]);
+    const start = await runWalaudit(['start', ...common], { WALAUDIT_ALERTS_WEBHOOK_URL: webhook.url });
     expect(start.code).toBe(2);
     expect(start.stderr).toContain('PG_SLOT_LOST');
     expect(start.stderr).toContain(`replication slot ${slot} was invalidated by Postgres`);
     expect(start.stderr).toContain('walaudit setup --recreate-lost-slot');
+    // The alert channels hear it before the process ends; a second failed start does not page again.
+    const [sent] = (await webhook.waitFor(1)) as { text: string; alert: { kind: string; slotLoss: { slot: string; walStatus: string } } }[];
+    expect(sent!.alert).toMatchObject({ kind: 'slot-lost', slotLoss: { slot, walStatus: 'lost' } });
+    expect(sent!.text).toContain(`slot lost: Postgres invalidated replication slot ${slot}`);
+    expect((await runWalaudit(['start', ...common], { WALAUDIT_ALERTS_WEBHOOK_URL: webhook.url })).code).toBe(2);
+    expect(webhook.bodies).toHaveLength(1);
+    const alerts = await runWalaudit(['alerts', '--json', ...common]);
+    expect(alerts.stdout).toContain('"kind":"slot-lost"');
 
     const setup = await runWalaudit(['setup', ...common]);
     expect(setup.code).toBe(2);
