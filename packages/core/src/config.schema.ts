@@ -64,6 +64,11 @@ export const configSchema = z
         publication: z.string().regex(/^[a-z0-9_]{1,63}$/, 'lower-case letters, digits and _ only').default('walaudit'),
         /** Tables to audit (`schema.table`); empty means every table in the database (FOR ALL TABLES). */
         tables: z.array(z.string().min(1)).default([]),
+        /**
+         * Postgres 17+: setup creates the slot as a failover slot, which a standby with
+         * `sync_replication_slots = on` keeps in step, so walaudit can resume on it after a failover.
+         */
+        failoverSlot: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -13,6 +13,7 @@ export type WalauditErrorCode =
   | 'PG_PRIVILEGE'
   | 'PG_SLOT_IN_USE'
   | 'PG_SLOT_MISSING'
+  | 'PG_SLOT_LOST'
   | 'PG_PUBLICATION_MISSING'
   | 'PG_TABLE_NOT_FOUND'
   | 'PG_STREAM_ENDED'

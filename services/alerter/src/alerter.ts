@@ -4,6 +4,8 @@ import {
   bulkDeleteAlert,
   createAlertPolicy,
   criticalTableAlert,
+  slotLostAlert,
+  type SlotLossDetail,
   CriticalDeletions,
   inQuietHours,
   tallyDeletions,
@@ -67,6 +69,12 @@ export interface Alerter {
   acknowledge(request: AcknowledgementRequest): Promise<AcknowledgementResult>;
   list(query: AlertQuery): Promise<Alert[]>;
   status(): AlertsStatus;
+  /**
+   * Raises the alert of a lost slot (once per loss: an open alert of it already stored is not sent
+   * again), through the channels and into the store. Resolves once it is stored; `idle()` waits for
+   * the deliveries.
+   */
+  slotLost(detail: SlotLossDetail): Promise<Alert>;
   /** Resolves when every queued notification is delivered or given up. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -189,6 +197,16 @@ export function createAlerter(deps: AlerterDeps): Alerter {
         result.acknowledged.push(acked);
       }
       return result;
+    },
+
+    async slotLost(detail) {
+      const alert = slotLostAlert(detail, now());
+      const [known] = await deps.alertStore.listAlerts({ ids: [alert.id], limit: 1 });
+      if (known) return known;
+      metrics.raised.inc({ kind: alert.kind });
+      raised++;
+      await publish(new Map([[alert.id, { alert, event: 'raised' as const }]]));
+      return alert;
     },
 
     list: (query) => deps.alertStore.listAlerts(query),

@@ -65,8 +65,10 @@ async function route(deps: ApiServerDeps, request: IncomingMessage, response: Se
   switch (url.pathname) {
     case '/health': {
       const status = await deps.status();
-      const healthy = status.state === 'running' || status.state === 'starting';
-      return sendJson(response, healthy ? 200 : 503, { status: healthy ? 'ok' : status.state, lastError: status.lastError });
+      // A lost slot is unhealthy whatever the state: changes are going unaudited.
+      const lost = status.slotLost ?? null;
+      const healthy = !lost && (status.state === 'running' || status.state === 'starting');
+      return sendJson(response, healthy ? 200 : 503, { status: healthy ? 'ok' : lost ? 'slot-lost' : status.state, lastError: status.lastError, ...(lost ? { slotLost: lost } : {}) });
     }
     case '/metrics':
       response.writeHead(200, { 'content-type': deps.registry.contentType });

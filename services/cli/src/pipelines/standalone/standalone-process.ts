@@ -1,5 +1,5 @@
 import { createPipelineMetrics, startApiServer } from '@walaudit/api';
-import type { WalauditConfig } from '@walaudit/core';
+import type { SlotLossDetail, WalauditConfig } from '@walaudit/core';
 import type { Logger } from '../../logger.js';
 import { openStoreWithRetry } from '../open-store.js';
 import { runUntilSignal } from '../run-until-signal.js';
@@ -22,7 +22,13 @@ export async function runStandalone(config: WalauditConfig, log: Logger): Promis
   const observers = [...(alerter ? [alerter.observe] : []), ...cascade.observers];
   const restores = startRestoreServices(config, stores.cascadeLinks, sourceUrl, log.child('restore'));
   const routes = { ...cascade.routes, ...restores.routes };
-  const pipeline = createStandalonePipeline({ config, sourceUrl, store: stores.audit, storeLabel: stores.label, metrics, log: log.child('pipeline'), observers });
+  const onSlotLost = alerter
+    ? async (detail: SlotLossDetail) => {
+        await alerter.slotLost(detail);
+        await alerter.idle();
+      }
+    : undefined;
+  const pipeline = createStandalonePipeline({ config, sourceUrl, store: stores.audit, storeLabel: stores.label, metrics, log: log.child('pipeline'), observers, onSlotLost });
   const status = async () => ({ ...(await pipeline.status()), ...(alerter ? { alerts: alerter.status() } : {}) });
   const api = await startApiServer({ host: config.http.host, port: config.http.port, status, store: stores.audit, registry: metrics.registry, alerts: alerter ?? undefined, routes });
   log.info(`HTTP API on http://${config.http.host}:${api.port} (/health, /metrics, /status, /entries, /verify${alerter ? ', /alerts' : ''}, /cascade, /restores)`);
