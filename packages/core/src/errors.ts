@@ -42,6 +42,8 @@ export type WalauditErrorCode =
   | 'API_TOO_LARGE'
   | 'API_RATE_LIMITED'
   | 'API_INSECURE_BIND'
+  | 'API_HOST_REFUSED'
+  | 'API_CROSS_ORIGIN'
   | 'INTERNAL';
 
 export interface WalauditErrorOptions {

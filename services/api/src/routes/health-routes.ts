@@ -1,0 +1,14 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ApiServerDeps } from '../api-deps.js';
+
+/** `/health` for probes (public), `/metrics` for Prometheus (public unless http.metricsPublic is false). */
+export const healthRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = async (app, { deps }) => {
+  app.get('/health', { schema: { tags: ['process'], summary: 'Whether the pipeline runs: 200 running or starting, 503 otherwise' }, config: { role: 'public' } }, async (_request, reply) => {
+    const status = await deps.status();
+    const healthy = status.state === 'running' || status.state === 'starting';
+    return reply.code(healthy ? 200 : 503).send({ status: healthy ? 'ok' : status.state, lastError: status.lastError });
+  });
+  app.get('/metrics', { schema: { tags: ['process'], summary: 'Prometheus metrics (counts and lag, never audited values)' }, config: { role: deps.http.metricsPublic ? 'public' : 'viewer' } }, async (_request, reply) => {
+    return reply.type(deps.registry.contentType).send(await deps.registry.metrics());
+  });
+};
