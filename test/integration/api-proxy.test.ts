@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPipelineMetrics, startApiServer, type ApiServer } from '@walaudit/api';
+import { openClickHouseStores, type ClickHouseStores } from '@walaudit/clickhouse';
+import { parseConfig } from '@walaudit/core';
+import { callApi } from '../support/api-client.js';
+import { runWalaudit } from '../support/walaudit-process.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/** A trusted reverse proxy (oauth2-proxy and the like) in front of the API, on the real store. */
+describe('HTTP API behind a proxy', () => {
+  let stores: ClickHouseStores;
+  const servers: ApiServer[] = [];
+
+  const serve = async (trustedProxies: string[]) => {
+    const http = parseConfig({ http: { port: 0, trustedProxies, managerGroups: ['dba'], viewerGroups: ['dev', 'support'] } }).http;
+    const api = await startApiServer({ http, status: async () => ({ state: 'running' }) as never, store: stores.audit, tokens: stores.tokens, registry: createPipelineMetrics().registry });
+    servers.push(api);
+    return api.port;
+  };
+  const as = (user: string, groups: string) => ({ 'x-forwarded-user': user, 'x-forwarded-groups': groups });
+
+  beforeAll(async () => {
+    stores = await openClickHouseStores({ dataDir: tempDir('api-proxy'), database: 'walaudit' });
+  });
+
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+    await stores?.close();
+  });
+
+  it('maps a trusted proxy user groups to roles', async () => {
+    const port = await serve(['127.0.0.0/8']);
+    expect((await callApi(port, 'GET', '/api/entries', { headers: as('dana', 'staff, dev') })).status).toBe(200);
+    const forbidden = await callApi(port, 'GET', '/api/tokens', { headers: as('dana', 'dev') });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body.error!.message).toContain('needs the manager role; dana is a viewer');
+    expect((await callApi(port, 'GET', '/api/tokens', { headers: as('erin', 'dba') })).status).toBe(200);
+    const noRole = await callApi(port, 'GET', '/api/entries', { headers: as('mallory', 'staff') });
+    expect(noRole.status).toBe(403);
+    expect(noRole.body.error!.message).toContain('http.managerGroups or http.viewerGroups');
+  });
+
+  it('ignores the same headers from an address that is not a trusted proxy', async () => {
+    const port = await serve(['10.9.9.9/32']);
+    const answer = await callApi(port, 'GET', '/api/tokens', { headers: as('erin', 'dba') });
+    expect(answer.status).toBe(401);
+    expect(answer.body.error!.code).toBe('API_UNAUTHORIZED');
+  });
+
+  it('refuses to start on a non-loopback address without TLS or a trusted proxy', async () => {
+    const result = await runWalaudit(['start', '--data-dir', tempDir('api-bind'), '--http-port', '0'], { WALAUDIT_HTTP_HOST: '0.0.0.0', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('API_INSECURE_BIND');
+    expect(result.stderr).toContain('http.tlsCertFile');
+  });
+});
