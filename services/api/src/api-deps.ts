@@ -1,6 +1,11 @@
-import type { ApiRole, ApiTokenStore, AuditStore, ConflictPolicy, PipelineStatus, RestoreRequest, WalauditConfig } from '@walaudit/core';
+import type { Alert, AlertQuery, ApiRole, ApiTokenStore, AuditStore, ConflictPolicy, PipelineStatus, RestoreRequest, WalauditConfig } from '@walaudit/core';
 import type { Registry } from 'prom-client';
-import type { AlertsApi } from './routes/alerts-routes.js';
+
+/** What the API needs of the alerter (services/alerter): listing and acknowledging. */
+export interface AlertsApi {
+  list(query: AlertQuery): Promise<Alert[]>;
+  acknowledge(request: { ids: string[]; by: string; note?: string; role?: string }): Promise<{ acknowledged: Alert[]; alreadyAcknowledged: string[] }>;
+}
 
 /** What `POST /api/restores` hands to the restorer the CLI wired. */
 export interface RestoreCall {

@@ -4,6 +4,5 @@ export * from './pipeline-metrics.js';
 export * from './log-query.js';
 export { buildApiApp } from './api-app.js';
 export { newApiToken, hashApiToken } from './auth/api-token.js';
-export type { AlertsApi } from './routes/alerts-routes.js';
 export type { Principal } from './auth/principal.js';
 export { checkBindAddress } from './security/bind-policy.js';

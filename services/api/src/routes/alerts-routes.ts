@@ -1,14 +1,8 @@
-import { WalauditError, type Alert, type AlertQuery } from '@walaudit/core';
+import { WalauditError } from '@walaudit/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiServerDeps } from '../api-deps.js';
+import type { AlertsApi, ApiServerDeps } from '../api-deps.js';
 import { principalOf } from '../auth/auth-hook.js';
-
-/** What the API needs of the alerter (services/alerter): listing and acknowledging. */
-export interface AlertsApi {
-  list(query: AlertQuery): Promise<Alert[]>;
-  acknowledge(request: { ids: string[]; by: string; note?: string }): Promise<{ acknowledged: Alert[]; alreadyAcknowledged: string[] }>;
-}
 
 const alertsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100_000).default(50),
@@ -36,6 +30,6 @@ export const alertsRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = asyn
     // The local token stands for whoever may read the data directory: like the offline
     // `alerts ack --by`, it names the person. Any other principal is who acknowledges.
     const by = principal.via === 'local-token' && request.body.by ? request.body.by : principal.name;
-    return alertsOf(deps).acknowledge({ ids: request.body.ids, by, note: request.body.note });
+    return alertsOf(deps).acknowledge({ ids: request.body.ids, by, note: request.body.note, role: principal.role });
   });
 };
