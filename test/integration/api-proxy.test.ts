@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipelineMetrics, startApiServer, type ApiServer } from '@walaudit/api';
+import { createPipelineMetrics, newApiToken, startApiServer, type ApiServer } from '@walaudit/api';
 import { openClickHouseStores, type ClickHouseStores } from '@walaudit/clickhouse';
 import { parseConfig } from '@walaudit/core';
 import { callApi } from '../support/api-client.js';
@@ -52,5 +56,41 @@ describe('HTTP API behind a proxy', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('API_INSECURE_BIND');
     expect(result.stderr).toContain('http.tlsCertFile');
+  });
+});
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('HTTP API over TLS', () => {
+  it.skipIf(!hasOpenssl())('serves HTTPS on any address with a certificate, and answers no plain HTTP', async () => {
+    const dir = tempDir('api-tls');
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+    const { token } = newApiToken();
+    const http = parseConfig({ http: { host: '0.0.0.0', port: 0, tlsCertFile: cert, tlsKeyFile: key } }).http;
+    const api = await startApiServer({ http, localToken: { token, file: '(test)' }, status: async () => ({ state: 'running' }) as never, registry: createPipelineMetrics().registry });
+    try {
+      expect(api.url).toMatch(/^https:/);
+      const status = await new Promise<number>((resolve, reject) => {
+        const request = httpsRequest({ host: '127.0.0.1', servername: 'localhost', port: api.port, path: '/api/status', ca: readFileSync(cert), headers: { host: `localhost:${api.port}`, authorization: `Bearer ${token}` } }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        request.on('error', reject);
+        request.end();
+      });
+      expect(status).toBe(200);
+      await expect(callApi(api.port, 'GET', '/health')).rejects.toThrow();
+    } finally {
+      await api.close();
+    }
   });
 });
