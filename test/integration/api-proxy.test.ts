@@ -44,6 +44,20 @@ describe('HTTP API behind a proxy', () => {
     expect(noRole.body.error!.message).toContain('http.managerGroups or http.viewerGroups');
   });
 
+  it('serves CORS only to configured origins, and /metrics needs a token when not public', async () => {
+    const { token } = newApiToken();
+    const http = parseConfig({ http: { port: 0, allowedOrigins: ['https://console.example'], metricsPublic: false } }).http;
+    const api = await startApiServer({ http, localToken: { token, file: '(test)' }, status: async () => ({ state: 'running' }) as never, registry: createPipelineMetrics().registry });
+    servers.push(api);
+    const preflight = await callApi(api.port, 'OPTIONS', '/api/status', { headers: { origin: 'https://console.example', 'access-control-request-method': 'GET' } });
+    expect(preflight.status).toBe(204);
+    const allowed = await callApi(api.port, 'GET', '/api/status', { token, headers: { origin: 'https://console.example', 'sec-fetch-site': 'cross-site' } });
+    expect(allowed.status).toBe(200);
+    expect((await callApi(api.port, 'GET', '/api/status', { token, headers: { origin: 'https://other.example' } })).status).toBe(403);
+    expect((await callApi(api.port, 'GET', '/metrics')).status).toBe(401);
+    expect((await callApi(api.port, 'GET', '/metrics', { token })).status).toBe(200);
+  });
+
   it('ignores the same headers from an address that is not a trusted proxy', async () => {
     const port = await serve(['10.9.9.9/32']);
     const answer = await callApi(port, 'GET', '/api/tokens', { headers: as('erin', 'dba') });
