@@ -19,6 +19,8 @@ export interface RestoreCall {
 export interface RestoresApi {
   /** A dry run's report: what the restore would write. */
   plan(call: RestoreCall): Promise<unknown>;
+  /** Refuses a request that cannot run (no such entry, not a deletion), before it is recorded. */
+  check(call: RestoreCall): Promise<void>;
   /** Submits the job; `existing` when the same restore was already submitted. */
   submit(call: RestoreCall): Promise<{ id: string; existing?: boolean }>;
   /** The job's state; null when no job has this id. */

@@ -69,10 +69,8 @@ export function startRestoreServices(config: WalauditConfig, links: CascadeStore
   }
   const api: RestoresApi = {
     plan: (call) => runRestore(deps, call.request, { policy: call.policy, dryRun: true, requestedBy: call.requestedBy }),
-    async submit(call) {
-      await checkRequest(call.request, deps.entries);
-      return queue.submit({ request: call.request, policy: call.policy, requestedBy: call.requestedBy });
-    },
+    check: (call) => checkRequest(call.request, deps.entries),
+    submit: (call) => queue.submit({ request: call.request, policy: call.policy, requestedBy: call.requestedBy }),
     status: (id) => queue.status(id),
   };
   return {

@@ -32,6 +32,7 @@ export const restoresRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = as
     const restores = restoresOf(deps);
     if (dryRun) return reply.code(200).send({ report: await restores.plan({ request: what, policy, requestedBy, dryRun: true }) });
     if (!deps.recordAction) throw new WalauditError('CONFIG_INVALID', 'a restore is recorded in the audited database first: give this process source.url (DATABASE_URL)');
+    await restores.check({ request: what, policy, requestedBy });
     // Recorded before the job runs: a restore nobody can account for must not happen.
     await deps.recordAction({ name: 'restore.submit', by: requestedBy, role: principal.role, request: what, policy });
     const job = await restores.submit({ request: what, policy, requestedBy });
