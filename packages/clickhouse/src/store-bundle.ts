@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { StoreBundle } from '@walaudit/core';
 import { createClickHouseAlertStore } from './alert-store.js';
+import { createClickHouseApiTokenStore } from './api-token-store.js';
 import { ClickHouseCascadeLinks } from './cascade-link-store.js';
 import { createClickHouseStore, type ClickHouseStore } from './clickhouse-store.js';
 import type { ClickHouseStoreOptions } from './store-client.js';
@@ -24,12 +25,13 @@ export function clickHouseStoreLabel(options: ClickHouseStoreOptions): string {
   return options.url ? `ClickHouse ${new URL(options.url).host}/${options.database}` : `embedded ClickHouse (chDB) in ${resolve(options.dataDir)}`;
 }
 
-/** The bundle over a store already opened (and migrated): alerts and links share its connection. */
+/** The bundle over a store already opened (and migrated): alerts, links and API tokens share its connection. */
 export function clickHouseStoreBundle(audit: ClickHouseStore, label: string, options: ClickHouseBundleOptions = {}): ClickHouseStores {
   return {
     audit,
     alerts: createClickHouseAlertStore(audit),
     cascadeLinks: new ClickHouseCascadeLinks(audit, { cascadePageRows: options.cascadePageRows }),
+    tokens: createClickHouseApiTokenStore(audit),
     label,
     close: () => audit.close(),
   };

@@ -37,6 +37,8 @@ export interface AcknowledgementRequest {
   ids: readonly string[];
   by: string;
   note?: string;
+  /** The API role of who acknowledges (viewer, manager), recorded with the acknowledgement; unset offline. */
+  role?: string;
 }
 
 export interface AcknowledgementResult {
@@ -55,7 +57,7 @@ export interface AlerterDeps {
   /** Retries of alert writes (the audit store's policy: an outage holds the pipeline, nothing is dropped). */
   retry: RetryPolicy;
   /** Writes the acknowledgement into the audit trail (a `walaudit.action` message in the source database). */
-  recordAcknowledgement?: (alert: Alert) => Promise<void>;
+  recordAcknowledgement?: (alert: Alert, role?: string) => Promise<void>;
   /** Health of the window store, for status (Redis: false while counting locally). */
   windowStoreHealthy?: () => boolean;
   now?: () => number;
@@ -186,7 +188,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
         const at = new Date(now()).toISOString();
         const acked: Alert = { ...alert, version: alert.version + 1, status: 'acknowledged', updatedAt: at, acknowledgement: { by: request.by, at, note: request.note ?? '' } };
         // The audit trail first: an acknowledgement that is not in it did not happen.
-        await deps.recordAcknowledgement?.(acked);
+        await deps.recordAcknowledgement?.(acked, request.role);
         await deps.alertStore.saveAlerts([acked]);
         metrics.acknowledged.inc();
         // Whichever instance raised it: the window is named by the alert's actor and table.

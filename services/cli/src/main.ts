@@ -49,6 +49,7 @@ function withCommonOptions(command: Command): Command {
     .option('--data-dir <dir>', 'directory of the embedded store (env WALAUDIT_DATA_DIR, default .walaudit/data)')
     .option('--clickhouse-url <url>', 'use a ClickHouse server instead of the embedded store (env WALAUDIT_CLICKHOUSE_URL)')
     .option('--http-port <port>', 'HTTP port of the running pipeline (env WALAUDIT_HTTP_PORT, default 7433)')
+    .option('--token <token>', 'API token for a running start (env WALAUDIT_TOKEN; default: the local token in the data directory)')
     .option('--slot <name>', 'replication slot (env WALAUDIT_SLOT, default walaudit)')
     .option('--publication <name>', 'publication (env WALAUDIT_PUBLICATION, default walaudit)');
 }

@@ -31,7 +31,7 @@ export async function logCommand(config: WalauditConfig, flags: LogFlags, out: (
     if (value !== undefined) params.set(key, value);
   }
   const query: LogQuery = parseLogQuery(params);
-  const remote = await askRunningInstance<{ entries: AuditEntry[] }>(config, `/entries?${params.toString()}`);
+  const remote = await askRunningInstance<{ entries: AuditEntry[] }>(config, `/api/entries?${params.toString()}`);
   const entries = remote ? remote.entries : await withStore(config, (store) => store.queryLog(query));
   if (flags.json) {
     for (const entry of entries) out(JSON.stringify(entry));
@@ -52,7 +52,7 @@ export interface VerifyFlags {
  * (2) unless expected, since a wrong data directory or port looks exactly like it.
  */
 export async function verifyCommand(config: WalauditConfig, flags: VerifyFlags, out: (line: string) => void): Promise<number> {
-  const report = (await askRunningInstance<VerifyReport>(config, '/verify')) ?? (await withStore(config, (store) => verifyAuditLog(store)));
+  const report = (await askRunningInstance<VerifyReport>(config, '/api/verify')) ?? (await withStore(config, (store) => verifyAuditLog(store)));
   if (report.ok && report.entriesChecked === 0 && !flags.allowEmpty) {
     throw new WalauditError('LOG_EMPTY', 'the audit log holds no entries, so nothing was verified: check --data-dir, --clickhouse-url or --http-port; pass --allow-empty where an empty log is expected');
   }
@@ -72,7 +72,7 @@ export async function verifyCommand(config: WalauditConfig, flags: VerifyFlags, 
 }
 
 export async function statusCommand(config: WalauditConfig, flags: { json?: boolean }, out: (line: string) => void): Promise<void> {
-  const running = await askRunningInstance<PipelineStatus>(config, '/status');
+  const running = await askRunningInstance<PipelineStatus>(config, '/api/status');
   if (running) {
     if (flags.json) {
       out(JSON.stringify(running));
