@@ -92,9 +92,9 @@ export class DeliveryQueue {
   private async deliver(item: Pending): Promise<void> {
     const channel = this.channel;
     for (let attempt = 1; ; attempt++) {
-      const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.policy.timeoutMs)]);
+      const attemptSignal = this.attemptSignal();
       try {
-        await this.notifier.send(item.alert, item.event, signal);
+        await this.notifier.send(item.alert, item.event, attemptSignal.signal);
         this.metrics.attempts.inc({ channel, result: 'ok' });
         this.metrics.deliveries.inc({ channel, outcome: 'delivered' });
         this.metrics.deliverySeconds.observe({ channel }, (Date.now() - item.queuedAt) / 1000);
@@ -109,7 +109,29 @@ export class DeliveryQueue {
         }
         const delay = backoffDelayMs(attempt, { initialMs: this.policy.initialMs, maxMs: this.policy.maxMs });
         await new Promise((resolve) => setTimeout(resolve, delay));
+      } finally {
+        attemptSignal.done();
       }
     }
+  }
+
+  /**
+   * One attempt's signal: aborted at the timeout or when the queue closes. Not
+   * AbortSignal.any([..., AbortSignal.timeout()]): on Node 20 the timeout signal inside the
+   * composite can be garbage-collected before it fires, and a hanging channel then never times out.
+   */
+  private attemptSignal(): { signal: AbortSignal; done(): void } {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${this.policy.timeoutMs} ms`, 'TimeoutError')), this.policy.timeoutMs);
+    const onClose = () => controller.abort(this.abort.signal.reason);
+    if (this.abort.signal.aborted) onClose();
+    else this.abort.signal.addEventListener('abort', onClose, { once: true });
+    return {
+      signal: controller.signal,
+      done: () => {
+        clearTimeout(timer);
+        this.abort.signal.removeEventListener('abort', onClose);
+      },
+    };
   }
 }
