@@ -14,6 +14,7 @@ import { connectClient, findFreePort, runSetup, withAuditContext } from '@walaud
 import { trackChild } from './cleanup.mjs';
 import { round } from './stats.mjs';
 import { CLI_MAIN } from './walaudit-run.mjs';
+import { fetchWalauditStatus, presetLocalToken } from './walaudit-status.mjs';
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 const LOAD_TABLE = 'public.bench_alert_load';
@@ -83,6 +84,7 @@ export async function measureAlertLatency(ctx, { alerts, rowsPerDelete, loadRows
   const env = { ...process.env };
   for (const key of Object.keys(env)) if (key === 'DATABASE_URL' || key.startsWith('WALAUDIT_')) delete env[key];
   Object.assign(env, { WALAUDIT_ALERTS_WEBHOOK_URL: webhook.url, WALAUDIT_ALERTS_THRESHOLD: String(rowsPerDelete - 1), WALAUDIT_LOG_LEVEL: 'warn' });
+  const token = presetLocalToken(dataDir);
   const child = trackChild(spawn(process.execPath, [CLI_MAIN, 'start', '--source', url, '--data-dir', dataDir, '--http-port', String(port), '--slot', slot, '--publication', slot], { env, stdio: ['ignore', 'ignore', 'pipe'] }));
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -90,7 +92,7 @@ export async function measureAlertLatency(ctx, { alerts, rowsPerDelete, loadRows
   try {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const status = await fetch(`http://127.0.0.1:${port}/status`).then((r) => r.json()).catch(() => null);
+      const status = await fetchWalauditStatus(port, token);
       if (status?.state === 'running') break;
       if (child.exitCode !== null) throw new Error(`walaudit exited: ${stderr}`);
       if (Date.now() > deadline) throw new Error(`walaudit did not start: ${stderr}`);

@@ -29,6 +29,7 @@ import { connectClient, findFreePort, runSetup, startLocalPostgres } from '@wala
 import { dropSlots, prepareDeleteTable, prepareTxTable, runDelete, runTx } from './workloads.mjs';
 import { readMachineCpuSeconds, readPostmasterPid, readProcCpuSeconds, readProcMemory, readServerCpuSeconds } from './proc-memory.mjs';
 import { round, summarize } from './stats.mjs';
+import { fetchWalauditStatus, presetLocalToken } from './walaudit-status.mjs';
 
 const env = (name, fallback) => process.env[name] || fallback;
 const CONFIG = {
@@ -59,12 +60,11 @@ function spawnWalaudit(args, extraEnv) {
   return { child, tail: () => tail };
 }
 
-async function status(port) {
-  try {
-    return await (await fetch(`http://127.0.0.1:${port}/status`, { signal: AbortSignal.timeout(5_000) })).json();
-  } catch {
-    return null;
-  }
+/** The token the bench put in each walaudit's data directory, by HTTP port. */
+const tokens = new Map();
+
+function status(port) {
+  return fetchWalauditStatus(port, tokens.get(port));
 }
 
 async function stop({ child }) {
@@ -217,9 +217,12 @@ async function measureRun(client, pg, servers, serviceEnv, name, run) {
   }
   // The workload is in the WAL before the reader starts: the reader's rate is its own.
   const readerPort = await findFreePort();
-  const reader = spawnWalaudit(['start', '--mode', 'distributed', '--services', 'reader', '--source', pg.url, '--slot', slot, '--publication', slot, '--http-port', String(readerPort)], kafkaEnv);
+  const readerDir = mkdtempSync(join(tmpdir(), 'walaudit-bench-reader-'));
+  tokens.set(readerPort, presetLocalToken(readerDir));
+  const reader = spawnWalaudit(['start', '--mode', 'distributed', '--services', 'reader', '--source', pg.url, '--slot', slot, '--publication', slot, '--http-port', String(readerPort), '--data-dir', readerDir], kafkaEnv);
   const readerResult = await timeUntil([readerPort], (s) => s.kafka?.published, events, `${name} reader`, [reader], servers).catch((error) => ({ error: `${error.message}\n${reader.tail()}` }));
   await stop(reader);
+  rmSync(readerDir, { recursive: true, force: true });
   log(`${name} reader: ${JSON.stringify(readerResult)}`);
   const caseResult = { events, loadAverage: loadavg().map((l) => round(l, 2)), reader: readerResult, writers: {} };
   for (const count of CONFIG.writers) {
@@ -233,6 +236,7 @@ async function measureRun(client, pg, servers, serviceEnv, name, run) {
       const dir = mkdtempSync(join(tmpdir(), 'walaudit-bench-store-'));
       ports.push(port);
       dirs.push(dir);
+      tokens.set(port, presetLocalToken(dir));
       writers.push(spawnWalaudit(['start', '--mode', 'distributed', '--services', 'writer', '--data-dir', dir, '--http-port', String(port)], { ...kafkaEnv, WALAUDIT_KAFKA_GROUP_ID: group }));
     }
     const result = await timeUntil(ports, (s) => s.entriesStored, events, `${name} ${count} writer(s)`, writers, servers).catch((error) => ({ error: `${error.message}\n${writers.map((w) => w.tail()).join('\n')}` }));

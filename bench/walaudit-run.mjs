@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { connectClient, findFreePort } from '@walaudit/pg';
 import { trackChild } from './cleanup.mjs';
 import { readProcCpuSeconds, readProcMemory } from './proc-memory.mjs';
+import { fetchWalauditStatus, presetLocalToken } from './walaudit-status.mjs';
 
 /** Extra node flags for the measured child (BENCH_NODE_FLAGS, space-separated), to compare settings. */
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
@@ -42,15 +43,6 @@ function childEnv() {
   return { ...env, ...BENCH_WALAUDIT_ENV };
 }
 
-async function fetchStatus(port) {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/status`, { signal: AbortSignal.timeout(5_000) });
-    if (!response.ok) return null;
-    return await response.json();
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Polls pg_replication_slots every 20 ms until `slot` is active (walaudit's replication connection is
@@ -127,6 +119,7 @@ async function stopChild(child, graceMs) {
 export async function runWalaudit({ url, slot, publication, target, timeoutMs, startTimeoutMs = 120_000, cpuProfDir, log, env = {} }) {
   const workDir = await mkdtemp(join(tmpdir(), 'walaudit-bench-'));
   const dataDir = join(workDir, 'data');
+  const token = presetLocalToken(dataDir);
   const port = await findFreePort();
   const nodeArgs = [...NODE_FLAGS, ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])];
   const args = [...nodeArgs, CLI_MAIN, 'start', '--source', url, '--data-dir', dataDir, '--http-port', String(port), '--slot', slot, '--publication', publication];
@@ -179,7 +172,7 @@ export async function runWalaudit({ url, slot, publication, target, timeoutMs, s
         maxRssMB = memory.rssMB;
         maxRssSplit = { anonMB: memory.anonMB, fileMB: memory.fileMB };
       }
-      const status = await fetchStatus(port);
+      const status = await fetchWalauditStatus(port, token);
       const now = performance.now();
       polls++;
       slowestPollMs = Math.max(slowestPollMs, now - pollStart);
