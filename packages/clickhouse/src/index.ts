@@ -6,3 +6,4 @@ export { createClickHouseAlertStore } from './alert-store.js';
 export { ClickHouseCascadeLinks } from './cascade-link-store.js';
 export { clickHouseStoreBundle, clickHouseStoreLabel, openClickHouseStores, type ClickHouseBundleOptions, type ClickHouseStores } from './store-bundle.js';
 export { storeExists } from './store-exists.js';
+export { ClickHouseAuditQueries, CHILDREN_SHOWN, EXPORT_PAGE_ROWS } from './audit-queries.js';

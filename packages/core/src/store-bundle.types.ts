@@ -1,6 +1,7 @@
 import type { AlertStore } from './alerts/alert-store.types.js';
 import type { AuditStore } from './audit-store.types.js';
 import type { CascadeStore } from './cascade/cascade-store.types.js';
+import type { AuditQueries } from './queries/audit-queries.types.js';
 
 /**
  * Everything the configured store holds, opened and migrated together: the audit log, the alerts
@@ -11,6 +12,8 @@ export interface StoreBundle {
   readonly audit: AuditStore;
   readonly alerts: AlertStore;
   readonly cascadeLinks: CascadeStore;
+  /** Searches, record histories, transactions, stats and exports over the audit log. */
+  readonly queries: AuditQueries;
   /** Names the store for people (logs, `walaudit status`): a server's host and database, or the embedded directory. */
   readonly label: string;
   /** Closes the connection every part shares; call it instead of `audit.close()`. Idempotent. */
