@@ -12,7 +12,9 @@
 -- table or op asked for: most of the log for a quiet table or a rare op (truncate, action).
 --
 -- actor_bloom, client_ip_bloom, application_bloom: who and from where; an actor's entries are
--- few among all.
+-- few among all. The actor filter matches the application user or the database user: one index
+-- on the pair as an array, asked with has([app_user, db_user], x) (two indexes cannot skip for an
+-- OR of their columns).
 --
 -- An index added to a table that holds rows covers only parts written afterwards; MATERIALIZE
 -- INDEX builds it for the existing parts in the background (a mutation; queries are right
@@ -20,7 +22,7 @@
 ALTER TABLE {database}.audit_log ADD INDEX IF NOT EXISTS pk_hash cityHash64(JSONExtractRaw(event, 'pk')) TYPE bloom_filter(0.01) GRANULARITY 1;
 ALTER TABLE {database}.audit_log ADD INDEX IF NOT EXISTS table_set table_name TYPE set(256) GRANULARITY 1;
 ALTER TABLE {database}.audit_log ADD INDEX IF NOT EXISTS op_set op TYPE set(8) GRANULARITY 1;
-ALTER TABLE {database}.audit_log ADD INDEX IF NOT EXISTS actor_bloom (app_user, db_user) TYPE bloom_filter(0.01) GRANULARITY 1;
+ALTER TABLE {database}.audit_log ADD INDEX IF NOT EXISTS actor_bloom [app_user, db_user] TYPE bloom_filter(0.01) GRANULARITY 1;
 ALTER TABLE {database}.audit_log ADD INDEX IF NOT EXISTS client_ip_bloom client_ip TYPE bloom_filter(0.01) GRANULARITY 1;
 ALTER TABLE {database}.audit_log ADD INDEX IF NOT EXISTS application_bloom application_name TYPE bloom_filter(0.01) GRANULARITY 1;
 ALTER TABLE {database}.audit_log MATERIALIZE INDEX pk_hash;

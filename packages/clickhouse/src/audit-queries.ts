@@ -17,6 +17,7 @@ import {
   type EntryPage,
   type EntryPageRequest,
   type ExportOptions,
+  type LogPositionKey,
   type RecordHistory,
   type RowImage,
   type StatsPoint,
@@ -26,7 +27,7 @@ import {
 import type { ClickHouseCascadeLinks } from './cascade-link-store.js';
 import type { ClickHouseStore } from './clickhouse-store.js';
 import { afterPosition, beforePosition, filterSql, whereClause, type FilterSql } from './entry-filter-sql.js';
-import { readEntries } from './entry-pages.js';
+import { readEntries, readRawEntries, type RawEntryPage } from './entry-pages.js';
 import { entryStats, topDeleters } from './stats-queries.js';
 import { transactionSummary } from './transaction-query.js';
 
@@ -108,14 +109,18 @@ export class ClickHouseAuditQueries implements AuditQueries {
   }
 
   private async *exportPages(filter: FilterSql, pageRows: number): AsyncGenerator<AuditEntry[]> {
-    let next: Promise<EntryPage> | null = this.page(filter, null, pageRows);
+    const read = (after: LogPositionKey | null) =>
+      readRawEntries(this.store, { ...whereClause(filter, ...(after ? [beforePosition(after)] : [])), order: 'newest-first', limit: pageRows + 1 });
+    let next: Promise<RawEntryPage> | null = read(null);
     while (next) {
-      const page: EntryPage = await next;
-      // One page read ahead while the caller writes this one: at most two pages are held. A read
-      // ahead the caller never awaits (it stopped early) must not count as unhandled.
-      next = page.nextCursor === undefined ? null : this.page(filter, beforePosition(decodeCursor(page.nextCursor)), pageRows);
+      const page: RawEntryPage = await next;
+      // The next page is asked for before this one is parsed (its position is read from its
+      // line), so ClickHouse reads it while this one is parsed and written: at most two pages are
+      // held. A read the caller never awaits (it stopped early) must not count as unhandled.
+      next = page.rows > pageRows ? read(page.positionOf(pageRows - 1)) : null;
       next?.catch(() => undefined);
-      if (page.entries.length > 0) yield page.entries;
+      const entries = await page.entries(pageRows);
+      if (entries.length > 0) yield entries.map((row) => row.entry);
     }
   }
 

@@ -8,57 +8,101 @@ export interface PositionedEntry {
 }
 
 /**
- * One JSON array per row, built by ClickHouse: the stored body goes in as it is (canonical JSON
- * holds no raw tab or line break), so a page is one JSON.parse here instead of a parse per row of
- * JSON inside JSON (JSONEachRow): the export rate depends on it.
+ * One JSON array per row, built by ClickHouse, each line starting with a comma: the stored body
+ * goes in as it is (canonical JSON holds no raw tab or line break), so a page is one JSON.parse
+ * of `[` + the output + `]` (line breaks are whitespace to JSON), instead of a parse per row of
+ * JSON inside JSON (JSONEachRow): the export rate depends on it. LSNs above 2^53 (never seen in
+ * practice) would lose precision as JSON numbers: those come as text.
  */
-const ROW_JSON = `concat('[', toJSONString(id), ',', toString(lsn), ',', toString(seq), ',', toJSONString(prev_hash), ',', toJSONString(hash), ',',
-  toString(retention_days), ',', if(critical, '1', '0'), ',', toString(chain_partition), ',', event, ']')`;
-
-/** LSNs above 2^53 lose precision as JSON numbers: those (never seen in practice) come as text. */
-const ROW_JSON_SAFE = ROW_JSON.replace(`toString(lsn)`, `if(lsn > 9007199254740991, concat('"', toString(lsn), '"'), toString(lsn))`);
+const ROW_JSON = `concat(',[', toJSONString(id), ',', if(lsn > 9007199254740991, concat('"', toString(lsn), '"'), toString(lsn)), ',', toString(seq), ',',
+  toJSONString(prev_hash), ',', toJSONString(hash), ',', toString(retention_days), ',', if(critical, '1', '0'), ',', toString(chain_partition), ',', event, ']')`;
 
 type Row = [string, number | string, number, string, string, number, number, number, ChangeEvent];
 
+export interface EntryRead {
+  where: string;
+  params: Record<string, unknown>;
+  order: 'newest-first' | 'oldest-first';
+  limit: number;
+}
+
 /**
- * Reads entries of audit_log: `where` and `params` from entry-filter-sql, newest or oldest first,
- * at most `limit` (a replayed copy not merged yet counts once).
+ * The rows of a read, not parsed yet: the position of any of them is read from its line alone,
+ * so the next page can be asked for while this one is parsed.
  */
-export async function readEntries(
-  store: ClickHouseStore,
-  { where, params, order, limit }: { where: string; params: Record<string, unknown>; order: 'newest-first' | 'oldest-first'; limit: number },
-): Promise<PositionedEntry[]> {
-  const direction = order === 'newest-first' ? 'DESC' : 'ASC';
-  const sql = `SELECT ${ROW_JSON_SAFE} FROM ${store.table('audit_log')} ${where}
-    ORDER BY lsn ${direction}, seq ${direction} LIMIT 1 BY lsn, seq LIMIT ${Math.trunc(limit)}`;
-  let rows: Row[];
-  try {
-    rows = await store.selectJsonRows<Row>(sql, params);
-  } catch (error) {
-    if (!(error instanceof SyntaxError)) throw error;
-    throw await notJson(store, sql, params);
+export class RawEntryPage {
+  /** Offsets of the line starts. */
+  private readonly starts: number[] = [];
+
+  constructor(
+    private readonly store: ClickHouseStore,
+    private readonly text: string,
+    private readonly sql: string,
+    private readonly params: Record<string, unknown>,
+  ) {
+    for (let at = 0; at < text.length; ) {
+      this.starts.push(at);
+      const end = text.indexOf('\n', at);
+      at = end < 0 ? text.length : end + 1;
+    }
   }
-  return rows.map(toPositioned);
+
+  get rows(): number {
+    return this.starts.length;
+  }
+
+  /** Log position of row `index` (from 0), from the start of its line: `,["id",lsn,seq,`. */
+  positionOf(index: number): LogPositionKey {
+    const start = this.starts[index]!;
+    const match = /^,\["[^"]*","?(\d+)"?,(\d+),/.exec(this.text.slice(start, start + 120));
+    if (!match) throw new WalauditError('STORE_QUERY_FAILED', 'a page of the audit log came back in an unexpected form');
+    return { lsn: BigInt(match[1]!), seq: Number(match[2]) };
+  }
+
+  /** The first `limit` rows as entries (all when absent). */
+  async entries(limit = this.rows): Promise<PositionedEntry[]> {
+    const end = limit >= this.rows ? this.text.length : this.starts[limit]!;
+    if (end === 0) return [];
+    let rows: Row[];
+    try {
+      rows = JSON.parse(`[${this.text.slice(1, end)}]`) as Row[];
+    } catch {
+      throw await notJson(this.store, this.sql, this.params);
+    }
+    return rows.map(toPositioned);
+  }
+}
+
+/** Reads entries of audit_log (`where` from entry-filter-sql), at most `limit`; a replayed copy not merged yet counts once. */
+export async function readRawEntries(store: ClickHouseStore, { where, params, order, limit }: EntryRead): Promise<RawEntryPage> {
+  const direction = order === 'newest-first' ? 'DESC' : 'ASC';
+  const sql = `SELECT ${ROW_JSON} FROM ${store.table('audit_log')} ${where}
+    ORDER BY lsn ${direction}, seq ${direction} LIMIT 1 BY lsn, seq LIMIT ${Math.trunc(limit)}`;
+  return new RawEntryPage(store, await store.selectRawText(sql, params), sql, params);
+}
+
+export async function readEntries(store: ClickHouseStore, read: EntryRead): Promise<PositionedEntry[]> {
+  return (await readRawEntries(store, read)).entries();
 }
 
 function toPositioned([id, lsn, seq, prevHash, hash, retention, critical, partition, event]: Row): PositionedEntry {
   // The parsed body becomes the entry (a copy per entry cost a tenth of an export's time).
   const entry = event as AuditEntry;
+  if (entry.id !== id) {
+    // The id column and the hashed body disagree: only an edit outside walaudit does that.
+    throw new WalauditError('CHAIN_BROKEN', `entry ${id} holds the body of entry ${String(entry.id)}: run \`walaudit verify\``);
+  }
   entry.prevHash = prevHash;
   entry.hash = hash;
   entry.retentionDays = retention;
   entry.critical = critical === 1;
   if (partition !== 0) entry.partition = partition;
-  if (entry.id !== id) {
-    // The id column and the hashed body disagree: only an edit outside walaudit does that.
-    throw new WalauditError('CHAIN_BROKEN', `entry ${id} holds the body of entry ${String(entry.id)}: run \`walaudit verify\``);
-  }
   return { entry, position: { lsn: BigInt(lsn), seq } };
 }
 
 /** A page that did not parse: some body is not JSON. Names the first such entry. */
 async function notJson(store: ClickHouseStore, sql: string, params: Record<string, unknown>): Promise<WalauditError> {
-  const rows = await store.selectFields(sql.replace(ROW_JSON_SAFE, 'id, event'), params);
+  const rows = await store.selectFields(sql.replace(ROW_JSON, 'id, event'), params);
   for (const [id, event] of rows) {
     try {
       JSON.parse(event ?? '');
