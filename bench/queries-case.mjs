@@ -80,6 +80,9 @@ function* transactions(total, rand) {
   }
 }
 
+/** For quick experiments on the queries of a loaded store. */
+export const loadForExperiments = (stores, total) => load(stores, total, () => undefined);
+
 async function load(stores, total, log) {
   const rand = random(42);
   let heads = new Map();
@@ -203,7 +206,7 @@ export async function measureQueries({ entries, samples, log }) {
       `Entries linked into their chains in this process and inserted ${INSERT_BATCH} at a time into chDB (retention 0), then OPTIMIZE FINAL.`,
       `Log: transactions of 1-20 row changes over ${DAYS} days ending now, ${TABLES.length} tables (skewed: the first few busiest), ${ACTORS.length} actors, keys 0-${KEYS_PER_TABLE - 1} per table, 50% inserts, 35% updates, 15% deletes.`,
       'Each query: one warm-up, then the samples; first page = 100 entries of one table and op within a random 7-day range; history = one random key of the 5 busiest tables; stats = day buckets over the last 30 days grouped by table, actor or op.',
-      'Export: every entry, pages of 10000 newest first, one read ahead; RSS of this process (chDB included) before and its max over the export.',
+      'Export: every entry, pages of 5000 (the default) newest first, one read ahead; RSS of this process (chDB included) before and its max over the export.',
     ],
   };
 }

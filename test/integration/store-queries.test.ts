@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GENESIS_HASH, type Actor, type AuditEntry, type CascadeLink, type ChangeEvent } from '@walaudit/core';
+import { GENESIS_HASH, type Actor, type Alert, type AuditEntry, type CascadeLink, type ChangeEvent } from '@walaudit/core';
 import type { ClickHouseStores } from '@walaudit/clickhouse';
 import { audited, transactionEvents, type RowChange } from '../support/change-events.js';
 import { linkedEntries } from '../support/linked-entries.js';
@@ -187,8 +187,28 @@ describe('store queries on a row\'s life', () => {
     await expect(stores.queries.stats({ bucket: 'fortnight' as never, groupBy: 'op', ...range })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 
+  it('checks an entry\'s own hash against its stored body', async () => {
+    await stores.audit.command(
+      `ALTER TABLE ${stores.audit.table('audit_log')} UPDATE event = replace(event, 'eleven@x.io', 'twelve@x.io') WHERE id = '${idOf(0x1000, 1)}' SETTINGS mutations_sync = 2`,
+    );
+    expect((await stores.queries.entryDetail(idOf(0x1000, 1)))!.chain).toMatchObject({ hashOk: false, link: 'linked' });
+    expect((await stores.queries.entryDetail(idOf(0x1000, 2)))!.chain).toMatchObject({ hashOk: true, link: 'linked' });
+  });
+
   it('counts open alerts by kind', async () => {
     expect(await stores.alerts.openAlertCounts()).toEqual({});
+    const alert = (id: string, kind: Alert['kind'], version = 1, acknowledged = false): Alert => ({
+      id, kind, version, status: acknowledged ? 'acknowledged' : 'open',
+      actor: { name: 'bob@example.com', appUser: 'bob@example.com', dbUser: 'app', ip: null, applicationName: 'api' },
+      tables: [{ table: 'public.users', rows: 1, allRows: false }], rows: 1, allRows: false, window: null, xid: 103, xids: [103], transactions: 1,
+      firstCommitTime: '2026-03-03T08:00:00.000000Z', lastCommitTime: '2026-03-03T08:00:00.000000Z', firstEntryId: idOf(0x4000, 0), lastEntryId: idOf(0x4000, 0),
+      keys: [], raisedAt: '2026-03-03T08:00:01.000Z', updatedAt: `2026-03-03T08:00:0${version}.000Z`,
+      acknowledgement: acknowledged ? { by: 'oncall', at: '2026-03-03T09:00:00.000Z', note: '' } : null,
+    });
+    await stores.alerts.saveAlerts([alert('a1', 'critical-table'), alert('a2', 'critical-table'), alert('a3', 'bulk-delete'), alert('a3', 'bulk-delete', 2)]);
+    expect(await stores.alerts.openAlertCounts()).toEqual({ 'critical-table': 2, 'bulk-delete': 1 });
+    await stores.alerts.saveAlerts([alert('a1', 'critical-table', 2, true)]);
+    expect(await stores.alerts.openAlertCounts()).toEqual({ 'critical-table': 1, 'bulk-delete': 1 });
   });
 });
 
