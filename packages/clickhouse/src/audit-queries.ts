@@ -27,7 +27,7 @@ import {
 import type { ClickHouseCascadeLinks } from './cascade-link-store.js';
 import type { ClickHouseStore } from './clickhouse-store.js';
 import { afterPosition, beforePosition, filterSql, whereClause, type FilterSql } from './entry-filter-sql.js';
-import { readEntries, readRawEntries, type RawEntryPage } from './entry-pages.js';
+import { readEntries, readPage, readRawEntries, type RawEntryPage } from './entry-pages.js';
 import { entryStats, topDeleters } from './stats-queries.js';
 import { transactionSummary } from './transaction-query.js';
 
@@ -85,10 +85,9 @@ export class ClickHouseAuditQueries implements AuditQueries {
     const limit = checkLimit(options.limit ?? HISTORY_PAGE_DEFAULT);
     const filter = filterSql(checkEntryFilter({ key: { table, pk } }));
     const after = options.cursor === undefined ? null : afterPosition(decodeCursor(options.cursor));
-    const rows = await readEntries(this.store, { ...whereClause(filter, ...(after ? [after] : [])), order: 'oldest-first', limit: limit + 1 });
-    const versions = rows.slice(0, limit).map((row) => recordVersion(row.entry));
-    const history: RecordHistory = { versions };
-    if (rows.length > limit) history.nextCursor = encodeCursor(rows[limit - 1]!.position);
+    const page = await readPage(this.store, { ...whereClause(filter, ...(after ? [after] : [])), order: 'oldest-first', limit });
+    const history: RecordHistory = { versions: page.entries.map((row) => recordVersion(row.entry)) };
+    if (page.next) history.nextCursor = encodeCursor(page.next);
     return history;
   }
 
@@ -128,11 +127,11 @@ export class ClickHouseAuditQueries implements AuditQueries {
     }
   }
 
-  /** One newest-first page: one entry more than asked tells whether another page follows. */
+  /** One newest-first page of `limit` rows (fewer entries when a replayed copy is among them). */
   private async page(filter: FilterSql, after: FilterSql | null, limit: number): Promise<EntryPage> {
-    const rows = await readEntries(this.store, { ...whereClause(filter, ...(after ? [after] : [])), order: 'newest-first', limit: limit + 1 });
-    const page: EntryPage = { entries: rows.slice(0, limit).map((row) => row.entry) };
-    if (rows.length > limit) page.nextCursor = encodeCursor(rows[limit - 1]!.position);
+    const read = await readPage(this.store, { ...whereClause(filter, ...(after ? [after] : [])), order: 'newest-first', limit });
+    const page: EntryPage = { entries: read.entries.map((row) => row.entry) };
+    if (read.next) page.nextCursor = encodeCursor(read.next);
     return page;
   }
 

@@ -1,6 +1,6 @@
 import type { ChangeOp, TransactionSummary, TransactionTableCount } from '@walaudit/core';
 import type { ClickHouseStore } from './clickhouse-store.js';
-import { readEntries } from './entry-pages.js';
+import { readPage } from './entry-pages.js';
 
 /**
  * One transaction: its counts per table and op, and its first `limit` entries in log order.
@@ -16,16 +16,16 @@ export async function transactionSummary(store: ClickHouseStore, xid: number, li
   if (!newest || newest.entries === '0') return null;
   const params = { lsn: newest.lsn, xid: String(xid) };
   const where = 'WHERE lsn = {lsn:UInt64} AND xid = {xid:UInt64}';
-  const [counts, rows] = await Promise.all([
+  const [counts, page] = await Promise.all([
     store.select<{ schema_name: string; table_name: string; op: ChangeOp; entries: string }>(
       `SELECT schema_name, table_name, op, toString(count()) AS entries, min(seq) AS first
          FROM (SELECT seq, schema_name, table_name, op FROM ${auditLog} ${where} LIMIT 1 BY seq)
         GROUP BY schema_name, table_name, op ORDER BY first`,
       params,
     ),
-    readEntries(store, { where, params, order: 'oldest-first', limit: limit + 1 }),
+    readPage(store, { where, params, order: 'oldest-first', limit }),
   ]);
-  const first = rows[0]?.entry;
+  const first = page.entries[0]?.entry;
   if (!first) return null;
   const tableCounts: TransactionTableCount[] = counts.map((row) => ({ table: `${row.schema_name}.${row.table_name}`, op: row.op, entries: Number(row.entries) }));
   return {
@@ -36,7 +36,7 @@ export async function transactionSummary(store: ClickHouseStore, xid: number, li
     entryCount: tableCounts.reduce((sum, count) => sum + count.entries, 0),
     tables: [...new Set(tableCounts.map((count) => count.table))],
     counts: tableCounts,
-    entries: rows.slice(0, limit).map((row) => row.entry),
-    truncated: rows.length > limit,
+    entries: page.entries.map((row) => row.entry),
+    truncated: page.next !== null,
   };
 }

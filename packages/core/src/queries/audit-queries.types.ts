@@ -31,7 +31,10 @@ export interface EntryFilter {
 /** One page of a search, newest first. */
 export interface EntryPageRequest {
   filter: EntryFilter;
-  /** Entries per page, 1 to MAX_PAGE_ENTRIES. */
+  /**
+   * Entries per page, 1 to MAX_PAGE_ENTRIES: at most that many. A copy of a replayed entry that
+   * the store has not merged yet takes a place in the page without being shown twice.
+   */
   limit: number;
   /** From the previous page's nextCursor; absent for the first page. */
   cursor?: string;
