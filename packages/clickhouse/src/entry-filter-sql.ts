@@ -6,11 +6,6 @@ export interface FilterSql {
   params: Record<string, unknown>;
 }
 
-/**
- * The row's key as its skip index (0006_query_indexes.sql) computes it: the index is used only
- * when a condition repeats this expression exactly.
- */
-export const PK_HASH = `cityHash64(JSONExtractRaw(event, 'pk'))`;
 
 function tableCondition(table: TableName, index: string, params: Record<string, unknown>): string {
   params[`table_${index}`] = table.name;
@@ -57,9 +52,10 @@ export function filterSql(filter: CheckedFilter): FilterSql {
   }
   if (filter.key !== undefined) {
     conditions.push(tableCondition(filter.key.table, 'key', params));
-    // The hash (indexed) finds the granules; the text comparison rules out a hash collision. The
-    // key is wrapped in a document so that ClickHouse writes it the same way it reads event's.
-    conditions.push(`${PK_HASH} = cityHash64(JSONExtractRaw({key_doc:String}, 'pk'))`);
+    // The stored hash (indexed, 0006_query_indexes.sql) finds the granules and the rows; the text
+    // comparison rules out a collision. The key is wrapped in a document so that ClickHouse
+    // writes it the same way as it reads event's.
+    conditions.push(`pk_hash = cityHash64(JSONExtractRaw({key_doc:String}, 'pk'))`);
     conditions.push(`JSONExtractRaw(event, 'pk') = JSONExtractRaw({key_doc:String}, 'pk')`);
     params.key_doc = `{"pk":${filter.key.pkJson}}`;
   }
