@@ -6,7 +6,7 @@ import { findFreePort, runSetup } from '@walaudit/pg';
 import { startLocalKafka, type LocalKafka } from '../support/kafka.js';
 import { kafkaTestConfig, readTopic, topicNames } from '../support/kafka-harness.js';
 import { connect, createTestDatabase, query, uniqueName, type TestDatabase } from '../support/postgres.js';
-import { runWalaudit, spawnWalaudit } from '../support/walaudit-process.js';
+import { localTokenOf, runWalaudit, spawnWalaudit } from '../support/walaudit-process.js';
 import { tempDir } from '../support/temp-dir.js';
 import { createEventsTable } from '../support/events-fixture.js';
 
@@ -96,7 +96,7 @@ describe('distributed mode under SIGKILL', () => {
     await second.waitFor((status) => status.state === 'running');
     const deadline = Date.now() + 180_000;
     for (;;) {
-      const report = (await (await fetch(`http://127.0.0.1:${port}/verify`)).json()) as VerifyReport;
+      const report = (await (await fetch(`http://127.0.0.1:${port}/api/verify`, { headers: { authorization: `Bearer ${localTokenOf(dataDir)}` } })).json()) as VerifyReport;
       if (report.entriesChecked >= ROWS || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditLog, type PipelineStatus } from '@walaudit/core';
-import { createPipelineMetrics, startApiServer } from '@walaudit/api';
+import { parseConfig, verifyAuditLog, type PipelineStatus } from '@walaudit/core';
+import { createPipelineMetrics, newApiToken, startApiServer } from '@walaudit/api';
 import { createKafkaClient } from '@walaudit/kafka';
 import { runSetup } from '@walaudit/pg';
 import { createLogger } from '../../services/cli/src/logger.js';
@@ -59,10 +59,12 @@ describe('distributed writer during a ClickHouse outage', () => {
     const state = new ServiceState(config, ['writer'], metrics, '(none: writer only)', 'embedded (outage switch)');
     // Retry warnings would flood the test output: one per attempt during the outage.
     const writer = createWriterService({ config, store: outage.store, metrics, kafkaMetrics, state, log: createLogger('outage', 'error') });
-    const api = await startApiServer({ host: '127.0.0.1', port: 0, status: () => state.status(), store: real, registry: metrics.registry });
+    const { token } = newApiToken();
+    const http = parseConfig({ http: { host: '127.0.0.1', port: 0 } }).http;
+    const api = await startApiServer({ http, localToken: { token, file: '(test)' }, status: () => state.status(), store: real, registry: metrics.registry });
     let writerFailure: unknown = null;
     const running = writer.run().catch((error: unknown) => (writerFailure = error));
-    const status = async () => (await (await fetch(`http://127.0.0.1:${api.port}/status`)).json()) as PipelineStatus;
+    const status = async () => (await (await fetch(`http://127.0.0.1:${api.port}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as PipelineStatus;
     const metricsText = async () => (await fetch(`http://127.0.0.1:${api.port}/metrics`)).text();
 
     const admin = createKafkaClient(config.kafka).admin();
@@ -103,7 +105,7 @@ describe('distributed writer during a ClickHouse outage', () => {
       expect(during).toMatch(/^walaudit_up 0$/m);
       expect(Number(/^walaudit_store_retries_total (\d+)$/m.exec(during)?.[1])).toBeGreaterThan(2);
       expect(during).toMatch(/^walaudit_errors_total\{code="STORE_UNREACHABLE"\} [1-9]/m);
-      const text = await runWalaudit(['status', '--http-port', String(api.port)]);
+      const text = await runWalaudit(['status', '--http-port', String(api.port), '--token', token]);
       expect(text.stdout).toContain('walaudit retrying since');
       expect(text.stdout).toContain('STORE_UNREACHABLE');
       expect(text.stdout).toContain(`partitions 0,1,2,3, consumer lag ${total}, 0 dead letters`);

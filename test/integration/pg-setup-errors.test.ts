@@ -32,6 +32,15 @@ async function untouched(url: string): Promise<boolean> {
 }
 
 describe('setup refuses clearly', () => {
+  it('CONFIG_INVALID for a failover slot before Postgres 17, changing nothing', async () => {
+    const db = await testDatabase();
+    const [{ version }] = (await query<{ version: number }>(db.url, `SELECT current_setting('server_version_num')::int AS version`)) as [{ version: number }];
+    if (version >= 170000) return; // the shared server is the system's; the 17+ case is in postgres-18.test.ts
+    const error = await runSetup(db.url, options({ failoverSlot: true })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('source.failoverSlot needs Postgres 17 or newer') });
+    expect(await untouched(db.url)).toBe(true);
+  });
+
   it('PG_WAL_LEVEL on a server without logical decoding, changing nothing', async () => {
     const server = await startLocalPostgres({ walLevel: 'replica', durable: false });
     cleanups.push(() => server.stop());

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditLog, type AuditStore } from '@walaudit/core';
-import { embeddedPostgresBinDir, runSetup, startLocalPostgres, withAuditContext, type LocalPostgres } from '@walaudit/pg';
+import { SlotMonitor, embeddedPostgresBinDir, runSetup, startLocalPostgres, withAuditContext, type LocalPostgres } from '@walaudit/pg';
 import { connect, query } from '../support/postgres.js';
 import { embeddedStore, startPipeline, type RunningPipeline } from '../support/pipeline-harness.js';
 
@@ -54,5 +54,20 @@ describe('the pipeline on Postgres 18', () => {
       expect(entry.actor.db?.statement).toContain('DELETE FROM parents');
     }
     expect((await verifyAuditLog(store)).ok).toBe(true);
+  });
+
+  it('creates a failover slot on request, and reads the slot state with invalidation_reason', async () => {
+    const lines: string[] = [];
+    await runSetup(server.url, { slot: 'walaudit_failover', publication: 'walaudit_failover', tables: ['parents'], dryRun: false, log: (line) => lines.push(line), failoverSlot: true });
+    expect(lines).toContain('created logical replication slot walaudit_failover (pgoutput, failover)');
+    const [row] = await query<{ failover: boolean; invalidation_reason: string | null }>(server.url, `SELECT failover, invalidation_reason FROM pg_replication_slots WHERE slot_name = 'walaudit_failover'`);
+    expect(row).toEqual({ failover: true, invalidation_reason: null });
+    const monitor = new SlotMonitor(server.url, 'walaudit_failover');
+    try {
+      expect(await monitor.state()).toMatchObject({ exists: true, lost: null });
+    } finally {
+      await monitor.close();
+    }
+    await query(server.url, `SELECT pg_drop_replication_slot('walaudit_failover'); DROP PUBLICATION walaudit_failover`);
   });
 });

@@ -52,7 +52,7 @@ export function filterSql(filter: CheckedFilter): FilterSql {
   }
   if (filter.key !== undefined) {
     conditions.push(tableCondition(filter.key.table, 'key', params));
-    // The stored hash (indexed, 0006_query_indexes.sql) finds the granules and the rows; the text
+    // The stored hash (indexed, 0007_query_indexes.sql) finds the granules and the rows; the text
     // comparison rules out a collision. The key is wrapped in a document so that ClickHouse
     // writes it the same way as it reads event's.
     conditions.push(`pk_hash = cityHash64(JSONExtractRaw({key_doc:String}, 'pk'))`);

@@ -3,6 +3,7 @@ export type { ClickHouseStoreOptions } from './store-client.js';
 export { applyMigrations, loadMigrations, MIGRATIONS_DIR, type Migration } from './migrations.js';
 export { toStoreError } from './store-errors.js';
 export { createClickHouseAlertStore } from './alert-store.js';
+export { createClickHouseApiTokenStore } from './api-token-store.js';
 export { ClickHouseCascadeLinks } from './cascade-link-store.js';
 export { clickHouseStoreBundle, clickHouseStoreLabel, openClickHouseStores, type ClickHouseBundleOptions, type ClickHouseStores } from './store-bundle.js';
 export { storeExists } from './store-exists.js';

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { StoreBundle } from '@walaudit/core';
 import { createClickHouseAlertStore } from './alert-store.js';
 import { ClickHouseAuditQueries } from './audit-queries.js';
+import { createClickHouseApiTokenStore } from './api-token-store.js';
 import { ClickHouseCascadeLinks } from './cascade-link-store.js';
 import { createClickHouseStore, type ClickHouseStore } from './clickhouse-store.js';
 import type { ClickHouseStoreOptions } from './store-client.js';
@@ -26,7 +27,7 @@ export function clickHouseStoreLabel(options: ClickHouseStoreOptions): string {
   return options.url ? `ClickHouse ${new URL(options.url).host}/${options.database}` : `embedded ClickHouse (chDB) in ${resolve(options.dataDir)}`;
 }
 
-/** The bundle over a store already opened (and migrated): alerts and links share its connection. */
+/** The bundle over a store already opened (and migrated): alerts, links and API tokens share its connection. */
 export function clickHouseStoreBundle(audit: ClickHouseStore, label: string, options: ClickHouseBundleOptions = {}): ClickHouseStores {
   const cascadeLinks = new ClickHouseCascadeLinks(audit, { cascadePageRows: options.cascadePageRows });
   return {
@@ -34,6 +35,7 @@ export function clickHouseStoreBundle(audit: ClickHouseStore, label: string, opt
     alerts: createClickHouseAlertStore(audit),
     cascadeLinks,
     queries: new ClickHouseAuditQueries(audit, cascadeLinks),
+    tokens: createClickHouseApiTokenStore(audit),
     label,
     close: () => audit.close(),
   };

@@ -20,9 +20,12 @@ const ALERTS_DEFAULTS = {
 };
 
 const DEFAULTS = {
-  source: { slot: 'walaudit', publication: 'walaudit', tables: [] },
+  source: { slot: 'walaudit', publication: 'walaudit', tables: [], failoverSlot: false },
   store: { dataDir: '.walaudit/data', database: 'walaudit' },
-  http: { host: '127.0.0.1', port: 7433 },
+  http: {
+    host: '127.0.0.1', port: 7433, trustedProxies: [], proxyUserHeader: 'x-forwarded-user', proxyGroupsHeader: 'x-forwarded-groups', managerGroups: [], viewerGroups: [],
+    allowedHosts: [], allowedOrigins: [], metricsPublic: true, docsPublic: false, allowInsecureBind: false, bodyLimitBytes: 1048576, rateLimitPerMinute: 1200, authFailuresPerMinute: 20,
+  },
   pipeline: {
     batchSize: 10_000,
     flushIntervalMs: 200,
@@ -62,7 +65,7 @@ describe('parseConfig defaults', () => {
   it('fills the defaults of a partly given section and keeps the given values', () => {
     const config = parseConfig({ pipeline: { batchSize: 500 }, source: { url: 'postgres://db/app', tables: ['public.users'] } });
     expect(config.pipeline).toEqual({ ...DEFAULTS.pipeline, batchSize: 500 });
-    expect(config.source).toEqual({ url: 'postgres://db/app', slot: 'walaudit', publication: 'walaudit', tables: ['public.users'] });
+    expect(config.source).toEqual({ url: 'postgres://db/app', slot: 'walaudit', publication: 'walaudit', tables: ['public.users'], failoverSlot: false });
     expect(config.store).toEqual(DEFAULTS.store);
   });
 
@@ -84,9 +87,13 @@ describe('parseConfig defaults', () => {
 
   it('accepts a full, valid config', () => {
     const input = {
-      source: { url: 'postgres://u@h/db', slot: 'audit_1', publication: 'pub_2', tables: ['public.a'] },
+      source: { url: 'postgres://u@h/db', slot: 'audit_1', publication: 'pub_2', tables: ['public.a'], failoverSlot: true },
       store: { url: 'http://ch:8123', dataDir: '/var/lib/walaudit', database: 'Audit_DB', username: 'u', password: 'p' },
-      http: { host: '0.0.0.0', port: 0 },
+      http: {
+        host: '0.0.0.0', port: 0, token: 'wat_x', tlsCertFile: '/etc/walaudit/cert.pem', tlsKeyFile: '/etc/walaudit/key.pem', trustedProxies: ['10.0.0.0/8'], proxyUserHeader: 'x-user',
+        proxyGroupsHeader: 'x-groups', managerGroups: ['dba'], viewerGroups: ['dev'], allowedHosts: ['audit.example'], allowedOrigins: ['https://console.example'], metricsPublic: false,
+        docsPublic: true, allowInsecureBind: true, bodyLimitBytes: 2048, rateLimitPerMinute: 0, authFailuresPerMinute: 5,
+      },
       pipeline: { batchSize: 1, flushIntervalMs: 0, heartbeatIntervalMs: 100, lagWarnBytes: 0, retryInitialMs: 10, retryMaxMs: 10 },
       retention: { defaultDays: 0 },
       masking: { hashKey: 'secret' },

@@ -64,6 +64,11 @@ export const configSchema = z
         publication: z.string().regex(/^[a-z0-9_]{1,63}$/, 'lower-case letters, digits and _ only').default('walaudit'),
         /** Tables to audit (`schema.table`); empty means every table in the database (FOR ALL TABLES). */
         tables: z.array(z.string().min(1)).default([]),
+        /**
+         * Postgres 17+: setup creates the slot as a failover slot, which a standby with
+         * `sync_replication_slots = on` keeps in step, so walaudit can resume on it after a failover.
+         */
+        failoverSlot: z.boolean().default(false),
       })
       .strict()
       .prefault({}),
@@ -82,10 +87,42 @@ export const configSchema = z
       .prefault({}),
     http: z
       .object({
-        /** Interface the HTTP API listens on. Keep it local unless a proxy guards it. */
+        /** Interface the HTTP API listens on. Another than loopback needs TLS or trusted proxies (or `allowInsecureBind`). */
         host: z.string().default('127.0.0.1'),
-        /** Port of `/health`, `/metrics` and the read API (env `WALAUDIT_HTTP_PORT`); `log`, `verify`, `status` use it too. */
+        /** Port of `/health`, `/metrics` and the API (env `WALAUDIT_HTTP_PORT`); the read commands use it too. */
         port: z.number().int().min(0).max(65535).default(7433),
+        /** Bearer token the read commands send to a running `start`; unset, they read the local token file in the data directory. */
+        token: z.string().optional(),
+        /** PEM certificate file: with `tlsKeyFile`, the API speaks HTTPS. */
+        tlsCertFile: z.string().optional(),
+        /** PEM private key file of `tlsCertFile`. */
+        tlsKeyFile: z.string().optional(),
+        /** Addresses (CIDRs) of reverse proxies whose user and group headers are believed; empty: none. */
+        trustedProxies: z.array(z.string().min(1)).default([]),
+        /** Header a trusted proxy names the user in. */
+        proxyUserHeader: z.string().min(1).default('x-forwarded-user'),
+        /** Header a trusted proxy lists the user's groups in (comma-separated). */
+        proxyGroupsHeader: z.string().min(1).default('x-forwarded-groups'),
+        /** Proxy groups whose members are managers. */
+        managerGroups: z.array(z.string().min(1)).default([]),
+        /** Proxy groups whose members are viewers. */
+        viewerGroups: z.array(z.string().min(1)).default([]),
+        /** Host names (no port) the Host header may carry, besides localhost, 127.0.0.1 and [::1]. */
+        allowedHosts: z.array(z.string().min(1)).default([]),
+        /** Browser origins (`https://console.example`) allowed to call the API cross-origin (CORS); empty: none. */
+        allowedOrigins: z.array(z.string().min(1)).default([]),
+        /** `/metrics` answers without a token (it holds counts, never audited values). */
+        metricsPublic: z.boolean().default(true),
+        /** `/api/docs` and `/api/openapi.json` answer without a token (they describe the API, no data). */
+        docsPublic: z.boolean().default(false),
+        /** Listen on a non-loopback address without TLS or trusted proxies anyway (warns). */
+        allowInsecureBind: z.boolean().default(false),
+        /** Largest request body accepted, in bytes. */
+        bodyLimitBytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+        /** Requests per minute from one address before 429; 0: no limit. */
+        rateLimitPerMinute: z.number().int().min(0).default(1200),
+        /** Failed authentications per minute from one address before it is refused (429) for the rest of that minute. */
+        authFailuresPerMinute: z.number().int().min(1).default(20),
       })
       .strict()
       .prefault({}),

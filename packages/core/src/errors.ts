@@ -13,6 +13,7 @@ export type WalauditErrorCode =
   | 'PG_PRIVILEGE'
   | 'PG_SLOT_IN_USE'
   | 'PG_SLOT_MISSING'
+  | 'PG_SLOT_LOST'
   | 'PG_PUBLICATION_MISSING'
   | 'PG_TABLE_NOT_FOUND'
   | 'PG_STREAM_ENDED'
@@ -33,6 +34,17 @@ export type WalauditErrorCode =
   | 'NOTIFY_FAILED'
   | 'WINDOW_STORE_UNAVAILABLE'
   | 'RESTORE_CONFLICT'
+  // HTTP API
+  | 'API_UNAUTHORIZED'
+  | 'API_FORBIDDEN'
+  | 'API_BAD_REQUEST'
+  | 'API_NOT_FOUND'
+  | 'API_UNSUPPORTED_MEDIA_TYPE'
+  | 'API_TOO_LARGE'
+  | 'API_RATE_LIMITED'
+  | 'API_INSECURE_BIND'
+  | 'API_HOST_REFUSED'
+  | 'API_CROSS_ORIGIN'
   | 'INTERNAL';
 
 export interface WalauditErrorOptions {

@@ -19,6 +19,7 @@ export * from './status.types.js';
 export * from './source-identity.js';
 export * from './alerts/index.js';
 export * from './store-bundle.types.js';
+export * from './api-token-store.types.js';
 export * from './cascade/index.js';
 export * from './restore/index.js';
 export * from './retry.js';

@@ -10,6 +10,11 @@ export interface PipelineStatus {
   serverLsn: string | null;
   lagBytes: number | null;
   retainedBytes: number | null;
+  /**
+   * Set when Postgres invalidated the slot (it removed WAL the slot still needed): changes since
+   * then were never decoded and cannot be. Only `walaudit setup --recreate-lost-slot` continues.
+   */
+  slotLost?: SlotLoss | null;
   eventsTotal: number;
   entriesStored: number;
   eventsPerSecond: number;
@@ -47,4 +52,12 @@ export interface KafkaServiceStatus {
   consumerLag: number | null;
   /** Writer: messages sent to the dead-letter topic. */
   deadLetters: number;
+}
+
+/** Why a slot is lost, in the server's words (pg_replication_slots). */
+export interface SlotLoss {
+  /** `wal_status`: `lost` once its WAL is gone. */
+  walStatus: string | null;
+  /** Postgres 17+: `invalidation_reason` (`wal_removed`, `rows_removed`, `idle_timeout`, ...). */
+  invalidationReason: string | null;
 }

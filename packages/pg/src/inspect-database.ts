@@ -9,6 +9,8 @@ export interface InspectedTable extends PlannedTable {
   hasPrimaryKey: boolean;
   /** The connected role owns it (or is a member of its owner): it may add triggers and set identity. */
   owned: boolean;
+  /** The index of REPLICA IDENTITY USING INDEX, else null. */
+  identityIndex: string | null;
 }
 
 export interface InspectedSlot {
@@ -17,11 +19,19 @@ export interface InspectedSlot {
   database: string | null;
   active: boolean;
   activePid: number | null;
+  confirmedLsn: string | null;
+  walStatus: string | null;
+  /** Postgres 17+. */
+  invalidationReason: string | null;
+  /** Postgres 17+: a failover slot, kept in step on standbys with sync_replication_slots. */
+  failover: boolean | null;
 }
 
 export interface DatabaseInspection {
   walLevel: string;
   serverVersion: string;
+  /** server_version_num, e.g. 170004. */
+  serverVersionNum: number;
   database: string;
   role: { name: string; superuser: boolean; replication: boolean };
   tables: InspectedTable[];
@@ -40,9 +50,10 @@ export interface InspectOptions {
 const REPLICA_IDENTITY: Record<string, RelationShape['replicaIdentity']> = { d: 'default', n: 'nothing', f: 'full', i: 'index' };
 
 export async function inspectDatabase(client: pg.ClientBase, options: InspectOptions): Promise<DatabaseInspection> {
-  const server = (await client.query<{ wal_level: string; version: string; database: string; rolname: string; rolsuper: boolean; rolreplication: boolean }>(
+  const server = (await client.query<{ wal_level: string; version: string; version_num: number; database: string; rolname: string; rolsuper: boolean; rolreplication: boolean }>(
     `SELECT (SELECT setting FROM pg_settings WHERE name = 'wal_level') AS wal_level,
-            current_setting('server_version') AS version, current_database() AS database,
+            current_setting('server_version') AS version, current_setting('server_version_num')::int AS version_num,
+            current_database() AS database,
             r.rolname, r.rolsuper, r.rolreplication
        FROM pg_roles r WHERE r.rolname = current_user`,
   )).rows[0]!;
@@ -52,6 +63,7 @@ export async function inspectDatabase(client: pg.ClientBase, options: InspectOpt
   return {
     walLevel: server.wal_level,
     serverVersion: server.version,
+    serverVersionNum: server.version_num,
     database: server.database,
     role: { name: server.rolname, superuser: server.rolsuper, replication: server.rolreplication },
     tables,
@@ -84,13 +96,14 @@ async function readTables(client: pg.ClientBase, oids: number[], publication: st
   // pg_publication_tables lists a partitioned table's leaves, not the table itself: pg_publication_rel
   // says whether the parent was added. With no list: permanent user tables, not a walaudit or extension object (FOR ALL TABLES still
   // publishes those; they just get no trigger and keep their identity).
-  const { rows } = await client.query<{ schema: string; table: string; relreplident: string; has_trigger: boolean; has_pk: boolean; in_publication: boolean; owned: boolean }>(
+  const { rows } = await client.query<{ schema: string; table: string; relreplident: string; has_trigger: boolean; has_pk: boolean; in_publication: boolean; owned: boolean; identity_index: string | null }>(
     `SELECT n.nspname AS schema, c.relname AS table, c.relreplident,
             EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = $3 AND NOT t.tgisinternal) AS has_trigger,
             EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk,
             (EXISTS (SELECT 1 FROM pg_publication_tables p WHERE p.pubname = $2 AND p.schemaname = n.nspname AND p.tablename = c.relname)
              OR EXISTS (SELECT 1 FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid WHERE p.pubname = $2 AND r.prrelid = c.oid)) AS in_publication,
-            pg_has_role(c.relowner, 'USAGE') AS owned
+            pg_has_role(c.relowner, 'USAGE') AS owned,
+            (SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident) AS identity_index
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE CASE WHEN cardinality($1::oid[]) > 0 THEN c.oid = ANY($1::oid[])
             ELSE c.relkind IN ('r', 'p') AND c.relpersistence = 'p'
@@ -108,6 +121,7 @@ async function readTables(client: pg.ClientBase, oids: number[], publication: st
     inPublication: row.in_publication,
     hasPrimaryKey: row.has_pk,
     owned: row.owned,
+    identityIndex: row.identity_index,
   }));
 }
 
@@ -117,8 +131,10 @@ async function readExisting(client: pg.ClientBase, options: InspectOptions): Pro
             (SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
               WHERE n.nspname = $3 AND p.proname = 'emit_statement_context' AND p.pronargs = 0) AS prosrc,
             (SELECT puballtables FROM pg_publication WHERE pubname = $2) AS puballtables,
-            (SELECT json_build_object('plugin', plugin, 'slotType', slot_type, 'database', database, 'active', active, 'activePid', active_pid)
-               FROM pg_replication_slots WHERE slot_name = $1) AS slot`,
+            (SELECT json_build_object('plugin', plugin, 'slotType', slot_type, 'database', database, 'active', active, 'activePid', active_pid,
+                                      'confirmedLsn', confirmed_flush_lsn::text, 'walStatus', wal_status,
+                                      'invalidationReason', to_jsonb(s) ->> 'invalidation_reason', 'failover', (to_jsonb(s) ->> 'failover')::boolean)
+               FROM pg_replication_slots s WHERE slot_name = $1) AS slot`,
     [options.slot, options.publication, WALAUDIT_SCHEMA],
   );
   const row = rows[0]!;

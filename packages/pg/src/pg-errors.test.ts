@@ -66,6 +66,14 @@ describe('toWalauditError', () => {
     expect(error.message).toContain('set wal_level = logical in postgresql.conf (ALTER SYSTEM SET wal_level = logical) and restart Postgres');
   });
 
+  it('names a slot Postgres invalidated, and the next step, instead of a bare query failure', () => {
+    const error = toWalauditError(serverError('55000', 'cannot read from logical replication slot "walaudit"', 'This slot has been invalidated because it exceeded the maximum reserved size.'), URL_WITH_PASSWORD);
+    expect(error.code).toBe('PG_SLOT_LOST');
+    expect(error.retriable).toBe(false);
+    expect(error.message).toContain('replication slot walaudit was invalidated');
+    expect(error.message).toContain('walaudit setup --recreate-lost-slot');
+  });
+
   it('tells apart missing REPLICATION from other privileges', () => {
     const pg15 = toWalauditError(serverError('42501', 'must be superuser or replication role to use replication slots'), URL_WITH_PASSWORD);
     expect(pg15.code).toBe('PG_NO_REPLICATION');

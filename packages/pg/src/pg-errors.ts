@@ -1,5 +1,6 @@
 import { WalauditError, describeError } from '@walaudit/core';
 import { readableIdent } from './sql-names.js';
+import { slotLostError } from './slot-health.js';
 
 /**
  * The one place where node-postgres and socket errors become WalauditErrors. Everything that talks
@@ -75,6 +76,11 @@ export function toWalauditError(error: unknown, context: string | PgErrorContext
   }
   if (state === '42501') {
     return new WalauditError('PG_PRIVILEGE', `permission denied at ${where}${during}: ${message}; connect as the tables' owner or a superuser`, { cause: error });
+  }
+  if (state === '55000' && /replication slot/i.test(message) && /cannot read from logical|invalidated|can no longer/i.test(`${message} ${fields.detail ?? ''}`)) {
+    // A slot invalidated while streaming (the reader's lookup found it still valid).
+    const slot = /replication slot "([^"]+)"/i.exec(message)?.[1] ?? '(unknown)';
+    return slotLostError(slot, null, error);
   }
   if (state === '55006') {
     const pid = /active for PID (\d+)/i.exec(message)?.[1];

@@ -4,6 +4,7 @@ import { describeError, formatLsn, parseLsn, WalauditError, type ChangeSource, t
 import { RelationCatalog } from './catalog.js';
 import { connectionLabel, toWalauditError } from './pg-errors.js';
 import { libpqConnectionString } from './connection-string.js';
+import { SLOT_LOSS_COLUMNS, slotLossOfRow, slotLostError, type SlotLossRow } from './slot-health.js';
 
 export interface ReplicationSourceOptions {
   url: string;
@@ -162,13 +163,16 @@ export class PgReplicationSource implements ChangeSource {
   private async lookUpSlot(): Promise<void> {
     await this.catalogClient.connect();
     const slot = await this.catalogClient.query(
-      'SELECT confirmed_flush_lsn::text AS lsn, plugin FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()',
+      `SELECT s.confirmed_flush_lsn::text AS lsn, s.plugin, ${SLOT_LOSS_COLUMNS} FROM pg_replication_slots s WHERE s.slot_name = $1 AND s.database = current_database()`,
       [this.options.slot],
     );
-    const row = slot.rows[0] as { lsn: string | null; plugin: string } | undefined;
+    const row = slot.rows[0] as (SlotLossRow & { lsn: string | null; plugin: string }) | undefined;
     if (!row) {
       throw new WalauditError('PG_SLOT_MISSING', `replication slot "${this.options.slot}" does not exist in this database: run \`walaudit setup\` first`);
     }
+    // Streaming from a lost slot fails with a bare "cannot read"; retrying it forever would hide the gap.
+    const lost = slotLossOfRow(row);
+    if (lost) throw slotLostError(this.options.slot, lost);
     if (row.lsn) this.durable = parseLsn(row.lsn);
   }
 

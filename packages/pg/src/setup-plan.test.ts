@@ -87,4 +87,17 @@ describe('planSetup', () => {
     expect(body).toContain('walaudit.last_context');
     expect(body).not.toContain('$walaudit$');
   });
+
+  it('drops and recreates a slot only on request, and creates a failover slot when asked', () => {
+    const existing = { publicationExists: true, slotExists: true, functionExists: true };
+    const set = [{ ...orders, replicaIdentity: 'full' as const, hasContextTrigger: true, inPublication: true }];
+    expect(planSetup(input({ tables: set, existing }))).toEqual([]);
+    const steps = planSetup(input({ tables: set, existing, recreateSlot: true, failoverSlot: true }));
+    expect(steps.map((s) => s.kind)).toEqual(['slot-drop', 'slot']);
+    expect(steps[0]!.sql).toBe("SELECT pg_drop_replication_slot('walaudit')");
+    expect(steps[1]).toMatchObject({
+      sql: "SELECT pg_create_logical_replication_slot('walaudit', 'pgoutput', false, false, true)",
+      done: 'created logical replication slot walaudit (pgoutput, failover)',
+    });
+  });
 });

@@ -39,9 +39,13 @@ export interface SetupPlanInput {
   /** Publish every table, present and future (FOR ALL TABLES), instead of the list. */
   allTables: boolean;
   existing: ExistingObjects;
+  /** Drop the existing slot and create it anew (a lost slot, `--recreate-lost-slot`). */
+  recreateSlot?: boolean;
+  /** Create the slot as a failover slot (Postgres 17+). */
+  failoverSlot?: boolean;
 }
 
-export type SetupStepKind = 'schema' | 'function' | 'trigger' | 'replica-identity' | 'publication' | 'publication-add' | 'slot';
+export type SetupStepKind = 'schema' | 'function' | 'trigger' | 'replica-identity' | 'publication' | 'publication-add' | 'slot-drop' | 'slot';
 
 export interface SetupStep {
   kind: SetupStepKind;
@@ -100,14 +104,16 @@ export function planSetup(input: SetupPlanInput): SetupStep[] {
     step('replica-identity', `set REPLICA IDENTITY FULL on ${name}`, `set REPLICA IDENTITY FULL on ${name}`, `ALTER TABLE ${quoteTable(t.schema, t.table)} REPLICA IDENTITY FULL`);
   }
   steps.push(...publicationSteps(input));
-  if (!existing.slotExists) {
-    step(
-      'slot',
-      `create logical replication slot ${input.slot} (pgoutput)`,
-      `created logical replication slot ${input.slot} (pgoutput)`,
-      `SELECT pg_create_logical_replication_slot(${quoteLiteral(input.slot)}, 'pgoutput')`,
-      true,
-    );
+  const recreate = existing.slotExists && input.recreateSlot === true;
+  if (recreate) {
+    step('slot-drop', `drop lost replication slot ${input.slot}`, `dropped lost replication slot ${input.slot}`, `SELECT pg_drop_replication_slot(${quoteLiteral(input.slot)})`, true);
+  }
+  if (!existing.slotExists || recreate) {
+    const failover = input.failoverSlot === true;
+    const what = `logical replication slot ${input.slot} (pgoutput${failover ? ', failover' : ''})`;
+    // Arguments: name, plugin, temporary, two-phase, failover (the last exists from Postgres 17 on).
+    const args = failover ? `${quoteLiteral(input.slot)}, 'pgoutput', false, false, true` : `${quoteLiteral(input.slot)}, 'pgoutput'`;
+    step('slot', `create ${what}`, `created ${what}`, `SELECT pg_create_logical_replication_slot(${args})`, true);
   }
   return steps;
 }

@@ -1,10 +1,13 @@
 import type pg from 'pg';
-import { WalauditError } from '@walaudit/core';
+import { describeError, WalauditError } from '@walaudit/core';
 import { inspectDatabase, tablesWithoutPrimaryKey, type DatabaseInspection } from './inspect-database.js';
 import { withClient } from './pg-connect.js';
 import { toWalauditError } from './pg-errors.js';
 import { planSetup, type SetupStep } from './setup-plan.js';
 import { displayTable, readableIdent } from './sql-names.js';
+import { slotLossOf, slotLostError } from './slot-health.js';
+import { recordSlotGap, type SlotGap } from './slot-gap.js';
+import { emptyRecord, readSetupRecord, recordSetup, writeSetupRecord, type IdentityChange } from './setup-record.js';
 
 export interface SetupOptions {
   slot: string;
@@ -14,6 +17,18 @@ export interface SetupOptions {
   /** Print the SQL that would run and change nothing. */
   dryRun: boolean;
   log: (line: string) => void;
+  /** Drop a slot Postgres invalidated, create it anew and record the gap (`--recreate-lost-slot`). */
+  recreateLostSlot?: boolean;
+  /** Create the slot as a failover slot (Postgres 17+; `source.failoverSlot`). */
+  failoverSlot?: boolean;
+  /** Commit time of the last stored entry, for the gap entry (null: the store could not say). */
+  lastAuditedAt?: string | null;
+}
+
+/** What a setup planned, and the gap entry it wrote when it recreated a lost slot. */
+export interface SetupResult {
+  steps: SetupStep[];
+  gap: SlotGap | null;
 }
 
 /**
@@ -24,16 +39,26 @@ export interface SetupOptions {
  * (empty: nothing to do); the caller prints the summary.
  */
 export async function runSetup(url: string, options: SetupOptions): Promise<SetupStep[]> {
+  return (await runSetupWithResult(url, options)).steps;
+}
+
+export async function runSetupWithResult(url: string, options: SetupOptions): Promise<SetupResult> {
   return withClient(url, 'walaudit setup', async (client) => {
     const inspection = await inspect(client, url, options);
     preflight(inspection, options);
-    const steps = planSetup({ ...inspection, slot: options.slot, publication: options.publication });
+    const lostSlot = inspection.existing.slot && slotLossOf(inspection.existing.slot) ? inspection.existing.slot : null;
+    const steps = planSetup({ ...inspection, slot: options.slot, publication: options.publication, recreateSlot: lostSlot !== null, failoverSlot: options.failoverSlot });
+    const existingSlot = inspection.existing.slot;
+    if (options.failoverSlot && existingSlot && existingSlot.failover === false && !lostSlot) {
+      options.log(`warning: replication slot ${options.slot} exists and is not a failover slot; source.failoverSlot applies to a new slot: to convert it, stop walaudit and run \`ALTER_REPLICATION_SLOT ${options.slot} (FAILOVER true)\` over a replication connection`);
+    }
     for (const table of tablesWithoutPrimaryKey(inspection)) {
       options.log(`warning: ${table} has no primary key: audited, keyed by the full row`);
     }
     if (options.dryRun) {
       for (const step of steps) options.log(`-- ${step.description}\n${step.sql};`);
-      return steps;
+      if (lostSlot) options.log(`-- record the gap in the audit trail (walaudit.action "gap", from LSN ${lostSlot.confirmedLsn ?? 'unknown'} to the new slot's start)`);
+      return { steps, gap: null };
     }
     // Wait briefly for a busy table's lock rather than queueing every other session behind us.
     await client.query(`SET lock_timeout = '10s'`);
@@ -51,7 +76,11 @@ export async function runSetup(url: string, options: SetupOptions): Promise<Setu
       }
       options.log(step.done);
     }
-    return steps;
+    await recordInstance(client, inspection, options);
+    if (!lostSlot) return { steps, gap: null };
+    const gap = await recordGap(client, url, { slot: options.slot, lost: lostSlot, lastAuditedAt: options.lastAuditedAt ?? null, role: inspection.role.name });
+    options.log(`recorded the gap in the audit trail: LSN ${gap.fromLsn ?? 'unknown'} to ${gap.toLsn ?? 'unknown'}, ${gap.from ?? 'time of the last stored entry unknown'} to ${gap.to} (an action entry "gap", stored once walaudit starts)`);
+    return { steps, gap };
   });
 }
 
@@ -60,6 +89,33 @@ async function inspect(client: pg.ClientBase, url: string, options: SetupOptions
     return await inspectDatabase(client, options);
   } catch (error) {
     throw toWalauditError(error, { url, action: 'reading the catalog' });
+  }
+}
+
+/**
+ * Notes this instance, and the identities setup replaced, in the setup record teardown reads. A
+ * role that may not comment on a schema another role created still gets its setup: teardown then
+ * only keeps more than it must.
+ */
+async function recordInstance(client: pg.ClientBase, inspection: DatabaseInspection, options: SetupOptions): Promise<void> {
+  const changes: IdentityChange[] = inspection.tables
+    .filter((t) => t.replicaIdentity !== 'full')
+    .map((t) => ({ schema: t.schema, table: t.table, was: t.replicaIdentity as IdentityChange['was'], ...(t.identityIndex ? { index: t.identityIndex } : {}) }));
+  try {
+    const record = (await readSetupRecord(client)) ?? emptyRecord();
+    const next = recordSetup(record, { slot: options.slot, publication: options.publication }, changes);
+    if (JSON.stringify(next) !== JSON.stringify(record)) await writeSetupRecord(client, next);
+  } catch (error) {
+    options.log(`warning: could not note this instance in the comment of schema walaudit (${describeError(error)}): teardown will keep what it cannot tell is unused`);
+  }
+}
+
+async function recordGap(client: pg.ClientBase, url: string, input: Parameters<typeof recordSlotGap>[1]): Promise<SlotGap> {
+  try {
+    return await recordSlotGap(client, input);
+  } catch (error) {
+    const lost = `LSN ${input.lost.confirmedLsn ?? 'unknown'} to the new slot's start`;
+    throw toWalauditError(error, { url, action: `recording the gap (${lost}) after recreating the slot: note it by hand, the slot is already new` });
   }
 }
 
@@ -75,6 +131,13 @@ function preflight(inspection: DatabaseInspection, options: SetupOptions): void 
   const slot = existing.slot;
   if (slot && (slot.slotType !== 'logical' || slot.plugin !== 'pgoutput' || slot.database !== inspection.database)) {
     throw new WalauditError('PG_SLOT_IN_USE', `replication slot ${options.slot} already exists as a ${slot.slotType} slot (plugin ${slot.plugin ?? 'none'}, database ${slot.database ?? 'none'}): walaudit needs a pgoutput slot on ${inspection.database}; choose another source.slot, or drop that slot`);
+  }
+  if (slot && !options.recreateLostSlot) {
+    const loss = slotLossOf(slot);
+    if (loss) throw slotLostError(options.slot, loss);
+  }
+  if (options.failoverSlot && inspection.serverVersionNum < 170000) {
+    throw new WalauditError('CONFIG_INVALID', `source.failoverSlot needs Postgres 17 or newer (failover slots); ${inspection.database} runs ${inspection.serverVersion}: turn the option off, or upgrade`);
   }
   if (inspection.allTables && !existing.publicationExists && !role.superuser) {
     throw new WalauditError('PG_PRIVILEGE', `CREATE PUBLICATION ... FOR ALL TABLES needs a superuser and ${role.name} is not one: list the tables in source.tables, or run setup as a superuser`);

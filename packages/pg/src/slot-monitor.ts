@@ -1,7 +1,8 @@
 import pg from 'pg';
-import { MESSAGE_PREFIX, parseLsn, WalauditError, type Lsn } from '@walaudit/core';
+import { MESSAGE_PREFIX, parseLsn, WalauditError, type Lsn, type SlotLoss } from '@walaudit/core';
 import { connectionLabel, toWalauditError } from './pg-errors.js';
 import { libpqConnectionString } from './connection-string.js';
+import { SLOT_LOSS_COLUMNS, slotLossOfRow, type SlotLossRow } from './slot-health.js';
 
 export interface SlotState {
   slot: string;
@@ -15,6 +16,8 @@ export interface SlotState {
   lagBytes: number;
   /** WAL the slot keeps on the server's disk (from its restart position), in bytes. */
   retainedBytes: number;
+  /** Set once Postgres invalidated the slot: it can never be read again (see slot-health.ts). */
+  lost: SlotLoss | null;
 }
 
 /**
@@ -39,12 +42,13 @@ export class SlotMonitor {
     const result = await this.query(
       `SELECT s.active, s.active_pid, s.confirmed_flush_lsn::text AS confirmed, pg_current_wal_lsn()::text AS server,
               COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn), 0)::bigint AS lag,
-              COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn), 0)::bigint AS held
+              COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn), 0)::bigint AS held,
+              ${SLOT_LOSS_COLUMNS}
          FROM (SELECT 1) AS one
          LEFT JOIN pg_replication_slots s ON s.slot_name = $1`,
       [this.slot],
     );
-    const row = result.rows[0] as { active: boolean | null; active_pid: number | null; confirmed: string | null; server: string; lag: string; held: string };
+    const row = result.rows[0] as SlotLossRow & { active: boolean | null; active_pid: number | null; confirmed: string | null; server: string; lag: string; held: string };
     return {
       slot: this.slot,
       exists: row.active !== null,
@@ -54,6 +58,7 @@ export class SlotMonitor {
       serverLsn: parseLsn(row.server),
       lagBytes: Number(row.lag),
       retainedBytes: Number(row.held),
+      lost: slotLossOfRow(row),
     };
   }
 

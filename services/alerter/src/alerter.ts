@@ -4,6 +4,8 @@ import {
   bulkDeleteAlert,
   createAlertPolicy,
   criticalTableAlert,
+  slotLostAlert,
+  type SlotLossDetail,
   CriticalDeletions,
   inQuietHours,
   tallyDeletions,
@@ -35,6 +37,8 @@ export interface AcknowledgementRequest {
   ids: readonly string[];
   by: string;
   note?: string;
+  /** The API role of who acknowledges (viewer, manager), recorded with the acknowledgement; unset offline. */
+  role?: string;
 }
 
 export interface AcknowledgementResult {
@@ -53,7 +57,7 @@ export interface AlerterDeps {
   /** Retries of alert writes (the audit store's policy: an outage holds the pipeline, nothing is dropped). */
   retry: RetryPolicy;
   /** Writes the acknowledgement into the audit trail (a `walaudit.action` message in the source database). */
-  recordAcknowledgement?: (alert: Alert) => Promise<void>;
+  recordAcknowledgement?: (alert: Alert, role?: string) => Promise<void>;
   /** Health of the window store, for status (Redis: false while counting locally). */
   windowStoreHealthy?: () => boolean;
   now?: () => number;
@@ -67,6 +71,12 @@ export interface Alerter {
   acknowledge(request: AcknowledgementRequest): Promise<AcknowledgementResult>;
   list(query: AlertQuery): Promise<Alert[]>;
   status(): AlertsStatus;
+  /**
+   * Raises the alert of a lost slot (once per loss: an open alert of it already stored is not sent
+   * again), through the channels and into the store. Resolves once it is stored; `idle()` waits for
+   * the deliveries.
+   */
+  slotLost(detail: SlotLossDetail): Promise<Alert>;
   /** Resolves when every queued notification is delivered or given up. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -178,7 +188,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
         const at = new Date(now()).toISOString();
         const acked: Alert = { ...alert, version: alert.version + 1, status: 'acknowledged', updatedAt: at, acknowledgement: { by: request.by, at, note: request.note ?? '' } };
         // The audit trail first: an acknowledgement that is not in it did not happen.
-        await deps.recordAcknowledgement?.(acked);
+        await deps.recordAcknowledgement?.(acked, request.role);
         await deps.alertStore.saveAlerts([acked]);
         metrics.acknowledged.inc();
         // Whichever instance raised it: the window is named by the alert's actor and table.
@@ -189,6 +199,16 @@ export function createAlerter(deps: AlerterDeps): Alerter {
         result.acknowledged.push(acked);
       }
       return result;
+    },
+
+    async slotLost(detail) {
+      const alert = slotLostAlert(detail, now());
+      const [known] = await deps.alertStore.listAlerts({ ids: [alert.id], limit: 1 });
+      if (known) return known;
+      metrics.raised.inc({ kind: alert.kind });
+      raised++;
+      await publish(new Map([[alert.id, { alert, event: 'raised' as const }]]));
+      return alert;
     },
 
     list: (query) => deps.alertStore.listAlerts(query),

@@ -15,6 +15,7 @@ export function createPipelineMetrics() {
     lagBytes: new Gauge({ name: 'walaudit_replication_lag_bytes', help: "Bytes between the server's current WAL and the slot's confirmed position", registers: [registry] }),
     retainedBytes: new Gauge({ name: 'walaudit_slot_retained_wal_bytes', help: 'WAL bytes the slot keeps on the server', registers: [registry] }),
     confirmedLsn: new Gauge({ name: 'walaudit_confirmed_lsn', help: 'Confirmed slot position as a number (bytes)', registers: [registry] }),
+    slotLost: new Gauge({ name: 'walaudit_slot_lost', help: '1 when Postgres invalidated the replication slot (changes since are unaudited; walaudit setup --recreate-lost-slot)', registers: [registry] }),
     up: new Gauge({ name: 'walaudit_up', help: '1 while the pipeline streams, 0 while it retries or stopped', registers: [registry] }),
   };
 }

@@ -46,7 +46,7 @@ export function createConfiguredAlerter(wiring: AlertsWiring): Alerter {
       maxMs: config.pipeline.retryMaxMs,
       onRetry: (attempt, delayMs, error) => log.warn(`storing alerts failed (attempt ${attempt}), retrying in ${delayMs} ms: ${(error as Error).message}`),
     },
-    recordAcknowledgement: (alert) => recordAcknowledgement(wiring.sourceUrl, alert),
+    recordAcknowledgement: (alert, role) => recordAcknowledgement(wiring.sourceUrl, alert, role),
   });
 }
 
@@ -54,7 +54,7 @@ export function createConfiguredAlerter(wiring: AlertsWiring): Alerter {
  * The acknowledgement goes into the audit trail the way every change does: a `walaudit.action`
  * message in the audited database's WAL, under the acknowledger's name, so it is hash-chained.
  */
-async function recordAcknowledgement(sourceUrl: string | undefined, alert: Alert): Promise<void> {
+async function recordAcknowledgement(sourceUrl: string | undefined, alert: Alert, role: string | undefined): Promise<void> {
   if (!sourceUrl) {
     throw new WalauditError('CONFIG_INVALID', 'an acknowledgement is recorded in the audited database: give --source or DATABASE_URL');
   }
@@ -62,7 +62,7 @@ async function recordAcknowledgement(sourceUrl: string | undefined, alert: Alert
   const client = await connectClient(sourceUrl, 'walaudit alerts ack');
   try {
     await withAuditContext(client, { user: ack.by, reason: ack.note || `acknowledged alert ${alert.id}` }, (tx) =>
-      recordAuditAction(tx, { name: 'alert.acknowledge', alert: alert.id, kind: alert.kind, by: ack.by, note: ack.note, actor: alert.actor.name, rows: alert.rows }),
+      recordAuditAction(tx, { name: 'alert.acknowledge', alert: alert.id, kind: alert.kind, by: ack.by, ...(role ? { role } : {}), note: ack.note, actor: alert.actor.name, rows: alert.rows }),
     );
   } finally {
     await client.end().catch(() => undefined);

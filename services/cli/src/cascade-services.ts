@@ -1,7 +1,7 @@
 import { WalauditError, type AuditEntry, type CascadeLink, type CascadeStore, type WalauditConfig, retryWhileRetriable, type StoredBatchObserver } from '@walaudit/core';
 import { loadForeignKeys, SlotMonitor, withClient } from '@walaudit/pg';
 import { createCorrelator, type Correlator } from '@walaudit/correlator';
-import type { ApiRoute } from '@walaudit/api';
+import type { CascadeApi } from '@walaudit/api';
 import type { Logger } from './logger.js';
 
 export interface CausedByAnswer {
@@ -18,20 +18,14 @@ export async function causedBy(links: CascadeStore, entryId: string): Promise<Ca
 
 export interface CascadeServices {
   observers: StoredBatchObserver[];
-  routes: Record<string, ApiRoute>;
+  api: CascadeApi;
   /** Ends the retries of the first foreign-key read, so a stop does not wait for Postgres to come back. */
   stop(): void;
 }
 
-/** GET /cascade?caused-by=ID: what `walaudit log --caused-by` asks a running process. */
-export function cascadeRoutes(links: CascadeStore): Record<string, ApiRoute> {
-  return {
-    '/cascade': async ({ url }) => {
-      const id = url.searchParams.get('caused-by');
-      if (!id) throw new WalauditError('CONFIG_INVALID', '"caused-by" (an entry id) is required');
-      return { status: 200, body: await causedBy(links, id) };
-    },
-  };
+/** GET /api/cascade?caused-by=ID: what `walaudit log --caused-by` asks a running process. */
+export function cascadeApi(links: CascadeStore): CascadeApi {
+  return { causedBy: (id) => causedBy(links, id) };
 }
 
 /**
@@ -40,8 +34,8 @@ export function cascadeRoutes(links: CascadeStore): Record<string, ApiRoute> {
  * answers `walaudit log --caused-by` while `start` holds the store.
  */
 export function startCascadeServices(config: WalauditConfig, links: CascadeStore, sourceUrl: string, log: Logger): CascadeServices {
-  const routes = cascadeRoutes(links);
-  if (!config.cascade.links) return { observers: [], routes, stop: () => {} };
+  const api = cascadeApi(links);
+  if (!config.cascade.links) return { observers: [], api, stop: () => {} };
   let stopping = false;
   let stopped!: () => void;
   const stopRequested = new Promise<void>((resolve) => (stopped = resolve));
@@ -77,7 +71,7 @@ export function startCascadeServices(config: WalauditConfig, links: CascadeStore
         await correlator.observe(stored);
       },
     ],
-    routes,
+    api,
     stop() {
       stopping = true;
       stopped();

@@ -8,6 +8,7 @@ export interface CommonFlags {
   source?: string;
   dataDir?: string;
   httpPort?: string;
+  token?: string;
   clickhouseUrl?: string;
   slot?: string;
   publication?: string;
@@ -25,6 +26,7 @@ export const ENV_ALIASES: Readonly<Record<string, string>> = {
   'store.url': 'WALAUDIT_CLICKHOUSE_URL',
   'store.dataDir': 'WALAUDIT_DATA_DIR',
   'masking.hashKey': 'WALAUDIT_MASK_KEY',
+  'http.token': 'WALAUDIT_TOKEN',
 };
 
 /**
@@ -47,6 +49,7 @@ export function loadConfig(flags: CommonFlags, env: NodeJS.ProcessEnv = process.
   overlay(input, ['store', 'dataDir'], flags.dataDir);
   overlay(input, ['store', 'url'], flags.clickhouseUrl);
   overlay(input, ['http', 'port'], toNumber(flags.httpPort));
+  overlay(input, ['http', 'token'], flags.token);
   const origin = file ? `the configuration (${file}, environment and flags)` : 'the configuration (environment and flags)';
   return parseConfig(input, origin);
 }

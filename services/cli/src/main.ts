@@ -4,7 +4,7 @@ import { loadConfig, type CommonFlags } from './config-loader.js';
 import { createLogger } from './logger.js';
 import { startCommand, type StartFlags } from './commands/start.js';
 import { logCommand, statusCommand, verifyCommand, type LogFlags, type VerifyFlags } from './commands/read-commands.js';
-import { setupCommand, teardownCommand } from './commands/setup-commands.js';
+import { setupCommand, teardownCommand, type SetupFlags } from './commands/setup-commands.js';
 import { WALAUDIT_VERSION } from './version.js';
 import { registerAlertsCommands } from './commands/alerts-cli.js';
 import { causedByCommand } from './commands/cascade-commands.js';
@@ -49,6 +49,7 @@ function withCommonOptions(command: Command): Command {
     .option('--data-dir <dir>', 'directory of the embedded store (env WALAUDIT_DATA_DIR, default .walaudit/data)')
     .option('--clickhouse-url <url>', 'use a ClickHouse server instead of the embedded store (env WALAUDIT_CLICKHOUSE_URL)')
     .option('--http-port <port>', 'HTTP port of the running pipeline (env WALAUDIT_HTTP_PORT, default 7433)')
+    .option('--token <token>', 'API token for a running start (env WALAUDIT_TOKEN; default: the local token in the data directory)')
     .option('--slot <name>', 'replication slot (env WALAUDIT_SLOT, default walaudit)')
     .option('--publication <name>', 'publication (env WALAUDIT_PUBLICATION, default walaudit)');
 }
@@ -65,11 +66,13 @@ withCommonOptions(program.command('setup'))
   .description('prepare a database: publication, slot, REPLICA IDENTITY FULL, context triggers (idempotent)')
   .option('--tables <list>', 'comma-separated tables to audit (default: all tables)')
   .option('--dry-run', 'print the SQL without changing anything')
-  .action((flags: CommonFlags & { dryRun?: boolean }) => run(() => setupCommand(loadConfig(flags), flags, out)));
+  .option('--recreate-lost-slot', 'drop a slot Postgres invalidated, create it anew and record the unaudited gap in the audit trail')
+  .action((flags: CommonFlags & SetupFlags) => run(() => setupCommand(loadConfig(flags), flags, out)));
 
 withCommonOptions(program.command('teardown'))
-  .description('remove the slot, publication and triggers, so no WAL is held for walaudit')
-  .action((flags: CommonFlags) => run(() => teardownCommand(loadConfig(flags), out)));
+  .description('remove the slot and publication, and the triggers, function and schema no remaining walaudit instance uses')
+  .option('--reset-replica-identity', 'give tables the REPLICA IDENTITY they had before setup, where no remaining instance publishes them')
+  .action((flags: CommonFlags & { resetReplicaIdentity?: boolean }) => run(() => teardownCommand(loadConfig(flags), flags, out)));
 
 withCommonOptions(program.command('start'))
   .description('run the pipeline in the foreground (without a source: a local demo database)')

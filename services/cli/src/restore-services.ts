@@ -1,4 +1,4 @@
-import { WalauditError, type CascadeStore, type ConflictPolicy, type RestoreRequest, type WalauditConfig } from '@walaudit/core';
+import type { CascadeStore, ConflictPolicy, RestoreRequest, WalauditConfig } from '@walaudit/core';
 import {
   checkRequest,
   createBullRestoreQueue,
@@ -6,18 +6,18 @@ import {
   createRestoreHandler,
   runRestore,
   startRestoreWorker,
-  unknownJob,
   type RestoreDeps,
   type RestoreQueue,
   type RestoreWorker,
 } from '@walaudit/restorer';
-import type { ApiRoute } from '@walaudit/api';
+import type { RestoresApi } from '@walaudit/api';
 import type { Logger } from './logger.js';
 
 export interface RestoreServices {
   queue: RestoreQueue;
   deps: RestoreDeps;
-  routes: Record<string, ApiRoute>;
+  /** What POST /api/restores and GET /api/restores/:id call. */
+  api: RestoresApi;
   close(): Promise<void>;
 }
 
@@ -55,8 +55,8 @@ export function restoreDeps(config: WalauditConfig, links: CascadeStore, sourceU
 
 /**
  * Restores for a process that holds the store: with cascade.redisUrl, jobs go through BullMQ and
- * this process runs a worker too; without, they run here one at a time. POST /restores submits
- * (or plans, dry run) and GET /restores?job=ID reports, for `walaudit restore` in another shell.
+ * this process runs a worker too; without, they run here one at a time. POST /api/restores submits
+ * (or plans, dry run) and GET /api/restores/:id reports, for `walaudit restore` in another shell.
  */
 export function startRestoreServices(config: WalauditConfig, links: CascadeStore, sourceUrl: string, log: Logger, options: { worker?: boolean } = {}): RestoreServices {
   const deps = restoreDeps(config, links, sourceUrl);
@@ -67,29 +67,16 @@ export function startRestoreServices(config: WalauditConfig, links: CascadeStore
   if (redisUrl && options.worker !== false) {
     worker = startRestoreWorker({ redisUrl, queue: queueName, handler, lockDurationMs: config.cascade.jobLockMs, onError: (message) => log.warn(message) });
   }
-  const routes: Record<string, ApiRoute> = {
-    '/restores': async ({ method, url, body }) => {
-      if (method === 'GET') {
-        const id = url.searchParams.get('job');
-        if (!id) throw new WalauditError('CONFIG_INVALID', '"job" (a restore job id) is required');
-        const job = await queue.status(id);
-        if (!job) throw unknownJob(id);
-        return { status: 200, body: { job } };
-      }
-      if (method !== 'POST') return { status: 405, body: { error: { code: 'CONFIG_INVALID', message: 'GET or POST' } } };
-      const call = body as RestoreCall;
-      if (!call?.request?.kind || !call.policy) throw new WalauditError('CONFIG_INVALID', 'POST /restores wants {"request":{"kind":...},"policy":...,"requestedBy":...}');
-      if (call.dryRun) return { status: 200, body: { report: await runRestore(deps, call.request, { policy: call.policy, dryRun: true, requestedBy: call.requestedBy }) } };
-      await checkRequest(call.request, deps.entries);
-      const job = await queue.submit({ request: call.request, policy: call.policy, requestedBy: call.requestedBy });
-      log.info(`restore job ${job.id}${job.existing ? ' (already submitted)' : ''} for ${call.requestedBy}`);
-      return { status: 202, body: { job } };
-    },
+  const api: RestoresApi = {
+    plan: (call) => runRestore(deps, call.request, { policy: call.policy, dryRun: true, requestedBy: call.requestedBy }),
+    check: (call) => checkRequest(call.request, deps.entries),
+    submit: (call) => queue.submit({ request: call.request, policy: call.policy, requestedBy: call.requestedBy }),
+    status: (id) => queue.status(id),
   };
   return {
     queue,
     deps,
-    routes,
+    api,
     async close() {
       await worker?.close();
       await queue.close();

@@ -1,14 +1,27 @@
 import { WalauditError, type WalauditConfig, type WalauditErrorCode } from '@walaudit/core';
+import { clientToken } from './local-token.js';
+
+/** The running process's base URL, as the read commands reach it on this host. */
+function baseUrl(config: WalauditConfig): string {
+  const host = ['0.0.0.0', '::', ''].includes(config.http.host) ? '127.0.0.1' : config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  return `${config.http.tlsCertFile ? 'https' : 'http'}://${host}:${config.http.port}`;
+}
+
+/** The bearer token (never printed): --token / WALAUDIT_TOKEN, else the local token file. */
+function authHeaders(config: WalauditConfig): Record<string, string> {
+  const token = clientToken(config);
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
 
 /**
  * Asks a running `walaudit start` over HTTP. Returns undefined when nothing listens on the
  * configured port, so the caller can fall back to opening the store itself.
  */
 export async function askRunningInstance<T>(config: WalauditConfig, path: string, init: RequestInit = {}): Promise<T | undefined> {
-  const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}${path}`;
+  const url = `${baseUrl(config)}${path}`;
   let response: Response;
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(120_000) });
+    response = await fetch(url, { ...init, headers: { ...authHeaders(config), ...(init.headers as Record<string, string> | undefined) }, signal: AbortSignal.timeout(120_000) });
   } catch (error) {
     const code = (error as { cause?: { code?: string } }).cause?.code;
     if (code === 'ECONNREFUSED') return undefined;
@@ -25,10 +38,10 @@ export async function askRunningInstance<T>(config: WalauditConfig, path: string
 
 /** POSTs JSON to a running `walaudit start`; undefined when none listens. Errors carry its code. */
 export async function postToRunningInstance<T>(config: WalauditConfig, path: string, body: unknown): Promise<T | undefined> {
-  const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}${path}`;
+  const url = `${baseUrl(config)}${path}`;
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(600_000) });
+    response = await fetch(url, { method: 'POST', headers: { ...authHeaders(config), 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(600_000) });
   } catch (error) {
     const code = (error as { cause?: { code?: string } }).cause?.code;
     if (code === 'ECONNREFUSED') return undefined;

@@ -1,4 +1,5 @@
-import type { Alert, AlertActor } from './alert.types.js';
+import type { Alert, AlertActor, SlotLossDetail } from './alert.types.js';
+import { alertId } from './alert-id.js';
 import type { OpenCriticalAlert } from './critical-deletions.js';
 import type { OpenWindowAlert, WindowRule } from './window-state.js';
 
@@ -55,6 +56,37 @@ export function criticalTableAlert(open: OpenCriticalAlert, actor: AlertActor, n
   };
 }
 
+/**
+ * The alert of a slot Postgres invalidated. Its id is stable for one loss (the slot and its last
+ * confirmed position), so a start that fails again on the same loss finds it instead of paging again.
+ */
+export function slotLostAlert(detail: SlotLossDetail, nowMs = Date.now()): Alert {
+  const now = iso(nowMs);
+  return {
+    id: alertId('slot-lost', `${detail.source}/${detail.slot}`, detail.confirmedLsn ?? ''),
+    kind: 'slot-lost',
+    version: 1,
+    status: 'open',
+    actor: { name: 'postgres', appUser: null, dbUser: null, ip: null, applicationName: null },
+    tables: [],
+    rows: 0,
+    allRows: false,
+    window: null,
+    xid: null,
+    xids: [],
+    transactions: 0,
+    firstCommitTime: now,
+    lastCommitTime: now,
+    firstEntryId: '',
+    lastEntryId: '',
+    keys: [],
+    raisedAt: now,
+    updatedAt: now,
+    acknowledgement: null,
+    slotLoss: { ...detail },
+  };
+}
+
 /** One line a human reads first (Slack `text`, e-mail subject, syslog message). */
 export function alertSummary(alert: Alert): string {
   return `[walaudit] ${alertDescription(alert)}`;
@@ -62,6 +94,11 @@ export function alertSummary(alert: Alert): string {
 
 /** alertSummary without the `[walaudit]` tag, for walaudit's own log, whose lines name it already. */
 export function alertDescription(alert: Alert): string {
+  if (alert.kind === 'slot-lost') {
+    const loss = alert.slotLoss;
+    const why = [loss?.walStatus ? `wal_status ${loss.walStatus}` : '', loss?.invalidationReason ? `invalidation_reason ${loss.invalidationReason}` : ''].filter(Boolean).join(', ');
+    return `slot lost: Postgres invalidated replication slot ${loss?.slot ?? '?'} on ${loss?.source ?? '?'}${why ? ` (${why})` : ''}; changes after ${loss?.confirmedLsn ?? 'its confirmed position'} were never audited; run walaudit setup --recreate-lost-slot; alert ${alert.id}`;
+  }
   const who = `${alert.actor.name}${alert.actor.ip ? ` from ${alert.actor.ip}` : ''}${alert.actor.applicationName ? ` (${alert.actor.applicationName})` : ''}`;
   const tables = alert.tables.map((table) => `${table.table} ${table.allRows ? 'ALL rows (TRUNCATE)' : `${table.rows} rows`}`).join(', ');
   const what = alert.allRows ? (alert.rows > 0 ? `deleted ${alert.rows} rows and truncated` : 'truncated') : `deleted ${alert.rows} rows`;

@@ -4,7 +4,11 @@ import type { RowImage } from '../change-event.types.js';
  * What an on-call engineer receives: who deleted what, when, and where to find it in the audit
  * trail. Stored in ClickHouse (schemas/clickhouse/0002_alerts.sql) and sent to the notifiers.
  */
-export type AlertKind = 'bulk-delete' | 'critical-table';
+/**
+ * `slot-lost`: Postgres invalidated the replication slot, so changes went unaudited; it carries
+ * `slotLoss` and none of the deletion fields (no actor, tables or entries).
+ */
+export type AlertKind = 'bulk-delete' | 'critical-table' | 'slot-lost';
 export type AlertStatus = 'open' | 'acknowledged';
 
 /** Who did it: the application's user when it sent one, else the database user. */
@@ -68,6 +72,18 @@ export interface Alert {
   raisedAt: string;
   updatedAt: string;
   acknowledgement: Acknowledgement | null;
+  /** slot-lost alerts only: which slot, where, and the server's reason. */
+  slotLoss?: SlotLossDetail;
+}
+
+export interface SlotLossDetail {
+  slot: string;
+  /** The audited database, without credentials. */
+  source: string;
+  walStatus: string | null;
+  invalidationReason: string | null;
+  /** The lost slot's confirmed position: changes after it were never audited. */
+  confirmedLsn: string | null;
 }
 
 /** At most this many keys and transaction ids travel with an alert, whatever the DELETE's size. */

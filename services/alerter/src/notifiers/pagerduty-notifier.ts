@@ -21,7 +21,7 @@ export function pagerdutyNotifier(url: string, routingKey: string): Notifier {
         payload: {
           summary: notificationText(alert, event).slice(0, 1024),
           source: alert.actor.ip ?? alert.actor.name,
-          severity: alert.kind === 'critical-table' ? 'critical' : 'warning',
+          severity: alert.kind === 'bulk-delete' ? 'warning' : 'critical',
           timestamp: alert.raisedAt,
           component: alert.tables.map((table) => table.table).join(', '),
           group: alert.actor.name,

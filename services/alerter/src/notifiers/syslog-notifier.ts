@@ -17,7 +17,7 @@ export interface SyslogOptions {
 
 /** RFC 5424: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] MSG`. */
 export function formatSyslog(alert: Alert, event: AlertEvent, at = new Date()): string {
-  const severity = event === 'acknowledged' ? SEVERITY.notice : alert.kind === 'critical-table' ? SEVERITY.alert : SEVERITY.warning;
+  const severity = event === 'acknowledged' ? SEVERITY.notice : alert.kind !== 'bulk-delete' ? SEVERITY.alert : SEVERITY.warning;
   const params: Array<[string, string | number]> = [
     ['id', alert.id],
     ['kind', alert.kind],

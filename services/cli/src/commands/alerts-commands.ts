@@ -43,7 +43,7 @@ async function withOfflineAlerter<T>(config: WalauditConfig, log: Logger, work: 
 export async function alertsListCommand(config: WalauditConfig, flags: AlertsFlags, out: (line: string) => void, log: Logger): Promise<void> {
   const limit = flags.limit ?? '50';
   const params = new URLSearchParams({ limit, ...(flags.open ? { open: '1' } : {}) });
-  const remote = await askRunningInstance<{ alerts: Alert[] }>(config, `/alerts?${params.toString()}`);
+  const remote = await askRunningInstance<{ alerts: Alert[] }>(config, `/api/alerts?${params.toString()}`);
   const alerts = remote?.alerts ?? (await withOfflineAlerter(config, log, (alerter) => alerter.list({ open: flags.open, limit: Number(limit) })));
   if (flags.json) {
     for (const alert of alerts) out(JSON.stringify(alert));
@@ -56,7 +56,7 @@ export async function alertsListCommand(config: WalauditConfig, flags: AlertsFla
 /** `walaudit alerts ack ID... --by NAME [--note TEXT]`. */
 export async function alertsAckCommand(config: WalauditConfig, ids: string[], flags: AckFlags, out: (line: string) => void, log: Logger): Promise<void> {
   const request = { ids, by: flags.by, note: flags.note };
-  const remote = await askRunningInstance<AckResult>(config, '/alerts/ack', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+  const remote = await askRunningInstance<AckResult>(config, '/api/alerts/ack', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
   const result = remote ?? (await withOfflineAlerter(config, log, (alerter) => alerter.acknowledge(request)));
   if (flags.json) return out(JSON.stringify(result));
   for (const alert of result.acknowledged) out(`acknowledged ${alert.id} (${alert.kind}, ${alert.actor.name}) by ${flags.by}; recorded in the audit trail`);
@@ -69,5 +69,9 @@ export function formatAlert(alert: Alert): string {
   const keys = alert.keys.length > 0 ? ` keys ${alert.keys.slice(0, 3).map((key) => Object.entries(key).map(([name, value]) => `${name}=${value}`).join(',')).join(' ')}${alert.keys.length > 3 ? ' ...' : ''}` : '';
   const scope = alert.window ? `${alert.transactions} tx in ${alert.window.minutes} min` : `xid ${alert.xid}${keys}`;
   const state = alert.status === 'acknowledged' ? `acknowledged by ${alert.acknowledgement?.by}${alert.acknowledgement?.note ? ` (${alert.acknowledgement.note})` : ''}` : 'OPEN';
+  if (alert.kind === 'slot-lost') {
+    const loss = alert.slotLoss;
+    return `${alert.id}  ${alert.raisedAt.replace('T', ' ').slice(0, 19)}  ${alert.kind.padEnd(14)}  slot ${loss?.slot ?? '?'} on ${loss?.source ?? '?'} (wal_status ${loss?.walStatus ?? '?'}${loss?.invalidationReason ? `, ${loss.invalidationReason}` : ''}): unaudited after ${loss?.confirmedLsn ?? '?'}  ${state}`;
+  }
   return `${alert.id}  ${alert.raisedAt.replace('T', ' ').slice(0, 19)}  ${alert.kind.padEnd(14)}  ${alert.actor.name}${where ? ` (${where})` : ''}  ${alert.allRows ? 'ALL rows' : `${alert.rows} rows`}: ${tables}  ${scope}  entries ${alert.firstEntryId}..${alert.lastEntryId}  ${state}`;
 }

@@ -6,7 +6,7 @@ import { formatCascadeTree } from '../format-cascade-tree.js';
 
 /** `walaudit log --caused-by ID`: from the running `start`, else from the store directly. */
 export async function causedByCommand(config: WalauditConfig, entryId: string, flags: { json?: boolean }, out: (line: string) => void): Promise<void> {
-  let answer = await askRunningInstance<CausedByAnswer>(config, `/cascade?caused-by=${encodeURIComponent(entryId)}`);
+  let answer = await askRunningInstance<CausedByAnswer>(config, `/api/cascade?caused-by=${encodeURIComponent(entryId)}`);
   if (!answer) {
     const stores = await openExistingStore(config);
     try {

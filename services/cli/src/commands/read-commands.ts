@@ -1,5 +1,5 @@
-import { formatLsn, verifyAuditLog, WalauditError, type AuditEntry, type AuditStore, type LogQuery, type PipelineStatus, type VerifyReport, type WalauditConfig } from '@walaudit/core';
-import { SlotMonitor, connectionLabel } from '@walaudit/pg';
+import { formatLsn, verifyAuditLog, WalauditError, type AuditEntry, type SlotLoss, type AuditStore, type LogQuery, type PipelineStatus, type VerifyReport, type WalauditConfig } from '@walaudit/core';
+import { SlotMonitor, connectionLabel, describeSlotLoss, slotLostError } from '@walaudit/pg';
 import { openExistingStore } from '../pipelines/open-store.js';
 import { askRunningInstance } from '../running-instance.js';
 import { formatEntry } from '../format-entry.js';
@@ -31,7 +31,7 @@ export async function logCommand(config: WalauditConfig, flags: LogFlags, out: (
     if (value !== undefined) params.set(key, value);
   }
   const query: LogQuery = parseLogQuery(params);
-  const remote = await askRunningInstance<{ entries: AuditEntry[] }>(config, `/entries?${params.toString()}`);
+  const remote = await askRunningInstance<{ entries: AuditEntry[] }>(config, `/api/entries?${params.toString()}`);
   const entries = remote ? remote.entries : await withStore(config, (store) => store.queryLog(query));
   if (flags.json) {
     for (const entry of entries) out(JSON.stringify(entry));
@@ -52,7 +52,7 @@ export interface VerifyFlags {
  * (2) unless expected, since a wrong data directory or port looks exactly like it.
  */
 export async function verifyCommand(config: WalauditConfig, flags: VerifyFlags, out: (line: string) => void): Promise<number> {
-  const report = (await askRunningInstance<VerifyReport>(config, '/verify')) ?? (await withStore(config, (store) => verifyAuditLog(store)));
+  const report = (await askRunningInstance<VerifyReport>(config, '/api/verify')) ?? (await withStore(config, (store) => verifyAuditLog(store)));
   if (report.ok && report.entriesChecked === 0 && !flags.allowEmpty) {
     throw new WalauditError('LOG_EMPTY', 'the audit log holds no entries, so nothing was verified: check --data-dir, --clickhouse-url or --http-port; pass --allow-empty where an empty log is expected');
   }
@@ -72,10 +72,14 @@ export async function verifyCommand(config: WalauditConfig, flags: VerifyFlags, 
 }
 
 export async function statusCommand(config: WalauditConfig, flags: { json?: boolean }, out: (line: string) => void): Promise<void> {
-  const running = await askRunningInstance<PipelineStatus>(config, '/status');
+  const running = await askRunningInstance<PipelineStatus>(config, '/api/status');
   if (running) {
-    if (flags.json) return out(JSON.stringify(running));
+    if (flags.json) {
+      out(JSON.stringify(running));
+      return failIfLost(running.slot, running.slotLost ?? null);
+    }
     out(`walaudit ${running.state} since ${running.startedAt}`);
+    if (running.slotLost) out(`  SLOT LOST ${running.slot}: ${describeSlotLoss(running.slotLost)}; changes since its confirmed position were never audited`);
     out(`  source   ${running.source}, slot ${running.slot}${running.slotActive ? ' (active)' : ''}`);
     out(`  store    ${running.store}`);
     out(`  position confirmed ${running.confirmedLsn ?? '-'}, server ${running.serverLsn ?? '-'}, lag ${running.lagBytes === null ? '-' : formatBytes(running.lagBytes)}, WAL held ${running.retainedBytes === null ? '-' : formatBytes(running.retainedBytes)}`);
@@ -90,7 +94,7 @@ export async function statusCommand(config: WalauditConfig, flags: { json?: bool
       const windows = running.alerts.windowStore === 'redis' && !running.alerts.windowStoreHealthy ? 'redis DOWN, counting locally' : running.alerts.windowStore;
       out(`  alerts   ${running.alerts.raised} raised since start, windows in ${windows}, channels ${running.alerts.channels.join(', ') || 'none (stored only)'}`);
     }
-    return;
+    return failIfLost(running.slot, running.slotLost ?? null);
   }
   if (!config.source.url) {
     out(`walaudit is not running (nothing on port ${config.http.port}); give --source or DATABASE_URL to see the slot's state`);
@@ -99,12 +103,24 @@ export async function statusCommand(config: WalauditConfig, flags: { json?: bool
   const monitor = new SlotMonitor(config.source.url, config.source.slot);
   try {
     const slot = await monitor.state();
-    const report = { state: 'not running', source: connectionLabel(config.source.url), slot: slot.slot, slotExists: slot.exists, confirmedLsn: slot.confirmedLsn === null ? null : formatLsn(slot.confirmedLsn), serverLsn: formatLsn(slot.serverLsn), lagBytes: slot.lagBytes, retainedBytes: slot.retainedBytes };
-    if (flags.json) return out(JSON.stringify(report));
+    const report = { state: 'not running', source: connectionLabel(config.source.url), slot: slot.slot, slotExists: slot.exists, confirmedLsn: slot.confirmedLsn === null ? null : formatLsn(slot.confirmedLsn), serverLsn: formatLsn(slot.serverLsn), lagBytes: slot.lagBytes, retainedBytes: slot.retainedBytes, slotLost: slot.lost };
+    if (flags.json) {
+      out(JSON.stringify(report));
+      return failIfLost(slot.slot, slot.lost);
+    }
     out(`walaudit is not running (nothing on port ${config.http.port})`);
     if (!slot.exists) return out(`  slot ${slot.slot} does not exist on ${report.source}: run \`walaudit setup\``);
+    if (slot.lost) {
+      out(`  slot ${slot.slot} on ${report.source} is LOST (${describeSlotLoss(slot.lost)}): confirmed ${report.confirmedLsn ?? '-'}, server ${report.serverLsn}; no WAL is held for it and changes since were never audited`);
+      return failIfLost(slot.slot, slot.lost);
+    }
     out(`  slot ${slot.slot} on ${report.source}${slot.active ? ` is held by pid ${slot.activePid}` : ''}: confirmed ${report.confirmedLsn ?? '-'}, server ${report.serverLsn}, lag ${formatBytes(slot.lagBytes)}, WAL held ${formatBytes(slot.retainedBytes)}`);
   } finally {
     await monitor.close();
   }
+}
+
+/** A lost slot is a failure of the whole installation, not a detail of the report: exit 2 with PG_SLOT_LOST. */
+function failIfLost(slot: string, lost: SlotLoss | null): void {
+  if (lost) throw slotLostError(slot, lost);
 }

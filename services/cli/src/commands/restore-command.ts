@@ -35,9 +35,9 @@ export async function restoreCommand(config: WalauditConfig, entryId: string | u
     const queued = await withBullQueue(config, async (queue) => follow(await queue.submit(call), flags, out, (id) => queue.status(id)));
     if (queued !== null) return queued;
   }
-  const remote = await postToRunningInstance<{ job?: RestoreJobStatus; report?: RestoreReport }>(config, '/restores', call);
+  const remote = await postToRunningInstance<{ job?: RestoreJobStatus; report?: RestoreReport }>(config, '/api/restores', call);
   if (remote?.report) return printReport(remote.report, flags, out);
-  if (remote?.job) return follow(remote.job, flags, out, async (id) => (await askRunningInstance<{ job: RestoreJobStatus }>(config, `/restores?job=${encodeURIComponent(id)}`))?.job ?? null);
+  if (remote?.job) return follow(remote.job, flags, out, async (id) => (await askRunningInstance<{ job: RestoreJobStatus }>(config, `/api/restores/${encodeURIComponent(id)}`))?.job ?? null);
 
   // Nothing runs: the same handler, here.
   const sourceUrl = config.source.url;
@@ -117,7 +117,7 @@ async function showStatus(config: WalauditConfig, id: string, flags: RestoreFlag
   if (config.cascade.redisUrl) {
     job = await withBullQueue(config, (queue) => queue.status(id));
   } else {
-    const answer = await askRunningInstance<{ job: RestoreJobStatus }>(config, `/restores?job=${encodeURIComponent(id)}`);
+    const answer = await askRunningInstance<{ job: RestoreJobStatus }>(config, `/api/restores/${encodeURIComponent(id)}`);
     if (answer === undefined) throw new WalauditError('SERVER_NOT_RUNNING', `no walaudit start on port ${config.http.port} and no cascade.redisUrl: restore jobs live in the process that ran them`);
     job = answer.job;
   }

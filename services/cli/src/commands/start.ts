@@ -1,3 +1,4 @@
+import { checkBindAddress } from '@walaudit/api';
 import type { WalauditConfig } from '@walaudit/core';
 import type { Logger } from '../logger.js';
 import { runStandalone } from '../pipelines/standalone/standalone-process.js';
@@ -11,8 +12,10 @@ export interface StartFlags {
 }
 
 /** `walaudit start`: picks the pipeline the flags name and runs it in the foreground. */
-export function startCommand(config: WalauditConfig, flags: StartFlags, log: Logger): Promise<void> {
+export async function startCommand(config: WalauditConfig, flags: StartFlags, log: Logger): Promise<void> {
   if (flags.services === 'restorer') return runRestoreWorker(config, log);
+  // Before anything is opened: an API that would expose the trail in clear is a configuration error.
+  checkBindAddress(config.http, () => {});
   if (flags.mode === 'distributed') return runDistributed(config, flags.services === 'all' ? ['reader', 'writer'] : [flags.services], log);
   return runStandalone(config, log);
 }

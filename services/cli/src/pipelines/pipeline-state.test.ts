@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createPipelineMetrics } from '@walaudit/api';
 import { WalauditError } from '@walaudit/core';
-import { PipelineState } from './pipeline-state.js';
+import type { SlotMonitor } from '@walaudit/pg';
+import { PipelineState, type SlotState } from './pipeline-state.js';
 
 const labels = { source: 'db.example:5432/app', store: 'embedded ClickHouse (chDB) in /tmp/x', slot: 'walaudit' };
 
@@ -28,5 +29,18 @@ describe('PipelineState', () => {
     state.stopped();
     state.resumed();
     expect((await state.status()).state).toBe('stopped');
+  });
+
+  it('reports a lost slot in /status and the walaudit_slot_lost gauge', async () => {
+    const metrics = createPipelineMetrics();
+    const seen: SlotState[] = [];
+    const state = new PipelineState(metrics, labels, (slot) => seen.push(slot));
+    const lost = { walStatus: 'lost', invalidationReason: 'wal_removed' };
+    const slot: SlotState = { slot: 'walaudit', exists: true, active: false, activePid: null, confirmedLsn: 100n, serverLsn: 900n, lagBytes: 800, retainedBytes: 0, lost };
+    state.monitor = { state: async () => slot } as unknown as SlotMonitor;
+    await state.checkSlot();
+    expect((await state.status()).slotLost).toEqual(lost);
+    expect((await metrics.slotLost.get()).values[0]?.value).toBe(1);
+    expect(seen).toHaveLength(1);
   });
 });

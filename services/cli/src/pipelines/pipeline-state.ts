@@ -87,6 +87,7 @@ export class PipelineState {
       this.slot = await this.monitor.state();
       this.metrics.lagBytes.set(this.slot.lagBytes);
       this.metrics.retainedBytes.set(this.slot.retainedBytes);
+      this.metrics.slotLost.set(this.slot.lost ? 1 : 0);
       this.onSlot(this.slot);
     } catch (error) {
       this.recordError(error);
@@ -107,6 +108,7 @@ export class PipelineState {
       serverLsn: slot ? formatLsn(slot.serverLsn) : null,
       lagBytes: slot?.lagBytes ?? null,
       retainedBytes: slot?.retainedBytes ?? null,
+      slotLost: slot?.lost ?? null,
       eventsTotal: this.eventsTotal,
       entriesStored: this.entriesStored,
       eventsPerSecond: this.rate.perSecond(),

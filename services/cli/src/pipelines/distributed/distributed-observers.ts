@@ -2,10 +2,10 @@ import { formatLsn, type StoreBundle, type WalauditConfig, retryWhileRetriable, 
 import { notificationText, type Alerter } from '@walaudit/alerter';
 import type { Correlator } from '@walaudit/correlator';
 import { Partitioners, alertsTopicName, createKafkaClient, kafkaAlertsNotifier } from '@walaudit/kafka';
-import type { ApiRoute } from '@walaudit/api';
+import type { CascadeApi } from '@walaudit/api';
 import type { Registry } from 'prom-client';
 import { createConfiguredAlerter } from '../../alerts-wiring.js';
-import { cascadeRoutes, createConfiguredCorrelator } from '../../cascade-services.js';
+import { cascadeApi, createConfiguredCorrelator } from '../../cascade-services.js';
 import type { Logger } from '../../logger.js';
 import { perPartition } from './per-partition.js';
 
@@ -13,7 +13,7 @@ export interface DistributedObservers {
   /** For the writer's audit writers: each stored batch, with its partition. */
   observers: StoredBatchObserver[];
   alerter: Alerter | null;
-  routes: Record<string, ApiRoute>;
+  cascade: CascadeApi;
   close(): Promise<void>;
 }
 
@@ -68,7 +68,7 @@ export async function startDistributedObservers(config: WalauditConfig, stores: 
   }
 
   const links = stores.cascadeLinks;
-  const routes = cascadeRoutes(links);
+  const cascade = cascadeApi(links);
   const sourceUrl = config.source.url;
   if (config.cascade.links && !sourceUrl) {
     log.warn('cascade links off on this writer: it reads the foreign keys from the audited database; set source.url (DATABASE_URL)');
@@ -92,7 +92,7 @@ export async function startDistributedObservers(config: WalauditConfig, stores: 
   return {
     observers,
     alerter,
-    routes,
+    cascade,
     async close() {
       await alerter?.close();
     },

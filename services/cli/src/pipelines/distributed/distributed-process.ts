@@ -8,6 +8,7 @@ import { createReaderService } from './reader-service.js';
 import { ServiceState, sourceLabelOf } from './service-state.js';
 import { createWriterService } from './writer-service.js';
 import { startDistributedObservers } from './distributed-observers.js';
+import { apiBase } from '../../api-wiring.js';
 
 export type DistributedService = 'reader' | 'writer';
 
@@ -34,8 +35,9 @@ export async function runDistributed(config: WalauditConfig, services: Distribut
   const writer = stores ? createWriterService({ config, store: stores.audit, metrics, kafkaMetrics, state, log: log.child('writer'), observers: downstream?.observers }) : null;
   const alerter = downstream?.alerter ?? undefined;
   const status = async () => ({ ...(await state.status()), ...(alerter ? { alerts: alerter.status() } : {}) });
-  const api = await startApiServer({ host: config.http.host, port: config.http.port, status, store: stores?.audit, registry: metrics.registry, alerts: alerter, routes: downstream?.routes });
-  log.info(`distributed mode (${services.join(' + ')}); HTTP API on http://${config.http.host}:${api.port}`);
+  const base = apiBase(config, config.source.url, log.child('api'));
+  const api = await startApiServer({ ...base, status, store: stores?.audit, registry: metrics.registry, alerts: alerter, cascade: downstream?.cascade, tokens: stores?.tokens });
+  log.info(`distributed mode (${services.join(' + ')}); HTTP API on ${api.url}/api; a manager token for this host's read commands is in ${base.localToken!.file}`);
 
   const stopAll = () => Promise.all([reader?.stop(), writer?.stop()]);
   const slotCheck = setInterval(() => void state.checkSlot(), SLOT_CHECK_MS);

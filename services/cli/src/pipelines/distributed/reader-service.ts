@@ -1,4 +1,4 @@
-import { describeError, type WalauditConfig, createReconnectLoop, withAuditRules } from '@walaudit/core';
+import { type WalauditConfig, withAuditRules } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel } from '@walaudit/pg';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import { connectIdempotentProducer, changeEncoderFor, createKafkaChangeSink, createKafkaClient, ensureTopics, toKafkaError, topicNames } from '@walaudit/kafka';
@@ -6,6 +6,7 @@ import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from '../../logger.js';
 import type { ServiceState } from './service-state.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
+import { slotSessions } from '../slot-sessions.js';
 
 export interface ReaderServiceDeps {
   config: WalauditConfig;
@@ -87,25 +88,11 @@ export function createReaderService(deps: ReaderServiceDeps): ReaderService {
     async run() {
       const monitor = new SlotMonitor(deps.sourceUrl, config.source.slot);
       state.monitor = monitor;
-      const heartbeat = setInterval(() => void monitor.heartbeat().catch((error) => state.recordError(error)), config.pipeline.heartbeatIntervalMs);
-      const loop = createReconnectLoop(runOnce, {
-        initialMs: config.pipeline.retryInitialMs,
-        maxMs: config.pipeline.retryMaxMs,
-        cancelled: () => stopping,
-        onError: (error) => state.recordError(error),
-        onRetry: (_attempt, delayMs, error) => {
-          state.retrying();
-          log.warn(`${describeError(error)}; reconnecting in ${delayMs} ms`);
-        },
-      });
-      wake = loop.wake;
+      const sessions = slotSessions({ config, monitor, state, log, session: runOnce, cancelled: () => stopping });
+      wake = sessions.wake;
       try {
-        await loop.run().catch((error: unknown) => {
-          state.failed();
-          throw error;
-        });
+        await sessions.run();
       } finally {
-        clearInterval(heartbeat);
         // Detached first: a status request after this must not reopen the monitor's connection
         // (it connects on demand), which would keep the process from exiting.
         state.monitor = null;

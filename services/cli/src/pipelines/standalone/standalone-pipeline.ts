@@ -1,11 +1,12 @@
-import { describeError, type AuditStore, type PipelineStatus, type WalauditConfig, createReconnectLoop, type StoredBatchObserver } from '@walaudit/core';
+import { describeError, formatLsn, isWalauditError, type SlotLossDetail, type AuditStore, type PipelineStatus, type WalauditConfig, type StoredBatchObserver } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel, identifySource } from '@walaudit/pg';
 import { createAuditWriter } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from '../../logger.js';
 import { formatBytes } from '../../format-bytes.js';
-import { PipelineState } from '../pipeline-state.js';
+import { PipelineState, type SlotState } from '../pipeline-state.js';
+import { slotSessions } from '../slot-sessions.js';
 
 export interface StandalonePipelineDeps {
   config: WalauditConfig;
@@ -16,6 +17,8 @@ export interface StandalonePipelineDeps {
   log: Logger;
   /** Services fed by the stored batches (see AuditWriterDeps.observers). */
   observers?: readonly StoredBatchObserver[];
+  /** Told once when Postgres invalidated the slot (the alerter raises slot-lost), before run() fails. */
+  onSlotLost?: (detail: SlotLossDetail) => Promise<void>;
 }
 
 export interface StandalonePipeline {
@@ -36,7 +39,14 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
   const { config, metrics, log } = deps;
   const monitor = new SlotMonitor(deps.sourceUrl, config.source.slot);
   let lastLagWarning = 0;
+  let lossReport: Promise<void> | null = null;
+  const reportLoss = (slot: SlotState) => {
+    if (!slot.lost || lossReport || !deps.onSlotLost) return;
+    const detail = { slot: config.source.slot, source: connectionLabel(deps.sourceUrl), ...slot.lost, confirmedLsn: slot.confirmedLsn === null ? null : formatLsn(slot.confirmedLsn) };
+    lossReport = deps.onSlotLost(detail).catch((error: unknown) => log.warn(`the slot-lost alert could not be raised: ${describeError(error)}`));
+  };
   const state = new PipelineState(metrics, { source: connectionLabel(deps.sourceUrl), store: deps.storeLabel, slot: config.source.slot }, (slot) => {
+    reportLoss(slot);
     if (slot.confirmedLsn !== null) metrics.confirmedLsn.set(Number(slot.confirmedLsn));
     const limit = config.pipeline.lagWarnBytes;
     if (limit > 0 && slot.retainedBytes > limit && Date.now() - lastLagWarning > LAG_WARN_EVERY_MS) {
@@ -47,7 +57,6 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
   state.monitor = monitor;
   let reader: WalReader | null = null;
   let stopping = false;
-  let wake: () => void = () => {};
   let stopped!: () => void;
   const stopRequested = new Promise<void>((resolve) => (stopped = resolve));
 
@@ -98,29 +107,22 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
     await reader.run();
   };
 
+  const sessions = slotSessions({ config, monitor, state, log, session: runOnce, cancelled: () => stopping });
+
   return {
     async run() {
-      const heartbeat = setInterval(() => void monitor.heartbeat().catch((error) => state.recordError(error)), config.pipeline.heartbeatIntervalMs);
       const lagCheck = setInterval(() => void state.checkSlot(), LAG_CHECK_MS);
-      const loop = createReconnectLoop(runOnce, {
-        initialMs: config.pipeline.retryInitialMs,
-        maxMs: config.pipeline.retryMaxMs,
-        cancelled: () => stopping,
-        onError: (error) => state.recordError(error),
-        onRetry: (_attempt, delayMs, error) => {
-          state.retrying();
-          log.warn(`${describeError(error)}; reconnecting in ${delayMs} ms`);
-        },
-      });
-      wake = loop.wake;
       try {
-        await loop.run().catch((error: unknown) => {
-          state.failed();
+        await sessions.run().catch(async (error: unknown) => {
+          if (isWalauditError(error) && error.code === 'PG_SLOT_LOST') {
+            // The slot's state names the loss for /status, /metrics and the alert, before the process ends.
+            await state.checkSlot();
+            await lossReport;
+          }
           throw error;
         });
         state.stopped();
       } finally {
-        clearInterval(heartbeat);
         clearInterval(lagCheck);
         metrics.up.set(0);
         await monitor.close();
@@ -129,7 +131,7 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
     async stop() {
       stopping = true;
       stopped();
-      wake();
+      sessions.wake();
       await reader?.stop();
     },
     status: () => state.status(),

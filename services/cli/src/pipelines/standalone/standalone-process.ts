@@ -1,5 +1,5 @@
 import { createPipelineMetrics, startApiServer } from '@walaudit/api';
-import type { WalauditConfig } from '@walaudit/core';
+import type { SlotLossDetail, WalauditConfig } from '@walaudit/core';
 import type { Logger } from '../../logger.js';
 import { openStoreWithRetry } from '../open-store.js';
 import { runUntilSignal } from '../run-until-signal.js';
@@ -8,6 +8,7 @@ import { startDemoSource } from '../../demo-source.js';
 import { createConfiguredAlerter } from '../../alerts-wiring.js';
 import { startCascadeServices } from '../../cascade-services.js';
 import { startRestoreServices } from '../../restore-services.js';
+import { apiBase } from '../../api-wiring.js';
 
 /** Standalone mode: the whole pipeline in this process, in the foreground until SIGINT/SIGTERM. */
 export async function runStandalone(config: WalauditConfig, log: Logger): Promise<void> {
@@ -21,11 +22,21 @@ export async function runStandalone(config: WalauditConfig, log: Logger): Promis
   const cascade = startCascadeServices(config, stores.cascadeLinks, sourceUrl, log.child('cascade'));
   const observers = [...(alerter ? [alerter.observe] : []), ...cascade.observers];
   const restores = startRestoreServices(config, stores.cascadeLinks, sourceUrl, log.child('restore'));
-  const routes = { ...cascade.routes, ...restores.routes };
-  const pipeline = createStandalonePipeline({ config, sourceUrl, store: stores.audit, storeLabel: stores.label, metrics, log: log.child('pipeline'), observers });
+  const onSlotLost = alerter
+    ? async (detail: SlotLossDetail) => {
+        await alerter.slotLost(detail);
+        await alerter.idle();
+      }
+    : undefined;
+  const pipeline = createStandalonePipeline({ config, sourceUrl, store: stores.audit, storeLabel: stores.label, metrics, log: log.child('pipeline'), observers, onSlotLost });
   const status = async () => ({ ...(await pipeline.status()), ...(alerter ? { alerts: alerter.status() } : {}) });
-  const api = await startApiServer({ host: config.http.host, port: config.http.port, status, store: stores.audit, registry: metrics.registry, alerts: alerter ?? undefined, routes });
-  log.info(`HTTP API on http://${config.http.host}:${api.port} (/health, /metrics, /status, /entries, /verify${alerter ? ', /alerts' : ''}, /cascade, /restores)`);
+  const base = apiBase(config, sourceUrl, log.child('api'));
+  // The demo's console is the docs page, opened in a browser that has no way to send a token; it
+  // describes the API and holds no data.
+  if (demo) base.http = { ...base.http, docsPublic: true };
+  const api = await startApiServer({ ...base, status, store: stores.audit, registry: metrics.registry, alerts: alerter ?? undefined, cascade: cascade.api, restores: restores.api, tokens: stores.tokens });
+  log.info(`HTTP API on ${api.url}/api (docs: ${api.url}/api/docs); a manager token for this host's read commands is in ${base.localToken!.file}`);
+  if (demo) log.info(`demo console: ${api.url}/api/docs (Authorize with the manager token ${base.localToken!.token})`);
 
   await runUntilSignal({
     log,

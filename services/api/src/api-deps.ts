@@ -1,0 +1,63 @@
+import type { Alert, AlertQuery, ApiRole, ApiTokenStore, AuditStore, ConflictPolicy, PipelineStatus, RestoreRequest, WalauditConfig } from '@walaudit/core';
+import type { Registry } from 'prom-client';
+
+/** What the API needs of the alerter (services/alerter): listing and acknowledging. */
+export interface AlertsApi {
+  list(query: AlertQuery): Promise<Alert[]>;
+  acknowledge(request: { ids: string[]; by: string; note?: string; role?: string }): Promise<{ acknowledged: Alert[]; alreadyAcknowledged: string[] }>;
+}
+
+/** What `POST /api/restores` hands to the restorer the CLI wired. */
+export interface RestoreCall {
+  request: RestoreRequest;
+  policy: ConflictPolicy;
+  requestedBy: string;
+  dryRun?: boolean;
+}
+
+/** The restores of a process that holds the store (services/restorer, wired by the CLI). */
+export interface RestoresApi {
+  /** A dry run's report: what the restore would write. */
+  plan(call: RestoreCall): Promise<unknown>;
+  /** Refuses a request that cannot run (no such entry, not a deletion), before it is recorded. */
+  check(call: RestoreCall): Promise<void>;
+  /** Submits the job; `existing` when the same restore was already submitted. */
+  submit(call: RestoreCall): Promise<{ id: string; existing?: boolean }>;
+  /** The job's state; null when no job has this id. */
+  status(id: string): Promise<unknown>;
+}
+
+/** `walaudit log --caused-by`: the entry and what its deletion removed or nulled. */
+export interface CascadeApi {
+  causedBy(entryId: string): Promise<unknown>;
+}
+
+/**
+ * An action taken through the API, recorded in the audit trail (a `walaudit.action` message in the
+ * audited database's WAL) under the principal's name and role.
+ */
+export interface ApiAction {
+  name: string;
+  by: string;
+  role: ApiRole;
+  [detail: string]: unknown;
+}
+
+export interface ApiServerDeps {
+  http: WalauditConfig['http'];
+  status: () => Promise<PipelineStatus>;
+  /** Absent in a process that holds no store (a distributed reader): entries, verify, tokens say so. */
+  store?: AuditStore;
+  registry: Registry;
+  /** The alerter, when alerts are enabled. */
+  alerts?: AlertsApi;
+  cascade?: CascadeApi;
+  restores?: RestoresApi;
+  /** API tokens; absent without a store (then only the local token works). */
+  tokens?: ApiTokenStore;
+  /** The token `walaudit start` wrote for this host's read commands, and where (for messages). */
+  localToken?: { token: string; file: string };
+  /** Records token changes and restores in the audit trail; without it they are refused. */
+  recordAction?: (action: ApiAction) => Promise<void>;
+  log?: { info(message: string): void; warn(message: string): void };
+}
