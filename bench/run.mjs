@@ -6,7 +6,7 @@
 //   node --expose-gc bench/run.mjs       (uses the existing dist)
 //
 // Environment: BENCH_RUNS (3), BENCH_DELETE_ROWS (1000000), BENCH_TX_COUNT (200000), BENCH_RESTORE_BATCH_ROWS (5000),
-// BENCH_CASES (delete,tx,alerts; also cascade, restore), BENCH_ALERTS (200: bulk DELETEs in the alerts case),
+// BENCH_CASES (delete,tx,alerts; also cascade, restore, queries: see bench/queries-case.mjs), BENCH_ALERTS (200: bulk DELETEs in the alerts case),
 // BENCH_CASCADE_ROWS (1000000), BENCH_RESTORE_ROWS (100000), BENCH_TIMEOUT_S (300: longest wait for walaudit per measurement),
 // BENCH_BUDGET_S (840: no new run starts past it), BENCH_PG_DURABLE (1; 0 = fsync off),
 // BENCH_CPU_PROF (a directory: run walaudit with --cpu-prof there and summarise the profiles),
@@ -26,6 +26,7 @@ import { round, summarize } from './stats.mjs';
 import { CLI_MAIN, runWalaudit } from './walaudit-run.mjs';
 import { measureAlertLatency } from './alert-latency.mjs';
 import { measureCascade, measureRestore } from './cascade-cases.mjs';
+import { measureQueries } from './queries-case.mjs';
 import { createSlots, dropSlots, prepareDeleteTable, prepareTxTable, runDelete, runTx, DELETE_TABLE, TX_TABLE } from './workloads.mjs';
 
 const envInt = (name, fallback) => {
@@ -219,22 +220,28 @@ async function main() {
   const startedAt = new Date().toISOString();
   const code = { ...gitInfo(), distBuiltAtStart: distBuiltAt() };
   partial.code = code;
-  log(`starting a throwaway Postgres (durable=${CONFIG.pgDurable})`);
-  const server = await startLocalPostgres({ durable: CONFIG.pgDurable });
-  onCleanup(async () => {
-    log('stopping Postgres');
-    await server.stop();
-    log('Postgres stopped');
-  });
-  const client = await connectClient(server.url, 'walaudit-bench');
-  onCleanup(() => client.end().catch(() => undefined));
-  const ctx = { url: server.url, client, ceilingArgs: null };
+  // The queries case needs no Postgres: it loads its entries straight into a store.
+  const needsPostgres = CONFIG.cases.some((name) => name !== 'queries');
+  let ctx = { url: null, client: null, ceilingArgs: null };
+  let settings = {};
+  if (needsPostgres) {
+    log(`starting a throwaway Postgres (durable=${CONFIG.pgDurable})`);
+    const server = await startLocalPostgres({ durable: CONFIG.pgDurable });
+    onCleanup(async () => {
+      log('stopping Postgres');
+      await server.stop();
+      log('Postgres stopped');
+    });
+    const client = await connectClient(server.url, 'walaudit-bench');
+    onCleanup(() => client.end().catch(() => undefined));
+    ctx = { url: server.url, client, ceilingArgs: null };
 
-  const settings = Object.fromEntries(
-    (await client.query(`SELECT name, setting || COALESCE(unit, '') AS value FROM pg_settings
-      WHERE name IN ('server_version', 'logical_decoding_work_mem', 'shared_buffers', 'max_wal_size', 'wal_level', 'fsync', 'full_page_writes', 'synchronous_commit', 'wal_compression')`)).rows.map((r) => [r.name, r.value]),
-  );
-  const machine = machineInfo(settings.server_version);
+    settings = Object.fromEntries(
+      (await client.query(`SELECT name, setting || COALESCE(unit, '') AS value FROM pg_settings
+        WHERE name IN ('server_version', 'logical_decoding_work_mem', 'shared_buffers', 'max_wal_size', 'wal_level', 'fsync', 'full_page_writes', 'synchronous_commit', 'wal_compression')`)).rows.map((r) => [r.name, r.value]),
+    );
+  }
+  const machine = machineInfo(settings.server_version ?? null);
   log(`machine: ${JSON.stringify(machine)}`);
 
   const { cases, notes } = partial;
@@ -258,12 +265,12 @@ async function main() {
   if (CONFIG.cases.includes('delete')) {
     await runCase('delete1M', measureDelete, { eventsTarget: TARGETS.walauditEventsPerSecondDelete });
     cases.delete1M = { rows: CONFIG.deleteRows, ...cases.delete1M };
-    await client.query(`DROP TABLE IF EXISTS ${DELETE_TABLE}`);
+    await ctx.client.query(`DROP TABLE IF EXISTS ${DELETE_TABLE}`);
   }
   if (CONFIG.cases.includes('tx')) {
     await runCase('tx200k', measureTx, {});
     cases.tx200k = { transactions: CONFIG.txCount, ...cases.tx200k };
-    await client.query(`DROP TABLE IF EXISTS ${TX_TABLE}`);
+    await ctx.client.query(`DROP TABLE IF EXISTS ${TX_TABLE}`);
   }
   if (CONFIG.cases.includes('alerts')) {
     // Alert latency: commit of a bulk DELETE -> webhook, under a 10k row changes/s load.
@@ -288,6 +295,9 @@ async function main() {
       : { rows: options.rows, runsCompleted: runs.length, restoreRowsPerSecond: pick((r) => r.restoreRowsPerSecond), copyRowsPerSecond: pick((r) => r.copyRowsPerSecond),
           ratioToCopy: pick((r) => r.ratioToCopy), target: { ratioToCopy: '>= 0.3', met: runs.length > 0 && summarize(runs.map((r) => r.ratioToCopy)).median >= 0.3 },
           restoreNodeCpuMs: pick((r) => r.restoreCpuMs.node), restorePgCpuMs: pick((r) => r.restoreCpuMs.postgres), copyPgCpuMs: pick((r) => r.copyPgCpuMs), runs };
+  }
+  if (CONFIG.cases.includes('queries') && budgetLeft() > 0) {
+    cases.queries = await measureQueries({ entries: envInt('BENCH_QUERY_ENTRIES', 1_000_000), samples: envInt('BENCH_QUERY_SAMPLES', 40), log });
   }
   if (CONFIG.deleteRows !== 1_000_000 || CONFIG.txCount !== 200_000) {
     notes.push(`sizes overridden: BENCH_DELETE_ROWS=${CONFIG.deleteRows}, BENCH_TX_COUNT=${CONFIG.txCount} (the case names keep their nominal sizes)`);

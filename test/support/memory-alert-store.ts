@@ -1,4 +1,4 @@
-import { resolveAlertActor, type Alert, type AlertQuery, type AlertStore, type AuditEntry, type StoredDeletion } from '@walaudit/core';
+import { resolveAlertActor, type Alert, type AlertKind, type AlertQuery, type AlertStore, type AuditEntry, type StoredDeletion } from '@walaudit/core';
 import type { MemoryAuditStore } from './memory-audit-store.js';
 
 /**
@@ -77,6 +77,12 @@ export class MemoryAlertStore implements AlertStore {
   async newestCommitTime(): Promise<string | null> {
     const times = (this.audit?.entries() ?? []).filter((entry) => entry.op !== 'action').map((entry) => entry.tx.commitTime);
     return times.length === 0 ? null : times.sort().at(-1)!;
+  }
+
+  async openAlertCounts(): Promise<Partial<Record<AlertKind, number>>> {
+    const counts: Partial<Record<AlertKind, number>> = {};
+    for (const { alert, acked } of latestVersions(this.versions)) if (!acked) counts[alert.kind] = (counts[alert.kind] ?? 0) + 1;
+    return counts;
   }
 }
 

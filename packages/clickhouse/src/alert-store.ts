@@ -1,4 +1,4 @@
-import type { Alert, AlertQuery, AlertStore, RowImage, StoredDeletion } from '@walaudit/core';
+import type { Alert, AlertKind, AlertQuery, AlertStore, RowImage, StoredDeletion } from '@walaudit/core';
 import type { ClickHouseStore } from './clickhouse-store.js';
 
 /** ClickHouse DateTime64 text: `2026-11-24 10:00:00.123456` from ISO 8601 (UTC). */
@@ -128,6 +128,14 @@ export function createClickHouseAlertStore(store: ClickHouseStore): AlertStore {
         `SELECT formatDateTime(max(commit_time), '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS newest, toString(count()) AS entries FROM ${auditLog} WHERE op != 'action'`,
       );
       return rows[0] && rows[0].entries !== '0' ? rows[0].newest : null;
+    },
+    async openAlertCounts() {
+      // Every version of an alert has its kind; one acknowledged version closes it.
+      const rows = await store.select<{ kind: AlertKind; alerts: string }>(
+        `SELECT kind, toString(count()) AS alerts FROM (SELECT id, any(kind) AS kind FROM ${alerts} GROUP BY id HAVING countIf(status = 'acknowledged') = 0)
+         GROUP BY kind ORDER BY kind`,
+      );
+      return Object.fromEntries(rows.map((row) => [row.kind, Number(row.alerts)])) as Partial<Record<AlertKind, number>>;
     },
   };
 }

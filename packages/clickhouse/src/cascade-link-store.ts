@@ -106,6 +106,21 @@ export class ClickHouseCascadeLinks implements CascadeLinkStore, EntryReader {
     return all.filter((link) => under.has(link.parentEntryId) && (under.add(link.entryId), true));
   }
 
+  /**
+   * The links of the entries `entryId`'s deletion caused directly, the first `limit` in log
+   * order, and how many there are. Read within the root's links (the table's sorting key).
+   */
+  async childrenOf(entryId: string, limit: number): Promise<{ links: CascadeLink[]; total: number }> {
+    const own = await this.linkOf(entryId);
+    const params = { root: own ? own.rootEntryId : entryId, parent: entryId };
+    const where = `WHERE root_entry_id = {root:String} AND parent_entry_id = {parent:String}`;
+    const [rows, counted] = await Promise.all([
+      this.store.select<LinkRow>(`${SELECT_LINK} FROM ${this.links} ${where} ORDER BY lsn, seq LIMIT 1 BY entry_id LIMIT ${Math.trunc(limit)}`, params),
+      this.store.select<{ total: string }>(`SELECT toString(uniqExact(entry_id)) AS total FROM ${this.links} ${where}`, params),
+    ]);
+    return { links: rows.map(toLink), total: Number(counted[0]?.total ?? 0) };
+  }
+
   async entriesByIds(ids: readonly string[]): Promise<AuditEntry[]> {
     // The ids name (lsn, seq), the sorting key. Grouped by transaction: a big group (a cascade) is
     // one read of its transaction's range; small ones are looked up by id. (Pages of ids each

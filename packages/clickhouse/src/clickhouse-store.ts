@@ -225,6 +225,17 @@ export class ClickHouseStore implements AuditStore {
     });
   }
 
+  /**
+   * Runs a SELECT and returns its output as ClickHouse wrote it, TabSeparatedRaw: one line per row,
+   * nothing escaped. For rows the caller parses itself (a page of entries as JSON).
+   */
+  selectRawText(query: string, query_params?: Record<string, unknown>): Promise<string> {
+    return this.call(async () => {
+      const result = await this.store.client.query({ query, query_params, format: 'TabSeparatedRaw' });
+      return result.text();
+    });
+  }
+
   /** Runs a statement that returns no rows (ALTER, OPTIMIZE), errors mapped. */
   async command(query: string): Promise<void> {
     await this.call(() => this.store.client.command({ query }));

@@ -7,3 +7,4 @@ export { createClickHouseApiTokenStore } from './api-token-store.js';
 export { ClickHouseCascadeLinks } from './cascade-link-store.js';
 export { clickHouseStoreBundle, clickHouseStoreLabel, openClickHouseStores, type ClickHouseBundleOptions, type ClickHouseStores } from './store-bundle.js';
 export { storeExists } from './store-exists.js';
+export { ClickHouseAuditQueries, CHILDREN_SHOWN, EXPORT_PAGE_ROWS } from './audit-queries.js';

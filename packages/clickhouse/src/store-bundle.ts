@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { StoreBundle } from '@walaudit/core';
 import { createClickHouseAlertStore } from './alert-store.js';
+import { ClickHouseAuditQueries } from './audit-queries.js';
 import { createClickHouseApiTokenStore } from './api-token-store.js';
 import { ClickHouseCascadeLinks } from './cascade-link-store.js';
 import { createClickHouseStore, type ClickHouseStore } from './clickhouse-store.js';
@@ -13,6 +14,7 @@ import type { ClickHouseStoreOptions } from './store-client.js';
 export interface ClickHouseStores extends StoreBundle {
   readonly audit: ClickHouseStore;
   readonly cascadeLinks: ClickHouseCascadeLinks;
+  readonly queries: ClickHouseAuditQueries;
 }
 
 export interface ClickHouseBundleOptions {
@@ -27,10 +29,12 @@ export function clickHouseStoreLabel(options: ClickHouseStoreOptions): string {
 
 /** The bundle over a store already opened (and migrated): alerts, links and API tokens share its connection. */
 export function clickHouseStoreBundle(audit: ClickHouseStore, label: string, options: ClickHouseBundleOptions = {}): ClickHouseStores {
+  const cascadeLinks = new ClickHouseCascadeLinks(audit, { cascadePageRows: options.cascadePageRows });
   return {
     audit,
     alerts: createClickHouseAlertStore(audit),
-    cascadeLinks: new ClickHouseCascadeLinks(audit, { cascadePageRows: options.cascadePageRows }),
+    cascadeLinks,
+    queries: new ClickHouseAuditQueries(audit, cascadeLinks),
     tokens: createClickHouseApiTokenStore(audit),
     label,
     close: () => audit.close(),

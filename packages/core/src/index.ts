@@ -26,3 +26,4 @@ export * from './retry.js';
 export * from './stored-batch.types.js';
 export * from './connection-url.js';
 export * from './partitioned-sink.types.js';
+export * from './queries/index.js';

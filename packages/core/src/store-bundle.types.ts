@@ -2,6 +2,7 @@ import type { ApiTokenStore } from './api-token-store.types.js';
 import type { AlertStore } from './alerts/alert-store.types.js';
 import type { AuditStore } from './audit-store.types.js';
 import type { CascadeStore } from './cascade/cascade-store.types.js';
+import type { AuditQueries } from './queries/audit-queries.types.js';
 
 /**
  * Everything the configured store holds, opened and migrated together: the audit log, the alerts,
@@ -12,6 +13,8 @@ export interface StoreBundle {
   readonly audit: AuditStore;
   readonly alerts: AlertStore;
   readonly cascadeLinks: CascadeStore;
+  /** Searches, record histories, transactions, stats and exports over the audit log. */
+  readonly queries: AuditQueries;
   /** The HTTP API's tokens (hashes only), shared by every API process on this store. */
   readonly tokens: ApiTokenStore;
   /** Names the store for people (logs, `walaudit status`): a server's host and database, or the embedded directory. */

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import {
   qualifiedName,
   RestorePlanner,
+  RESTORE_ACTOR,
   WalauditError,
   type AppContext,
   type AuditRule,
@@ -115,7 +116,8 @@ function restoreContext(request: RestoreRequest, options: RestoreOptions, select
   const ids: string[] = [];
   for (const list of entries) for (let i = 0; i < list.length && ids.length < MAX_IDS_IN_CONTEXT; i++) ids.push(list[i]!.id);
   return {
-    user: 'walaudit-restore',
+    // Record histories tell a restore from an application's insert by this user (core's recordVersion).
+    user: RESTORE_ACTOR,
     requestedBy: options.requestedBy,
     reason: `restore ${describeRequest(request)}`,
     restoreJob: options.jobId,

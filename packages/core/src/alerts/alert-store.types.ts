@@ -1,4 +1,4 @@
-import type { Alert } from './alert.types.js';
+import type { Alert, AlertKind } from './alert.types.js';
 import type { AlertActor } from './alert.types.js';
 import type { RowImage } from '../change-event.types.js';
 
@@ -41,4 +41,6 @@ export interface AlertStore {
   recentDeletions(since: string): Promise<StoredDeletion[]>;
   /** Commit time of the newest stored entry, or null for an empty log. */
   newestCommitTime(): Promise<string | null>;
+  /** Alerts not acknowledged, by kind (a kind with none is absent). */
+  openAlertCounts(): Promise<Partial<Record<AlertKind, number>>>;
 }

@@ -1,0 +1,4 @@
+export * from './audit-queries.types.js';
+export * from './entry-filter.js';
+export * from './log-cursor.js';
+export * from './entry-changes.js';
