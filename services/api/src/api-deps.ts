@@ -1,4 +1,4 @@
-import type { Alert, AlertQuery, ApiRole, ApiTokenStore, AuditStore, ConflictPolicy, PipelineStatus, RestoreRequest, WalauditConfig } from '@walaudit/core';
+import type { Alert, AlertQuery, ApiRole, ApiTokenStore, AuditQueries, AuditStore, ConflictPolicy, PipelineStatus, RestoreRequest, WalauditConfig } from '@walaudit/core';
 import type { Registry } from 'prom-client';
 
 /** What the API needs of the alerter (services/alerter): listing and acknowledging. */
@@ -48,6 +48,8 @@ export interface ApiServerDeps {
   status: () => Promise<PipelineStatus>;
   /** Absent in a process that holds no store (a distributed reader): entries, verify, tokens say so. */
   store?: AuditStore;
+  /** Searches, histories, transactions, stats and exports over the same store; absent with it. */
+  queries?: AuditQueries;
   registry: Registry;
   /** The alerter, when alerts are enabled. */
   alerts?: AlertsApi;
