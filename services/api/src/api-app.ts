@@ -16,6 +16,7 @@ import { registerDocs } from './routes/docs-routes.js';
 import { alertsRoutes } from './routes/alerts-routes.js';
 import { cascadeRoutes } from './routes/cascade-routes.js';
 import { entriesRoutes } from './routes/entries-routes.js';
+import { exportsRoutes } from './routes/exports-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { restoresRoutes } from './routes/restores-routes.js';
 import { statusRoutes } from './routes/status-routes.js';
@@ -64,6 +65,7 @@ export async function buildApiApp(deps: ApiServerDeps, port: () => number): Prom
   await app.register(healthRoutes, { deps });
   await app.register(statusRoutes, { deps });
   await app.register(entriesRoutes, { deps });
+  await app.register(exportsRoutes, { deps });
   await app.register(alertsRoutes, { deps });
   await app.register(cascadeRoutes, { deps });
   await app.register(restoresRoutes, { deps });
