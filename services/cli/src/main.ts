@@ -9,6 +9,7 @@ import { WALAUDIT_VERSION } from './version.js';
 import { registerAlertsCommands } from './commands/alerts-cli.js';
 import { causedByCommand } from './commands/cascade-commands.js';
 import { restoreCommand, type RestoreFlags } from './commands/restore-command.js';
+import { exportCommand, type ExportFlags } from './commands/export-command.js';
 
 /**
  * A reader that closes the pipe early (`walaudit verify | head -1`) is not an error of walaudit:
@@ -91,6 +92,24 @@ withCommonOptions(program.command('log'))
   .option('--caused-by <id>', 'everything the deletion of this entry removed or nulled (ON DELETE CASCADE / SET NULL), as a tree')
   .action((flags: CommonFlags & LogFlags & { causedBy?: string }) =>
     run(() => (flags.causedBy ? causedByCommand(loadConfig(flags), flags.causedBy, flags, out) : logCommand(loadConfig(flags), flags, out))));
+
+withCommonOptions(program.command('export'))
+  .description('export the entries a filter matches from a running start: CSV, JSON lines, or a PDF audit report with the verification of their hash chains')
+  .addOption(new Option('--format <format>', 'csv (one header row, RFC 4180), jsonl (one entry per line) or pdf (report)').choices(['csv', 'jsonl', 'pdf']).makeOptionMandatory())
+  .option('--out <file>', 'write here (appears only once complete) instead of stdout')
+  .option('--table <list>', 'schema.table or a table name in any schema; several comma-separated')
+  .option('--op <list>', 'insert, update, delete, truncate, action, schema; several comma-separated')
+  .option('--since <time>', 'committed at or after this time (ISO 8601); same as --from')
+  .option('--from <time>', 'committed at or after this time (ISO 8601)')
+  .option('--to <time>', 'committed before this time (ISO 8601)')
+  .option('--actor <name>', 'application user (withAuditContext) or database user')
+  .option('--ip <address>', 'client address')
+  .option('--application <name>', 'Postgres application_name of the session')
+  .option('--xid <xid>', 'one transaction')
+  .option('--pk <json>', 'one row: its primary key as JSON, {"id":"42"} (with one --table)')
+  .option('--text <text>', 'text inside a value before or after the change, case-insensitive')
+  .option('--snapshots', 'pdf: add an appendix with each row before and after')
+  .action((flags: CommonFlags & ExportFlags) => run(() => exportCommand(loadConfig(flags), flags, process.stdout)));
 
 withCommonOptions(program.command('verify'))
   .description('recompute the hash chain; exit 1 and name the first altered, removed or inserted entry')

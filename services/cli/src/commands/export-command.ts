@@ -1,0 +1,80 @@
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { WalauditError, type WalauditConfig } from '@walaudit/core';
+import { streamFromRunningInstance } from '../running-instance.js';
+
+export type ExportFormat = 'csv' | 'jsonl' | 'pdf';
+
+export interface ExportFlags {
+  format: ExportFormat;
+  out?: string;
+  table?: string;
+  op?: string;
+  since?: string;
+  from?: string;
+  to?: string;
+  actor?: string;
+  ip?: string;
+  application?: string;
+  xid?: string;
+  pk?: string;
+  text?: string;
+  snapshots?: boolean;
+}
+
+const ROUTES: Record<ExportFormat, string> = { csv: '/api/exports/entries.csv', jsonl: '/api/exports/entries.jsonl', pdf: '/api/exports/report.pdf' };
+
+/** The flags as the API's filter parameters (entry-filter-query.ts); --since is --from. */
+export function exportPath(flags: ExportFlags): string {
+  if (flags.since && flags.from && flags.since !== flags.from) throw new WalauditError('CONFIG_INVALID', '--since and --from are the same filter: give one');
+  const params = new URLSearchParams();
+  const given: Record<string, string | undefined> = {
+    table: flags.table, op: flags.op, from: flags.from ?? flags.since, to: flags.to, actor: flags.actor, ip: flags.ip,
+    application: flags.application, xid: flags.xid, pk: flags.pk, text: flags.text,
+  };
+  for (const [key, value] of Object.entries(given)) if (value !== undefined) params.set(key, value);
+  if (flags.snapshots) {
+    if (flags.format !== 'pdf') throw new WalauditError('CONFIG_INVALID', '--snapshots is for --format pdf (CSV and JSON lines always hold the rows before and after)');
+    params.set('snapshots', '1');
+  }
+  const query = params.toString();
+  return `${ROUTES[flags.format]}${query ? `?${query}` : ''}`;
+}
+
+/**
+ * `walaudit export`: the running instance's export, written as it arrives to --out or stdout. A
+ * file appears only complete: it is written beside under `.part` and renamed at the end, and
+ * removed when the server cuts the export (the store failed midway), so no truncated export looks
+ * whole. On stdout a cut export exits 2 with the error.
+ */
+export async function exportCommand(config: WalauditConfig, flags: ExportFlags, stdout: Writable & { isTTY?: boolean }): Promise<void> {
+  if (!ROUTES[flags.format]) throw new WalauditError('CONFIG_INVALID', `--format must be csv, jsonl or pdf, not ${flags.format}`);
+  if (flags.format === 'pdf' && !flags.out && stdout.isTTY) {
+    throw new WalauditError('CONFIG_INVALID', 'a PDF is binary and would garble the terminal: give --out FILE, or redirect stdout to a file');
+  }
+  const path = exportPath(flags);
+  const response = await streamFromRunningInstance(config, path);
+  if (!response) throw new WalauditError('SERVER_NOT_RUNNING', `walaudit export asks a running walaudit start, and nothing listens on port ${config.http.port}: start it, or give --http-port`);
+  if (!response.body) throw new WalauditError('INTERNAL', 'the export came back without a body');
+  const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+  const cut = (error: unknown) => new WalauditError('SERVER_NOT_RUNNING', `the export was cut before its end (${(error as Error).message}); nothing complete was written: see the walaudit start log, then export again`, { cause: error });
+  if (!flags.out) {
+    try {
+      await pipeline(body, stdout, { end: false });
+    } catch (error) {
+      throw cut(error);
+    }
+    return;
+  }
+  const part = `${flags.out}.part`;
+  try {
+    await pipeline(body, createWriteStream(part, { mode: 0o600 }));
+  } catch (error) {
+    await rm(part, { force: true });
+    throw cut(error);
+  }
+  await rename(part, flags.out);
+}
