@@ -39,6 +39,6 @@ export function verificationInWords({ report, chains, unseen }: CoveredChainsChe
     const { problem } = report;
     return `BROKEN: ${which} failed verification at entry ${problem.id} (${problem.kind}: ${problem.detail}); ${report.entriesChecked} entries before it verified. Run walaudit verify.`;
   }
-  const missing = unseen > 0 ? ` ${unseen} entr${unseen === 1 ? 'y' : 'ies'} of this report were not found in them (removed by retention since?).` : '';
+  const missing = unseen > 0 ? ` ${unseen === 1 ? '1 entry of this report was' : `${unseen} entries of this report were`} not found in them (removed by retention since?).` : '';
   return `${unseen > 0 ? 'INCOMPLETE' : 'Intact'}: ${which} verified, ${report.entriesChecked} entries checked, every hash and link holds.${missing}`;
 }
