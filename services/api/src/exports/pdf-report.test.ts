@@ -48,6 +48,13 @@ describe('renderReport', () => {
     expect(text).toContain('No entry matches the filter.');
   });
 
+  it('prints every script in the font given, and names a font file it cannot use', async () => {
+    const fontFile = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+    const text = textOf(await renderReport(content({ organisation: 'Zürich Ελλάδα', fontFile })));
+    expect(text).toContain('Zürich Ελλάδα');
+    expect(() => renderReport(content({ fontFile: '/nonexistent/font.ttf' }))).toThrow(/cannot use report.fontFile \/nonexistent\/font.ttf/);
+  });
+
   it('renders 1,000 entries in well under 5 s, on pages that repeat the header', async () => {
     const entries = Array.from({ length: 1000 }, (_, index) => entryOf(1000 - index));
     const started = performance.now();

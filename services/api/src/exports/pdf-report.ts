@@ -1,5 +1,5 @@
 import PDFDocument from 'pdfkit';
-import { canonicalJson, type AuditEntry } from '@walaudit/core';
+import { canonicalJson, WalauditError, type AuditEntry } from '@walaudit/core';
 import { actorOf, clientIpOf, keyInWords } from './export-rows.js';
 
 export interface ReportContent {
@@ -62,7 +62,14 @@ export function renderReport(content: ReportContent): Promise<Buffer> {
     doc.on('error', reject);
   });
   const [regular, bold] = content.fontFile ? ['report', 'report'] : ['Helvetica', 'Helvetica-Bold'];
-  if (content.fontFile) doc.registerFont('report', content.fontFile);
+  if (content.fontFile) {
+    try {
+      doc.registerFont('report', content.fontFile);
+      doc.font('report');
+    } catch (error) {
+      throw new WalauditError('CONFIG_INVALID', `cannot use report.fontFile ${content.fontFile} as the report's font (a TrueType .ttf is needed): ${(error as Error).message}`, { cause: error });
+    }
+  }
   // A single-line cell: line breaks and tabs as spaces; outside Latin-1, `?` unless a font is given.
   const clean = (text: string) => {
     const flat = text.replace(/[\r\n\t]+/g, ' ');
