@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { StoredChainLink } from '@walaudit/core';
+import type { LogPositionKey, StoredChainLink } from '@walaudit/core';
 import { withStoreErrors } from './store-errors.js';
 
 interface ChainRow {
@@ -29,16 +29,19 @@ export async function* readChainPages(
   auditLog: string,
   target: string,
   pageRows: number = CHAIN_PAGE_ROWS,
+  from?: LogPositionKey,
 ): AsyncGenerator<StoredChainLink> {
+  // The first page starts at `from` (inclusive), the next ones after the last row read.
   const fetchPage = (after: { lsn: string; seq: string } | null) =>
     withStoreErrors(target, async () => {
+      const start = after ? 'WHERE lsn >= {lsn:UInt64} AND (lsn > {lsn:UInt64} OR seq > {seq:UInt32})' : from ? 'WHERE lsn >= {lsn:UInt64} AND (lsn > {lsn:UInt64} OR seq >= {seq:UInt32})' : '';
       const result = await client.query({
         query: `SELECT id, prev_hash, hash, event, toString(lsn) AS lsn_text, seq, retention_days, chain_partition
           FROM ${auditLog}
-          ${after ? 'WHERE lsn >= {lsn:UInt64} AND (lsn > {lsn:UInt64} OR seq > {seq:UInt32})' : ''}
+          ${start}
           ORDER BY lsn, seq
           LIMIT ${pageRows} WITH TIES`,
-        query_params: after ?? {},
+        query_params: after ?? (from ? { lsn: from.lsn.toString(), seq: String(from.seq) } : {}),
         format: 'JSONEachRow',
       });
       return result.json<ChainRow>();
