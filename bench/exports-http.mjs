@@ -15,7 +15,7 @@ export async function startBenchApi(stores) {
   const { token } = newApiToken();
   const api = await startApiServer({ http, status: async () => ({}), store: stores.audit, queries: stores.queries, registry: new Registry(), localToken: { token, file: '(bench)' } });
   const get = (path) => fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  return { api, get };
+  return { api, get, token };
 }
 
 /** GET /api/exports/entries.csv of every entry, read as it comes: records counted by their CRLF. */

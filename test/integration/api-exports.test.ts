@@ -120,6 +120,15 @@ describe('HTTP API: exports', () => {
     expect(text.slice(0, -1).split('\n').map((line) => JSON.parse(line))).toEqual(all);
   });
 
+  it('lists the exports in the OpenAPI document, each for viewers', async () => {
+    const paths = (await callApi(port, 'GET', '/api/openapi.json', { token: viewer })).body.paths as Record<string, { get: { 'x-walaudit-role': string; parameters: { name: string }[] } }>;
+    for (const path of ['/api/exports/entries.csv', '/api/exports/entries.jsonl', '/api/exports/report.pdf']) {
+      expect(paths[path]?.get['x-walaudit-role']).toBe('viewer');
+      expect(paths[path]?.get.parameters.map((parameter) => parameter.name)).toEqual(expect.arrayContaining(['table', 'op', 'actor', 'from', 'to', 'pk']));
+    }
+    expect(paths['/api/exports/report.pdf']?.get.parameters.map((parameter) => parameter.name)).toContain('snapshots');
+  });
+
   it('answers a bad filter with its error before sending anything', async () => {
     const answer = await callApi(port, 'GET', '/api/exports/entries.csv?from=yesterday', { token: viewer });
     expect(answer.status).toBe(400);
