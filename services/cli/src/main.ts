@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { describeError, isWalauditError } from '@walaudit/core';
+import { CHANGE_OPS, describeError, isWalauditError, type ChangeOp } from '@walaudit/core';
 import { loadConfig, type CommonFlags } from './config-loader.js';
 import { createLogger } from './logger.js';
 import { startCommand, type StartFlags } from './commands/start.js';
@@ -82,8 +82,6 @@ withCommonOptions(program.command('start'))
   .addOption(new Option('--services <which>', 'the services this process runs: distributed mode reader, writer or all; restorer: only a restore worker on cascade.redisUrl').choices(['reader', 'writer', 'all', 'restorer']).default('all').env('WALAUDIT_SERVICES'))
   .action((flags: CommonFlags & StartFlags) => run(() => startCommand(loadConfig(flags), flags, log)));
 
-const OPS = ['insert', 'update', 'delete', 'truncate', 'action', 'schema'];
-
 /** A repeatable flag that also takes a comma list: --table a --table b and --table a,b mean either. */
 const collect = (check?: (value: string) => void) => (value: string, previous: string[] | undefined): string[] => {
   const values = value.split(',').map((item) => item.trim()).filter(Boolean);
@@ -92,13 +90,13 @@ const collect = (check?: (value: string) => void) => (value: string, previous: s
 };
 
 const checkOp = (op: string): void => {
-  if (!OPS.includes(op)) throw new InvalidArgumentError(`Allowed choices are ${OPS.join(', ')}.`);
+  if (!CHANGE_OPS.includes(op as ChangeOp)) throw new InvalidArgumentError(`Allowed choices are ${CHANGE_OPS.join(', ')}.`);
 };
 
 withCommonOptions(program.command('log'))
   .description('list audit entries, newest first; every filter given narrows (AND), a list matches any of its values')
   .option('--table <name>', 'schema.table, or a table name in any schema; repeat or comma-separate for several', collect())
-  .option('--op <op>', `operation: ${OPS.join(', ')}; repeat or comma-separate for several`, collect(checkOp))
+  .option('--op <op>', `operation: ${CHANGE_OPS.join(', ')}; repeat or comma-separate for several`, collect(checkOp))
   .option('--actor <name>', 'application user (withAuditContext) or database user')
   .option('--ip <address>', 'client address')
   .option('--application <name>', 'Postgres application_name of the session')
