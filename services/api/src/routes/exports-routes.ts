@@ -7,9 +7,10 @@ import { verificationInWords, verifyCoveredChains } from '../exports/covered-cha
 import { csvChunks, exportStream, jsonLineChunks, openExport, pagesOf } from '../exports/export-stream.js';
 import { filterInWords } from '../exports/filter-in-words.js';
 import { renderReport } from '../exports/pdf-report.js';
+import { errorSchema } from './audit-schemas.js';
 import { entryFilterQuery, toEntryFilter } from './entry-filter-query.js';
 
-const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const errorBody = errorSchema;
 const errors = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 500: errorBody };
 
 const reportQuery = entryFilterQuery.extend({

@@ -5,37 +5,22 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { WalauditError, type WalauditConfig } from '@walaudit/core';
 import { streamFromRunningInstance } from '../running-instance.js';
+import { logFilterParams, type LogFlags } from './log-command.js';
 
 export type ExportFormat = 'csv' | 'jsonl' | 'pdf';
 
-export interface ExportFlags {
+/** The filter flags of `walaudit log`, and where and how to write. */
+export interface ExportFlags extends Pick<LogFlags, 'table' | 'op' | 'actor' | 'ip' | 'application' | 'text' | 'from' | 'since' | 'to' | 'pk' | 'xid'> {
   format: ExportFormat;
   out?: string;
-  table?: string;
-  op?: string;
-  since?: string;
-  from?: string;
-  to?: string;
-  actor?: string;
-  ip?: string;
-  application?: string;
-  xid?: string;
-  pk?: string;
-  text?: string;
   snapshots?: boolean;
 }
 
 const ROUTES: Record<ExportFormat, string> = { csv: '/api/exports/entries.csv', jsonl: '/api/exports/entries.jsonl', pdf: '/api/exports/report.pdf' };
 
-/** The flags as the API's filter parameters (entry-filter-query.ts); --since is --from. */
+/** The flags as the API's filter parameters, as `walaudit log` sends them. */
 export function exportPath(flags: ExportFlags): string {
-  if (flags.since && flags.from && flags.since !== flags.from) throw new WalauditError('CONFIG_INVALID', '--since and --from are the same filter: give one');
-  const params = new URLSearchParams();
-  const given: Record<string, string | undefined> = {
-    table: flags.table, op: flags.op, from: flags.from ?? flags.since, to: flags.to, actor: flags.actor, ip: flags.ip,
-    application: flags.application, xid: flags.xid, pk: flags.pk, text: flags.text,
-  };
-  for (const [key, value] of Object.entries(given)) if (value !== undefined) params.set(key, value);
+  const params = logFilterParams(flags);
   if (flags.snapshots) {
     if (flags.format !== 'pdf') throw new WalauditError('CONFIG_INVALID', '--snapshots is for --format pdf (CSV and JSON lines always hold the rows before and after)');
     params.set('snapshots', '1');
