@@ -7,6 +7,7 @@ import { logCommand, statusCommand, verifyCommand, type LogFlags, type VerifyFla
 import { setupCommand, teardownCommand, type SetupFlags } from './commands/setup-commands.js';
 import { WALAUDIT_VERSION } from './version.js';
 import { registerAlertsCommands } from './commands/alerts-cli.js';
+import { registerRulesCommands } from './commands/rules-cli.js';
 import { causedByCommand } from './commands/cascade-commands.js';
 import { restoreCommand, type RestoreFlags } from './commands/restore-command.js';
 
@@ -104,6 +105,7 @@ withCommonOptions(program.command('status'))
   .action((flags: CommonFlags & { json?: boolean }) => run(() => statusCommand(loadConfig(flags), flags, out)));
 
 registerAlertsCommands(program, { withCommonOptions, run, out, log });
+registerRulesCommands(program, { withCommonOptions, run, out, log });
 
 withCommonOptions(program.command('restore'))
   .argument('[entryId]', 'the delete to undo (an entry id from walaudit log)')
