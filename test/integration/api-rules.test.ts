@@ -205,6 +205,15 @@ describe('HTTP API: audit rules and retention at run time', () => {
     expect(asViewer.stderr).toContain('API_FORBIDDEN');
   });
 
+  it('a rules action written into the WAL by hand is stored like any action and changes nothing', async () => {
+    await admin.query(`SELECT pg_logical_emit_message(true, 'walaudit.action', '{"name": "rules.exclude", "table": "public.orders", "change": "00000000deadbeef"}')`);
+    await admin.query("INSERT INTO orders VALUES (6, 'still audited')");
+    await caughtUp();
+    expect(await rowIds('orders')).toContain('6');
+    expect((await entriesOf('orders', 'action')).map((entry) => entry.action!.change)).toContain('00000000deadbeef');
+    expect((await api('GET', '/api/rules')).body.overrides).not.toContainEqual(expect.objectContaining({ table: 'public.orders' }));
+  });
+
   it('the rules survive a restart of walaudit', async () => {
     await start.stop('SIGTERM');
     start = spawnWalaudit(startArgs());

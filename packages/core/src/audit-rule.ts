@@ -23,6 +23,11 @@ export interface RuleContext {
    * order here); true keeps the event whatever the rules say.
    */
   observe?(event: ChangeEvent): boolean;
+  /**
+   * Awaited by withAuditRules before the rules run on a batch: LiveRules looks up there, in the
+   * store, the run-time rule changes of the batch it was not told about (distributed reader).
+   */
+  prepare?(events: readonly ChangeEvent[]): Promise<void>;
 }
 
 export interface AuditedEvent {

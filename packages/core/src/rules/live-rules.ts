@@ -20,6 +20,17 @@ export function ruleChangeActionName(action: RuleChangeAction): string {
  *
  * Each change swaps `rules` for a new array, which also starts findRule's per-list cache afresh.
  */
+export interface LiveRulesOptions {
+  /**
+   * Where a change this process was not told about is looked up (a distributed reader, whose
+   * changes are made through a writer's API): the stored change, or null when there is none (the
+   * action was not made through the API, or its change was not saved).
+   */
+  lookup?: (id: string) => Promise<RuleChange | null>;
+  /** A rules action that changes nothing: no such change was made through the API. */
+  onIgnored?: (id: string, event: ChangeEvent) => void;
+}
+
 export class LiveRules implements RuleContext {
   private overrides: Map<string, TableOverride>;
   private merged: readonly AuditRule[];
@@ -32,6 +43,7 @@ export class LiveRules implements RuleContext {
     readonly defaultRetentionDays: number,
     readonly hashKey: string | undefined,
     history: readonly RuleChange[] = [],
+    private readonly options: LiveRulesOptions = {},
   ) {
     this.overrides = currentOverrides(history);
     this.merged = mergeOverrides(config, this.overrides);
@@ -67,13 +79,27 @@ export class LiveRules implements RuleContext {
   }
 
   /**
+   * Before a batch: each rules action of a change neither registered nor known is looked up in
+   * the store; a stored change is registered, so observe applies it at its place in the stream.
+   */
+  async prepare(events: readonly ChangeEvent[]): Promise<void> {
+    for (const event of events) {
+      const id = changeIdOf(event);
+      if (id === null || this.expected.has(id) || this.known.has(id)) continue;
+      const change = this.options.lookup ? await this.options.lookup(id) : null;
+      // The stored change decides what is applied; the message only says where.
+      if (change && change.table === `${event.schema}.${event.table}` && ruleChangeActionName(change.action) === event.action?.name) this.expect(change);
+      else this.options.onIgnored?.(id, event);
+    }
+  }
+
+  /**
    * Called for every event before the rules decide on it. True for the action of a known rule
    * change (kept whatever the rules: excluding a table must not drop the record of doing so).
    */
   observe(event: ChangeEvent): boolean {
-    if (event.op !== 'action' || !event.action?.name.startsWith('rules.')) return false;
-    const id = event.action.change;
-    if (typeof id !== 'string') return false;
+    const id = changeIdOf(event);
+    if (id === null) return false;
     const change = this.expected.get(id);
     if (change) {
       this.expected.delete(id);
@@ -88,4 +114,11 @@ export class LiveRules implements RuleContext {
     this.overrides = applyRuleChange(this.overrides, change);
     this.merged = mergeOverrides(this.config, this.overrides);
   }
+}
+
+/** The change id of a run-time rule change's action; null for any other event. */
+function changeIdOf(event: ChangeEvent): string | null {
+  if (event.op !== 'action' || !event.action?.name.startsWith('rules.')) return null;
+  const id = event.action.change;
+  return typeof id === 'string' ? id : null;
 }

@@ -133,6 +133,23 @@ describe('LiveRules', () => {
     expect(applyAuditRules(event('public.orders'), live)).not.toBeNull();
   });
 
+  it('looks up in the store a change it was not told about (a distributed reader), and applies only what is stored', async () => {
+    const stored = change('exclude', 'public.orders');
+    const ignored: string[] = [];
+    const live = new LiveRules([], 90, undefined, [], { lookup: async (id) => (id === stored.id ? stored : null), onIgnored: (id) => ignored.push(id) });
+    const forged = action('ffffffffffffffff');
+    const mismatched = event('public.notes', { op: 'action', pk: null, before: null, action: { name: 'rules.exclude', change: stored.id } });
+    await live.prepare([forged, mismatched, event('public.orders')]);
+    expect(ignored).toEqual(['ffffffffffffffff', stored.id]);
+    expect(applyAuditRules(mismatched, live)).not.toBeNull();
+    expect(applyAuditRules(event('public.notes'), live)).not.toBeNull();
+    expect(applyAuditRules(event('public.orders'), live)).not.toBeNull();
+
+    const batch = [event('public.orders'), action(stored.id), event('public.orders')];
+    await live.prepare(batch);
+    expect(batch.map((item) => applyAuditRules(item, live) !== null)).toEqual([true, true, false]);
+  });
+
   it('starts from the stored history, and keeps the actions of changes in it', () => {
     const exclude = change('exclude', 'public.orders');
     const live = new LiveRules([], 90, undefined, [exclude]);

@@ -10,8 +10,8 @@ import { changeAnswer, retentionList, rulesList } from './rules-schemas.js';
 function rulesOf(deps: ApiServerDeps): RulesApi {
   if (!deps.rules) {
     throw new WalauditError(
-      'CONFIG_INVALID',
-      'run-time rule changes need the standalone mode (walaudit start): in distributed mode the reader applies the rules of its config file; change `rules` there and restart the reader',
+      'STORE_NOT_FOUND',
+      'run-time rule changes are kept in the store, and this process holds none (a distributed reader): make them through a writer (--services writer or all)',
     );
   }
   return deps.rules;
