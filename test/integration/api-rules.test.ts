@@ -225,7 +225,11 @@ describe('HTTP API: audit rules and retention at run time', () => {
         { table: 'public.sessions', mode: 'exclude' },
       ]),
     );
-    expect((listed.body.history as unknown[]).length).toBe(5);
+    const history = listed.body.history as { action: string; table: string; by: string; role: string; entryId?: string; days?: number }[];
+    expect(history.map((change) => `${change.action} ${change.table}`)).toEqual(['exclude public.orders', 'undo-exclude public.orders', 'watch public.notes', 'retention-set public.notes', 'exclude public.sessions']);
+    expect(history[2]).toMatchObject({ by: 'local', role: 'manager', entryId: expect.stringMatching(/-\d+$/) });
+    expect(history[3]).toMatchObject({ days: 7 });
+    expect(history[0]!.entryId).toBeUndefined();
     await admin.query("INSERT INTO sessions VALUES (1); INSERT INTO notes VALUES (6, 'after restart')");
     await caughtUp();
     expect(await rowIds('sessions')).toEqual([]);
