@@ -32,19 +32,20 @@ export interface CascadeApi {
   causedBy(entryId: string): Promise<unknown>;
 }
 
-/** The audit rules of a process whose pipeline applies them (standalone): config, history, changes. */
+/** Run-time audit rules, in a process that holds the store: config rules, history, changes. */
 export interface RulesApi {
   readonly configRules: readonly AuditRule[];
   readonly defaultRetentionDays: number;
   /** Every run-time change, oldest first, from the store. */
   history(): Promise<RuleChange[]>;
-  /** Whether a change was recorded and the pipeline has not reached its action yet. */
+  /** Whether a change was recorded and this process's pipeline has not reached its action yet (standalone). */
   pending(id: string): boolean;
   /** `schema.table` of every table with row changes in the log. */
   tablesInLog(): Promise<string[]>;
   /**
-   * Makes a change: registers it with the pipeline, records it in the audit trail with `record`
-   * (whose WAL position is where it takes effect), then saves it for the next start.
+   * Makes a change: registers it with this process's pipeline (standalone), records it in the
+   * audit trail with `record` (its WAL position is where it takes effect), then saves it (the next
+   * start, and a distributed reader, read it from the store).
    */
   change(change: RuleChange, record: () => Promise<void>): Promise<void>;
 }
@@ -72,7 +73,7 @@ export interface ApiServerDeps {
   alerts?: AlertsApi;
   cascade?: CascadeApi;
   restores?: RestoresApi;
-  /** Run-time audit rules; absent where no pipeline applies them here (distributed mode). */
+  /** Run-time audit rules; absent without a store (a distributed reader): changes are then refused. */
   rules?: RulesApi;
   /** API tokens; absent without a store (then only the local token works). */
   tokens?: ApiTokenStore;
