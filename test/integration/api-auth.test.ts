@@ -168,6 +168,12 @@ describe('HTTP API: tokens and roles', () => {
       'POST /api/tokens': 'manager',
       'GET /api/tokens': 'manager',
       'DELETE /api/tokens/{id}': 'manager',
+      'GET /api/rules': 'viewer',
+      'POST /api/rules': 'manager',
+      'DELETE /api/rules/{table}/{action}': 'manager',
+      'GET /api/retention': 'viewer',
+      'PUT /api/retention/{table}': 'manager',
+      'DELETE /api/retention/{table}': 'manager',
     });
     const docs = await callApi(port, 'GET', '/api/docs/', { token: viewer });
     expect(docs.status).toBe(200);

@@ -19,6 +19,7 @@ import { entriesRoutes } from './routes/entries-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { historyRoutes } from './routes/history-routes.js';
 import { restoresRoutes } from './routes/restores-routes.js';
+import { rulesRoutes } from './routes/rules-routes.js';
 import { statsRoutes } from './routes/stats-routes.js';
 import { statusRoutes } from './routes/status-routes.js';
 import { tokensRoutes } from './routes/tokens-routes.js';
@@ -72,5 +73,6 @@ export async function buildApiApp(deps: ApiServerDeps, port: () => number): Prom
   await app.register(cascadeRoutes, { deps });
   await app.register(restoresRoutes, { deps });
   await app.register(tokensRoutes, { deps, verifier });
+  await app.register(rulesRoutes, { deps });
   return app;
 }

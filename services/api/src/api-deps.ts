@@ -1,4 +1,4 @@
-import type { Alert, AlertQuery, ApiRole, ApiTokenStore, AuditQueries, AuditStore, ConflictPolicy, PipelineStatus, RestoreRequest, WalauditConfig } from '@walaudit/core';
+import type { Alert, AlertQuery, ApiRole, ApiTokenStore, AuditQueries, AuditRule, AuditStore, ConflictPolicy, PipelineStatus, RestoreRequest, RuleChange, WalauditConfig } from '@walaudit/core';
 import type { Registry } from 'prom-client';
 
 /** What the API needs of the alerter (services/alerter): listing and acknowledging. */
@@ -32,6 +32,24 @@ export interface CascadeApi {
   causedBy(entryId: string): Promise<unknown>;
 }
 
+/** Run-time audit rules, in a process that holds the store: config rules, history, changes. */
+export interface RulesApi {
+  readonly configRules: readonly AuditRule[];
+  readonly defaultRetentionDays: number;
+  /** Every run-time change, oldest first, from the store. */
+  history(): Promise<RuleChange[]>;
+  /** Whether a change was recorded and this process's pipeline has not reached its action yet (standalone). */
+  pending(id: string): boolean;
+  /** `schema.table` of every table with row changes in the log. */
+  tablesInLog(): Promise<string[]>;
+  /**
+   * Makes a change: registers it with this process's pipeline (standalone), records it in the
+   * audit trail with `record` (its WAL position is where it takes effect), then saves it (the next
+   * start, and a distributed reader, read it from the store).
+   */
+  change(change: RuleChange, record: () => Promise<void>): Promise<void>;
+}
+
 /**
  * An action taken through the API, recorded in the audit trail (a `walaudit.action` message in the
  * audited database's WAL) under the principal's name and role.
@@ -55,6 +73,8 @@ export interface ApiServerDeps {
   alerts?: AlertsApi;
   cascade?: CascadeApi;
   restores?: RestoresApi;
+  /** Run-time audit rules; absent without a store (a distributed reader): changes are then refused. */
+  rules?: RulesApi;
   /** API tokens; absent without a store (then only the local token works). */
   tokens?: ApiTokenStore;
   /** The token `walaudit start` wrote for this host's read commands, and where (for messages). */
