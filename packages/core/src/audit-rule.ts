@@ -67,6 +67,9 @@ export function findRule(rules: readonly AuditRule[], schema: string, table: str
  */
 export function applyAuditRules(event: ChangeEvent, context: RuleContext): AuditedEvent | null {
   if (context.observe?.(event)) return { event, retentionDays: context.defaultRetentionDays, critical: false };
+  // An action that names no table is walaudit's own record (an acknowledgement, a token change, a
+  // restore, a gap): no table rule speaks for it, and a rule list without `*` must not drop it.
+  if (event.op === 'action' && event.table === '') return { event, retentionDays: context.defaultRetentionDays, critical: false };
   const rule = findRule(context.rules, event.schema, event.table);
   if (!rule || !rule.audit) return null;
   if (isRowOp(event.op) && !rule.operations.includes(event.op)) return null;
