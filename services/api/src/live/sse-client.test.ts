@@ -1,0 +1,64 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { SseClient, type SseCloseReason } from './sse-client.js';
+
+/** A network that takes nothing until `drain()`: what a client that stopped reading looks like. */
+function stalledNetwork() {
+  const pending: (() => void)[] = [];
+  const received: string[] = [];
+  const out = new Writable({
+    highWaterMark: 1024,
+    write(chunk: Buffer, _encoding, callback) {
+      pending.push(() => {
+        received.push(chunk.toString());
+        callback();
+      });
+    },
+  });
+  return { out, received, drain: () => pending.splice(0).forEach((take) => take()) };
+}
+
+describe('SseClient: bounded buffering', () => {
+  it('keeps a client that reads, however much it is sent over time', () => {
+    const network = stalledNetwork();
+    const closes: SseCloseReason[] = [];
+    const client = new SseClient(network.out, 4096, (_client, reason) => closes.push(reason));
+    for (let i = 0; i < 100; i++) {
+      expect(client.send('x'.repeat(1000))).toBe(true);
+      network.drain();
+    }
+    expect(closes).toEqual([]);
+    expect(network.received.join('').length).toBeGreaterThanOrEqual(99_000);
+  });
+
+  it('drops a client that stops reading once more than the limit waits for it, and sends it nothing more', () => {
+    const network = stalledNetwork();
+    const closes: SseCloseReason[] = [];
+    const client = new SseClient(network.out, 4096, (_client, reason) => closes.push(reason));
+    expect(client.send('x'.repeat(4000))).toBe(true);
+    expect(client.buffered).toBe(4000);
+    expect(client.send('x'.repeat(200))).toBe(false);
+    expect(closes).toEqual(['too-slow']);
+    expect(network.out.destroyed).toBe(true);
+    expect(client.send('more')).toBe(false);
+    expect(closes).toEqual(['too-slow']);
+  });
+
+  it('ends with a last frame once, and reports a client that left', async () => {
+    const network = stalledNetwork();
+    const closes: SseCloseReason[] = [];
+    const client = new SseClient(network.out, 4096, (_client, reason) => closes.push(reason));
+    client.end('shutdown', 'bye');
+    client.end('shutdown', 'bye again');
+    network.drain();
+    expect(closes).toEqual(['shutdown']);
+    expect(client.closed).toBe(true);
+
+    const other = stalledNetwork();
+    const left: SseCloseReason[] = [];
+    new SseClient(other.out, 4096, (_client, reason) => left.push(reason));
+    other.out.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(left).toEqual(['client-left']);
+  });
+});
