@@ -116,6 +116,7 @@ export class LiveHub {
   }
 
   private async tick(): Promise<void> {
+    for (const stream of [...this.streams.values()]) stream.client.checkBacklog();
     await Promise.all([this.refresh(), this.recheck()]);
   }
 

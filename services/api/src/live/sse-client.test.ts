@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { SseClient, type SseCloseReason } from './sse-client.js';
+import { BURST_FACTOR, SseClient, type SseCloseReason } from './sse-client.js';
 
 /** A network that takes nothing until `drain()`: what a client that stopped reading looks like. */
 function stalledNetwork() {
@@ -31,16 +31,28 @@ describe('SseClient: bounded buffering', () => {
     expect(network.received.join('').length).toBeGreaterThanOrEqual(99_000);
   });
 
-  it('drops a client that stops reading once more than the limit waits for it, and sends it nothing more', () => {
+  it('takes a burst above the limit, and drops the client that has not taken it by the next backlog check', () => {
     const network = stalledNetwork();
     const closes: SseCloseReason[] = [];
     const client = new SseClient(network.out, 4096, (_client, reason) => closes.push(reason));
-    expect(client.send('x'.repeat(4000))).toBe(true);
-    expect(client.buffered).toBe(4000);
-    expect(client.send('x'.repeat(200))).toBe(false);
+    expect(client.send('x'.repeat(6000))).toBe(true);
+    expect(client.buffered).toBe(6000);
+    network.drain();
+    expect(client.checkBacklog()).toBe(true);
+    expect(client.send('x'.repeat(6000))).toBe(true);
+    expect(client.checkBacklog()).toBe(false);
     expect(closes).toEqual(['too-slow']);
     expect(network.out.destroyed).toBe(true);
     expect(client.send('more')).toBe(false);
+    expect(closes).toEqual(['too-slow']);
+  });
+
+  it('drops a client at once when a burst passes BURST_FACTOR times the limit', () => {
+    const network = stalledNetwork();
+    const closes: SseCloseReason[] = [];
+    const client = new SseClient(network.out, 4096, (_client, reason) => closes.push(reason));
+    expect(client.send('x'.repeat(4096 * BURST_FACTOR))).toBe(true);
+    expect(client.send('x')).toBe(false);
     expect(closes).toEqual(['too-slow']);
   });
 

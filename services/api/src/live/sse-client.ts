@@ -3,12 +3,17 @@ import type { Writable } from 'node:stream';
 /** Why a stream ended: its client left, was too slow, lost its token, or the server is stopping. */
 export type SseCloseReason = 'client-left' | 'too-slow' | 'revoked' | 'shutdown';
 
+/** A burst (one batch raising many alerts) may fill this many times the limit before a client is dropped at once. */
+export const BURST_FACTOR = 4;
+
 /**
  * One open event stream. Writes go to the response, which buffers what the network has not taken
- * yet (`writableLength` counts the response's and its socket's buffers). A client that does not read
- * (a stalled proxy, a paused tab) would make that buffer grow without end, so past `limitBytes` the
- * stream is destroyed instead: the client reconnects and starts from fresh counters, nothing is lost
- * that the routes cannot give again.
+ * yet (`writableLength` counts the response's and its socket's buffers; the kernel's come first). A
+ * client that does not read (a stalled proxy, a paused tab) would make that buffer grow without
+ * end, so it is bounded twice: more than `limitBytes` still waiting at a backlog check (the hub's
+ * tick, a second after the burst) drops the client, and more than `BURST_FACTOR` times that drops it
+ * at the write. Dropped, it reconnects and starts from fresh counters; nothing is lost that the
+ * routes cannot give again.
  */
 export class SseClient {
   private closedBy: SseCloseReason | null = null;
@@ -36,12 +41,21 @@ export class SseClient {
   send(frame: string): boolean {
     if (this.closedBy) return false;
     this.out.write(frame);
-    if (this.out.writableLength > this.limitBytes) {
-      this.finish('too-slow');
-      this.out.destroy();
-      return false;
-    }
+    if (this.out.writableLength > this.limitBytes * BURST_FACTOR) return this.drop();
     return true;
+  }
+
+  /** Drops the client if more than the limit still waits for it: it did not take the last burst in time. */
+  checkBacklog(): boolean {
+    if (this.closedBy) return false;
+    if (this.out.writableLength > this.limitBytes) return this.drop();
+    return true;
+  }
+
+  private drop(): false {
+    this.finish('too-slow');
+    this.out.destroy();
+    return false;
   }
 
   /** Ends the stream after what is queued (a last frame may be given), for revocation and shutdown. */

@@ -40,6 +40,8 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps; verifier
         response: { 200: z.string().describe(STREAM_DESCRIPTION) },
       },
       config: { role: 'viewer' },
+      // A HEAD would open a stream that can send nothing.
+      exposeHeadRoute: false,
     },
     async (request, reply) => {
       const principal = principalOf(request);
