@@ -34,7 +34,7 @@ const tick = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
 const hubs: LiveHub[] = [];
 afterEach(() => hubs.splice(0).forEach((hub) => hub.close()));
 
-function makeHub(options: { maxStreams?: number; heartbeatMs?: number } = {}) {
+function makeHub(options: { maxStreams?: number; heartbeatMs?: number; tickMs?: number; now?: () => number } = {}) {
   const state = { entries: 1, reads: 0, alertsChanged: 0 };
   const source: CountersSource = {
     alertsChanged: () => void state.alertsChanged++,
@@ -51,8 +51,9 @@ function makeHub(options: { maxStreams?: number; heartbeatMs?: number } = {}) {
     counters: source,
     feed: { watch: (next) => ((listener = next), () => (listener = null)) },
     metrics: createApiMetrics(registry),
-    tickMs: 10,
+    tickMs: options.tickMs ?? 10,
     heartbeatMs: options.heartbeatMs ?? 60_000,
+    now: options.now,
   });
   hubs.push(hub);
   return { hub, state, registry, emit: (alert: Partial<Alert>, event: AlertFeedEvent) => listener?.(alert as Alert, event), hasListener: () => listener !== null };
@@ -85,6 +86,25 @@ describe('LiveHub', () => {
       expect(client.events.filter((event) => event.event.startsWith('alert')).map((event) => [event.event, JSON.parse(event.data).id])).toEqual([['alert', 'a1'], ['alert-acknowledged', 'a1']]);
     }
     expect(state.alertsChanged).toBe(2);
+  });
+
+  it('reads the counters at once after an alert event, at most once a tick for a storm of them', async () => {
+    const clock = { now: 0 };
+    const { hub, state, emit } = makeHub({ tickMs: 60_000, now: () => clock.now });
+    hub.add(reader().out);
+    await tick();
+    const reads = state.reads;
+    for (let i = 0; i < 50; i++) emit({ id: `a${i}`, kind: 'bulk-delete' }, 'raised');
+    await tick();
+    expect(state.reads).toBe(reads + 1);
+    clock.now = 59_000;
+    emit({ id: 'b', kind: 'bulk-delete' }, 'raised');
+    await tick();
+    expect(state.reads).toBe(reads + 1);
+    clock.now = 60_000;
+    emit({ id: 'c', kind: 'bulk-delete' }, 'raised');
+    await tick();
+    expect(state.reads).toBe(reads + 2);
   });
 
   it('refuses a stream past the cap with API_BUSY, and takes one again once a stream left', async () => {

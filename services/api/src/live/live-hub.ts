@@ -18,6 +18,7 @@ export interface LiveHubOptions {
   tickMs?: number;
   /** How often a comment is sent, so proxies and load balancers see an idle stream is alive. */
   heartbeatMs?: number;
+  now?: () => number;
 }
 
 /** The event each alert change is sent as. */
@@ -45,14 +46,23 @@ export class LiveHub {
   private heartbeat: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
   private refreshAgain = false;
+  /** When an alert event last made the counters be read out of turn. */
+  private alertRefreshAt = Number.NEGATIVE_INFINITY;
+  private readonly now: () => number;
   private closing = false;
 
   constructor(private readonly options: LiveHubOptions) {
     this.tickMs = options.tickMs ?? 1_000;
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.now = options.now ?? Date.now;
     this.unwatch = options.feed?.watch((alert, event) => {
       options.counters.alertsChanged();
       this.broadcast(sseEvent(EVENT_OF[event], alert));
+      // The counters follow the alert at once; in a storm of alerts, at most once more a tick.
+      if (this.streams.size > 0 && this.now() - this.alertRefreshAt >= this.tickMs) {
+        this.alertRefreshAt = this.now();
+        void this.refresh();
+      }
     }) ?? (() => undefined);
   }
 
