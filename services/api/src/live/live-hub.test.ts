@@ -116,6 +116,10 @@ describe('LiveHub', () => {
     first.out.destroy();
     await tick();
     expect(hub.size).toBe(1);
+    const gone = reader();
+    gone.out.destroy();
+    expect(hub.add(gone.out)).toBeNull();
+    expect(hub.size).toBe(1);
     expect(() => hub.add(reader().out)).not.toThrow();
     expect(await registry.getSingleMetricAsString('walaudit_api_live_streams_closed_total')).toContain('reason="client-left"} 1');
   });

@@ -78,9 +78,11 @@ export class LiveHub {
     }
   }
 
-  /** Takes a response whose event-stream headers are written; sends it the counters at once. */
-  add(out: Writable, stillAllowed?: () => Promise<boolean>): SseClient {
+  /** Takes a response whose event-stream headers are written; sends it the counters at once. Null when its client already left. */
+  add(out: Writable, stillAllowed?: () => Promise<boolean>): SseClient | null {
     this.checkRoom();
+    // The client left before its stream started: its close event is gone, so it is not taken.
+    if (out.destroyed) return null;
     const client = new SseClient(out, this.options.bufferBytes, (closed, reason) => this.closed(closed, reason));
     this.streams.set(client, { client, lastCounters: null, stillAllowed });
     this.options.metrics.liveStreams.set(this.streams.size);
