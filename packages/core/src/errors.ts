@@ -29,6 +29,9 @@ export type WalauditErrorCode =
   | 'SERVER_NOT_RUNNING'
   | 'CHAIN_BROKEN'
   | 'LOG_EMPTY'
+  // Queries of the trail: what was asked for is not in it
+  | 'ENTRY_NOT_FOUND'
+  | 'TRANSACTION_NOT_FOUND'
   // Alerts
   | 'ALERT_NOT_FOUND'
   | 'NOTIFY_FAILED'

@@ -18,7 +18,9 @@ import { cascadeRoutes } from './routes/cascade-routes.js';
 import { entriesRoutes } from './routes/entries-routes.js';
 import { eventsRoutes } from './routes/events-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { historyRoutes } from './routes/history-routes.js';
 import { restoresRoutes } from './routes/restores-routes.js';
+import { statsRoutes } from './routes/stats-routes.js';
 import { statusRoutes } from './routes/status-routes.js';
 import { tokensRoutes } from './routes/tokens-routes.js';
 
@@ -66,6 +68,8 @@ export async function buildApiApp(deps: ApiServerDeps, port: () => number): Prom
   await app.register(healthRoutes, { deps });
   await app.register(statusRoutes, { deps });
   await app.register(entriesRoutes, { deps });
+  await app.register(historyRoutes, { deps });
+  await app.register(statsRoutes, { deps });
   await app.register(alertsRoutes, { deps });
   await app.register(cascadeRoutes, { deps });
   await app.register(restoresRoutes, { deps });

@@ -1,9 +1,11 @@
-import { Command, CommanderError, Option } from 'commander';
-import { describeError, isWalauditError } from '@walaudit/core';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CHANGE_OPS, describeError, isWalauditError, type ChangeOp } from '@walaudit/core';
 import { loadConfig, type CommonFlags } from './config-loader.js';
 import { createLogger } from './logger.js';
 import { startCommand, type StartFlags } from './commands/start.js';
-import { logCommand, statusCommand, verifyCommand, type LogFlags, type VerifyFlags } from './commands/read-commands.js';
+import { statusCommand, verifyCommand, type VerifyFlags } from './commands/read-commands.js';
+import { logCommand, type LogFlags } from './commands/log-command.js';
+import { historyCommand, type HistoryFlags } from './commands/history-command.js';
 import { setupCommand, teardownCommand, type SetupFlags } from './commands/setup-commands.js';
 import { WALAUDIT_VERSION } from './version.js';
 import { registerAlertsCommands } from './commands/alerts-cli.js';
@@ -80,17 +82,45 @@ withCommonOptions(program.command('start'))
   .addOption(new Option('--services <which>', 'the services this process runs: distributed mode reader, writer or all; restorer: only a restore worker on cascade.redisUrl').choices(['reader', 'writer', 'all', 'restorer']).default('all').env('WALAUDIT_SERVICES'))
   .action((flags: CommonFlags & StartFlags) => run(() => startCommand(loadConfig(flags), flags, log)));
 
+/** A repeatable flag that also takes a comma list: --table a --table b and --table a,b mean either. */
+const collect = (check?: (value: string) => void) => (value: string, previous: string[] | undefined): string[] => {
+  const values = value.split(',').map((item) => item.trim()).filter(Boolean);
+  for (const item of values) check?.(item);
+  return [...(previous ?? []), ...values];
+};
+
+const checkOp = (op: string): void => {
+  if (!CHANGE_OPS.includes(op as ChangeOp)) throw new InvalidArgumentError(`Allowed choices are ${CHANGE_OPS.join(', ')}.`);
+};
+
 withCommonOptions(program.command('log'))
-  .description('list audit entries, newest first')
-  .option('--table <name>', 'schema.table, or a table name in any schema')
-  .addOption(new Option('--op <op>', 'only this operation').choices(['insert', 'update', 'delete', 'truncate', 'action', 'schema']))
-  .option('--since <time>', 'entries committed at or after this time (ISO 8601)')
+  .description('list audit entries, newest first; every filter given narrows (AND), a list matches any of its values')
+  .option('--table <name>', 'schema.table, or a table name in any schema; repeat or comma-separate for several', collect())
+  .option('--op <op>', `operation: ${CHANGE_OPS.join(', ')}; repeat or comma-separate for several`, collect(checkOp))
+  .option('--actor <name>', 'application user (withAuditContext) or database user')
+  .option('--ip <address>', 'client address')
+  .option('--application <name>', 'Postgres application_name of the session')
+  .option('--text <text>', 'text inside a value of the row before or after the change (case-insensitive)')
+  .option('--from <time>', 'committed at or after this time (ISO 8601)')
+  .option('--since <time>', 'the older name of --from')
+  .option('--to <time>', 'committed before this time (ISO 8601)')
+  .option('--pk <json>', 'one row: its primary key as JSON, \'{"id":"3"}\', with exactly one --table')
   .option('--xid <xid>', 'entries of one transaction')
-  .option('--limit <n>', 'most entries shown', '50')
+  .option('--limit <n>', 'most entries shown; any number, read a page at a time', '50')
+  .addOption(new Option('--page-size <n>', 'entries per request').hideHelp())
   .option('--json', 'JSON lines instead of text')
   .option('--caused-by <id>', 'everything the deletion of this entry removed or nulled (ON DELETE CASCADE / SET NULL), as a tree')
   .action((flags: CommonFlags & LogFlags & { causedBy?: string }) =>
     run(() => (flags.causedBy ? causedByCommand(loadConfig(flags), flags.causedBy, flags, out) : logCommand(loadConfig(flags), flags, out))));
+
+withCommonOptions(program.command('history'))
+  .description('every version of one row, oldest first: created, updated, deleted, restored')
+  .option('--table <name>', 'the row\'s table, schema.table')
+  .option('--pk <json>', 'its primary key as JSON, \'{"id":"3"}\' (values as Postgres prints them)')
+  .option('--limit <n>', 'most versions shown (default: all)')
+  .addOption(new Option('--page-size <n>', 'versions per request').hideHelp())
+  .option('--json', 'JSON lines instead of text')
+  .action((flags: CommonFlags & HistoryFlags) => run(() => historyCommand(loadConfig(flags), flags, out)));
 
 withCommonOptions(program.command('verify'))
   .description('recompute the hash chain; exit 1 and name the first altered, removed or inserted entry')

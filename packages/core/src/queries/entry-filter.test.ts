@@ -66,4 +66,12 @@ describe('the pieces', () => {
     expect(() => checkStatsRequest({ bucket: 'year' as never, groupBy: 'op', from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' })).toThrow(/filter bucket/);
     expect(() => checkStatsRequest({ bucket: 'day', groupBy: 'user' as never, from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' })).toThrow(/filter groupBy/);
   });
+
+  it('refuses more buckets than MAX_STATS_BUCKETS, naming the count and what to do', () => {
+    const year = { from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z' };
+    expect(() => checkStatsRequest({ bucket: 'minute', groupBy: 'op', ...year })).toThrow(/525600 minute buckets .* at most 2000; take a larger bucket/);
+    expect(checkStatsRequest({ bucket: 'hour', groupBy: 'op', from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z' }).to).toBe('2026-03-01T00:00:00.000000Z');
+    expect(() => checkStatsRequest({ bucket: 'hour', groupBy: 'op', from: '2026-01-01T00:00:00Z', to: '2026-04-01T00:00:00Z' })).toThrow(/2160 hour buckets/);
+    expect(checkStatsRequest({ bucket: 'day', groupBy: 'op', ...year }).from).toBe('2026-01-01T00:00:00.000000Z');
+  });
 });

@@ -6,6 +6,15 @@ import { STATS_BUCKETS, STATS_GROUPS, type EntryFilter, type StatsRequest } from
 /** Most entries one page may hold: a page is built in memory, on both sides. */
 export const MAX_PAGE_ENTRIES = 10_000;
 
+/**
+ * Most time buckets one stats request may span: every bucket is a row of the answer (times each
+ * group), so a minute bucket over a year (525,600 of them) is refused rather than built.
+ */
+export const MAX_STATS_BUCKETS = 2_000;
+
+/** The length of a bucket; months and weeks at their shortest, so the count errs on the high side. */
+const BUCKET_MS: Record<StatsRequest['bucket'], number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000, month: 28 * 86_400_000 };
+
 /** A table as a filter names it: `schema.table`, or a bare name matching any schema. */
 export interface TableName {
   schema?: string;
@@ -116,5 +125,9 @@ export function checkStatsRequest(request: StatsRequest): { filter: CheckedFilte
   if (!STATS_GROUPS.includes(request.groupBy)) throw invalid('groupBy', `"${request.groupBy}" is not one of ${STATS_GROUPS.join(', ')}`);
   if (request.from === undefined || request.to === undefined) throw invalid('from', 'stats need both from and to');
   const filter = checkEntryFilter({ ...request.filter, from: request.from, to: request.to });
+  const buckets = Math.ceil((Date.parse(filter.to!) - Date.parse(filter.from!)) / BUCKET_MS[request.bucket]);
+  if (buckets > MAX_STATS_BUCKETS) {
+    throw invalid('bucket', `${buckets} ${request.bucket} buckets from ${request.from} to ${request.to}: at most ${MAX_STATS_BUCKETS}; take a larger bucket or a shorter range`);
+  }
   return { filter, from: filter.from!, to: filter.to! };
 }

@@ -1,28 +1,62 @@
-import { CHANGE_OPS, verifyAuditLog, WalauditError, type AuditStore } from '@walaudit/core';
+import { MAX_PAGE_ENTRIES, verifyAuditLog, WalauditError, type AuditQueries, type AuditStore } from '@walaudit/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiServerDeps } from '../api-deps.js';
+import { entryDetailSchema, entryPageSchema } from './audit-schemas.js';
+import { entryFilterQuery, toEntryFilter } from './entry-filter-query.js';
 
-const entriesQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100_000).default(50).describe('Most entries returned, newest first'),
-  op: z.enum(CHANGE_OPS).optional().describe('Only this operation'),
-  since: z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'not a time (ISO 8601, 2026-03-02T10:00:00Z)').optional().describe('Only entries committed at or after this time'),
-  table: z.string().min(1).optional().describe('Only this table (schema.table, or table)'),
-  xid: z.coerce.number().int().min(0).optional().describe('Only this transaction'),
-});
+const NO_STORE = 'this process runs only the reader (walaudit start --services reader) and holds no store: ask a writer, or use --clickhouse-url';
 
 function storeOf(deps: ApiServerDeps): AuditStore {
-  if (!deps.store) {
-    throw new WalauditError('STORE_NOT_FOUND', 'this process runs only the reader (walaudit start --services reader) and holds no store: ask a writer, or use --clickhouse-url');
-  }
+  if (!deps.store) throw new WalauditError('STORE_NOT_FOUND', NO_STORE);
   return deps.store;
 }
 
-/** The audit trail: entries with today's filters (walaudit log) and the hash-chain check (walaudit verify). */
+export function queriesOf(deps: ApiServerDeps): AuditQueries {
+  if (!deps.queries) throw new WalauditError('STORE_NOT_FOUND', NO_STORE);
+  return deps.queries;
+}
+
+const entriesQuery = entryFilterQuery.extend({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_ENTRIES).default(50).describe(`Entries per page, 1 to ${MAX_PAGE_ENTRIES}`),
+  cursor: z.string().min(1).optional().describe("The previous page's nextCursor"),
+  count: z.enum(['1', 'true', '0', 'false']).optional().describe('1: also count every matching entry (total); a second query, leave it off for later pages'),
+});
+
+/** The audit trail: searches (walaudit log), one entry explained, and the hash-chain check (walaudit verify). */
 export const entriesRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = async (app, { deps }) => {
-  app.get('/api/entries', { schema: { tags: ['audit trail'], summary: 'Audit entries, newest first, with before and after images (walaudit log)', querystring: entriesQuery }, config: { role: 'viewer' } }, async (request) => {
-    const { limit, op, since, table, xid } = request.query;
-    return { entries: await storeOf(deps).queryLog({ limit, op, since: since ? new Date(since).toISOString() : undefined, table, xid }) };
-  });
+  app.get(
+    '/api/entries',
+    {
+      schema: {
+        tags: ['audit trail'],
+        summary: 'Audit entries matching a filter, newest first, a page at a time (keyset cursor) (walaudit log)',
+        querystring: entriesQuery,
+        response: { 200: entryPageSchema },
+      },
+      config: { role: 'viewer' },
+    },
+    async (request) => {
+      const { limit, cursor, count, ...filter } = request.query;
+      return queriesOf(deps).searchEntries({ filter: toEntryFilter(filter), limit, cursor, count: count === '1' || count === 'true' });
+    },
+  );
+  app.get(
+    '/api/entries/:id',
+    {
+      schema: {
+        tags: ['audit trail'],
+        summary: "One entry explained: an update's changed columns, the deletion that cascaded to it and what it cascaded to, its hash-chain check",
+        params: z.object({ id: z.string().min(1).describe('Entry id (00000000019C3E28-0)') }),
+        response: { 200: entryDetailSchema },
+      },
+      config: { role: 'viewer' },
+    },
+    async (request) => {
+      const detail = await queriesOf(deps).entryDetail(request.params.id);
+      if (!detail) throw new WalauditError('ENTRY_NOT_FOUND', `no audit entry has id ${request.params.id} (ids look like 00000000019C3E28-0: see GET /api/entries or walaudit log; retention may have purged it)`);
+      return detail;
+    },
+  );
   app.get('/api/verify', { schema: { tags: ['audit trail'], summary: 'Checks every hash chain of the audit log (walaudit verify)' }, config: { role: 'viewer' } }, async () => verifyAuditLog(storeOf(deps)));
 };

@@ -29,7 +29,8 @@ export const entryFilterQuery = z.object({
 
 export type EntryFilterQuery = z.infer<typeof entryFilterQuery>;
 
-function parseKey(text: string): RowImage {
+/** A primary key given as JSON text in a URL. */
+export function parseKey(text: string): RowImage {
   try {
     return JSON.parse(text) as RowImage;
   } catch {

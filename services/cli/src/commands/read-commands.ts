@@ -1,10 +1,8 @@
-import { formatLsn, verifyAuditLog, WalauditError, type AuditEntry, type SlotLoss, type AuditStore, type LogQuery, type PipelineStatus, type VerifyReport, type WalauditConfig } from '@walaudit/core';
+import { formatLsn, verifyAuditLog, WalauditError, type SlotLoss, type AuditStore, type PipelineStatus, type VerifyReport, type WalauditConfig } from '@walaudit/core';
 import { SlotMonitor, connectionLabel, describeSlotLoss, slotLostError } from '@walaudit/pg';
 import { openExistingStore } from '../pipelines/open-store.js';
 import { askRunningInstance } from '../running-instance.js';
-import { formatEntry } from '../format-entry.js';
 import { formatBytes } from '../format-bytes.js';
-import { parseLogQuery } from '@walaudit/api';
 
 /** Runs `work` against the store directly; used when no `walaudit start` is running. */
 async function withStore<T>(config: WalauditConfig, work: (store: AuditStore) => Promise<T>): Promise<T> {
@@ -14,31 +12,6 @@ async function withStore<T>(config: WalauditConfig, work: (store: AuditStore) =>
   } finally {
     await stores.close();
   }
-}
-
-export interface LogFlags {
-  table?: string;
-  op?: string;
-  since?: string;
-  limit?: string;
-  xid?: string;
-  json?: boolean;
-}
-
-export async function logCommand(config: WalauditConfig, flags: LogFlags, out: (line: string) => void): Promise<void> {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries({ table: flags.table, op: flags.op, since: flags.since, limit: flags.limit ?? '50', xid: flags.xid })) {
-    if (value !== undefined) params.set(key, value);
-  }
-  const query: LogQuery = parseLogQuery(params);
-  const remote = await askRunningInstance<{ entries: AuditEntry[] }>(config, `/api/entries?${params.toString()}`);
-  const entries = remote ? remote.entries : await withStore(config, (store) => store.queryLog(query));
-  if (flags.json) {
-    for (const entry of entries) out(JSON.stringify(entry));
-    return;
-  }
-  if (entries.length === 0) out('no audit entries match');
-  for (const entry of entries) out(formatEntry(entry));
 }
 
 export interface VerifyFlags {

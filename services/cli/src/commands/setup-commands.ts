@@ -1,6 +1,5 @@
 import { describeError, WalauditError, type AuditEntry, type WalauditConfig } from '@walaudit/core';
 import { runSetupWithResult, runTeardown } from '@walaudit/pg';
-import { parseLogQuery } from '@walaudit/api';
 import { openExistingStore } from '../pipelines/open-store.js';
 import { askRunningInstance } from '../running-instance.js';
 
@@ -39,11 +38,11 @@ export async function setupCommand(config: WalauditConfig, flags: SetupFlags, ou
  */
 async function lastStoredCommitTime(config: WalauditConfig, out: (line: string) => void): Promise<string | null> {
   try {
-    const remote = await askRunningInstance<{ entries: AuditEntry[] }>(config, '/entries?limit=1');
+    const remote = await askRunningInstance<{ entries: AuditEntry[] }>(config, '/api/entries?limit=1');
     if (remote) return remote.entries[0]?.tx.commitTime ?? null;
     const stores = await openExistingStore(config);
     try {
-      const [newest] = await stores.audit.queryLog(parseLogQuery(new URLSearchParams({ limit: '1' })));
+      const [newest] = (await stores.queries.searchEntries({ filter: {}, limit: 1 })).entries;
       return newest?.tx.commitTime ?? null;
     } finally {
       await stores.close();
