@@ -31,15 +31,19 @@ describe('SseClient: bounded buffering', () => {
     expect(network.received.join('').length).toBeGreaterThanOrEqual(99_000);
   });
 
-  it('takes a burst above the limit, and drops the client that has not taken it by the next backlog check', () => {
+  it('takes a burst above the limit, and drops the client still behind at two backlog checks in a row', () => {
     const network = stalledNetwork();
     const closes: SseCloseReason[] = [];
     const client = new SseClient(network.out, 4096, (_client, reason) => closes.push(reason));
     expect(client.send('x'.repeat(6000))).toBe(true);
     expect(client.buffered).toBe(6000);
+    // A check right after the burst: the client gets until the next one.
+    expect(client.checkBacklog()).toBe(true);
     network.drain();
     expect(client.checkBacklog()).toBe(true);
     expect(client.send('x'.repeat(6000))).toBe(true);
+    expect(client.checkBacklog()).toBe(true);
+    expect(closes).toEqual([]);
     expect(client.checkBacklog()).toBe(false);
     expect(closes).toEqual(['too-slow']);
     expect(network.out.destroyed).toBe(true);

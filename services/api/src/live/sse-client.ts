@@ -10,13 +10,15 @@ export const BURST_FACTOR = 4;
  * One open event stream. Writes go to the response, which buffers what the network has not taken
  * yet (`writableLength` counts the response's and its socket's buffers; the kernel's come first). A
  * client that does not read (a stalled proxy, a paused tab) would make that buffer grow without
- * end, so it is bounded twice: more than `limitBytes` still waiting at a backlog check (the hub's
- * tick, a second after the burst) drops the client, and more than `BURST_FACTOR` times that drops it
- * at the write. Dropped, it reconnects and starts from fresh counters; nothing is lost that the
+ * end, so it is bounded twice: more than `limitBytes` waiting at two backlog checks in a row (the
+ * hub's ticks, a second apart: the client had at least that long) drops the client, and more than
+ * `BURST_FACTOR` times that drops it at the write. Dropped, it reconnects and starts from fresh counters; nothing is lost that the
  * routes cannot give again.
  */
 export class SseClient {
   private closedBy: SseCloseReason | null = null;
+  /** Over the limit at the last backlog check. */
+  private behind = false;
 
   constructor(
     private readonly out: Writable,
@@ -45,10 +47,12 @@ export class SseClient {
     return true;
   }
 
-  /** Drops the client if more than the limit still waits for it: it did not take the last burst in time. */
+  /** Drops the client if more than the limit waited for it at this check and the one before: it does not keep up. */
   checkBacklog(): boolean {
     if (this.closedBy) return false;
-    if (this.out.writableLength > this.limitBytes) return this.drop();
+    const behind = this.out.writableLength > this.limitBytes;
+    if (behind && this.behind) return this.drop();
+    this.behind = behind;
     return true;
   }
 
