@@ -72,6 +72,7 @@ describe('HTTP API: tokens and roles', () => {
     { method: 'GET', path: '/api/entries?limit=5', role: 'viewer' },
     { method: 'GET', path: '/api/verify', role: 'viewer' },
     { method: 'GET', path: '/api/alerts', role: 'viewer' },
+    { method: 'GET', path: '/api/alerts/counts', role: 'viewer' },
     { method: 'GET', path: '/api/cascade?caused-by=PLACEHOLDER', role: 'viewer' },
     { method: 'POST', path: '/api/restores', role: 'manager', body: () => JSON.stringify({ request: { kind: 'entry', entryId: deletedId }, policy: 'fail', dryRun: true }) },
     { method: 'GET', path: '/api/tokens', role: 'manager' },
@@ -161,6 +162,7 @@ describe('HTTP API: tokens and roles', () => {
       'GET /api/stats': 'viewer',
       'GET /api/stats/top-deleters': 'viewer',
       'GET /api/alerts': 'viewer',
+      'GET /api/alerts/counts': 'viewer',
       'POST /api/alerts/ack': 'viewer',
       'GET /api/cascade': 'viewer',
       'POST /api/restores': 'manager',
@@ -174,6 +176,7 @@ describe('HTTP API: tokens and roles', () => {
       'GET /api/retention': 'viewer',
       'PUT /api/retention/{table}': 'manager',
       'DELETE /api/retention/{table}': 'manager',
+      'GET /api/events': 'viewer',
     });
     const docs = await callApi(port, 'GET', '/api/docs/', { token: viewer });
     expect(docs.status).toBe(200);

@@ -48,6 +48,7 @@ export type WalauditErrorCode =
   | 'API_INSECURE_BIND'
   | 'API_HOST_REFUSED'
   | 'API_CROSS_ORIGIN'
+  | 'API_BUSY'
   | 'INTERNAL';
 
 export interface WalauditErrorOptions {

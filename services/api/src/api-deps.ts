@@ -1,10 +1,24 @@
-import type { Alert, AlertQuery, ApiRole, ApiTokenStore, AuditQueries, AuditRule, AuditStore, ConflictPolicy, PipelineStatus, RestoreRequest, RuleChange, WalauditConfig } from '@walaudit/core';
+import type { Alert, AlertKind, AlertQuery, ApiRole, ApiTokenStore, AuditQueries, AuditRule, AuditStore, ConflictPolicy, PipelineStatus, RestoreRequest, RuleChange, WalauditConfig } from '@walaudit/core';
 import type { Registry } from 'prom-client';
 
-/** What the API needs of the alerter (services/alerter): listing and acknowledging. */
+/** What the API needs of the alerter (services/alerter): listing, counting and acknowledging. */
 export interface AlertsApi {
   list(query: AlertQuery): Promise<Alert[]>;
+  /** Alerts not acknowledged, by kind (a kind with none absent): one aggregate in the store. */
+  openCounts(): Promise<Partial<Record<AlertKind, number>>>;
   acknowledge(request: { ids: string[]; by: string; note?: string; role?: string }): Promise<{ acknowledged: Alert[]; alreadyAcknowledged: string[] }>;
+}
+
+export type AlertFeedEvent = 'raised' | 'updated' | 'acknowledged';
+
+/**
+ * Alerts as this process raises, updates and acknowledges them, once stored: what the live event
+ * stream (`GET /api/events`) sends. The CLI hands the alerter's `watch` here; the API does not
+ * know the alerter.
+ */
+export interface AlertFeed {
+  /** Calls `listener` with each change; returns the unsubscribe. */
+  watch(listener: (alert: Alert, event: AlertFeedEvent) => void): () => void;
 }
 
 /** What `POST /api/restores` hands to the restorer the CLI wired. */
@@ -71,6 +85,8 @@ export interface ApiServerDeps {
   registry: Registry;
   /** The alerter, when alerts are enabled. */
   alerts?: AlertsApi;
+  /** The alerter's changes, for the live event stream; absent where no alerter runs here. */
+  alertFeed?: AlertFeed;
   cascade?: CascadeApi;
   restores?: RestoresApi;
   /** Run-time audit rules; absent without a store (a distributed reader): changes are then refused. */

@@ -44,7 +44,7 @@ export async function runDistributed(config: WalauditConfig, services: Distribut
   const alerter = downstream?.alerter ?? undefined;
   const status = async () => ({ ...(await state.status()), ...(alerter ? { alerts: alerter.status() } : {}) });
   const base = apiBase(config, config.source.url, log.child('api'));
-  const api = await startApiServer({ ...base, status, store: stores?.audit, queries: stores?.queries, registry: metrics.registry, alerts: alerter, cascade: downstream?.cascade, tokens: stores?.tokens, rules: stores ? rulesApi(config, stores.ruleChanges) : undefined });
+  const api = await startApiServer({ ...base, status, store: stores?.audit, queries: stores?.queries, registry: metrics.registry, alerts: alerter, alertFeed: alerter, cascade: downstream?.cascade, tokens: stores?.tokens, rules: stores ? rulesApi(config, stores.ruleChanges) : undefined });
   log.info(`distributed mode (${services.join(' + ')}); HTTP API on ${api.url}/api; a manager token for this host's read commands is in ${base.localToken!.file}`);
 
   const stopAll = () => Promise.all([reader?.stop(), writer?.stop()]);

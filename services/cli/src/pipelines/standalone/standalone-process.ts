@@ -38,7 +38,7 @@ export async function runStandalone(config: WalauditConfig, log: Logger): Promis
   // The demo's console is the docs page, opened in a browser that has no way to send a token; it
   // describes the API and holds no data.
   if (demo) base.http = { ...base.http, docsPublic: true };
-  const api = await startApiServer({ ...base, status, store: stores.audit, queries: stores.queries, registry: metrics.registry, alerts: alerter ?? undefined, cascade: cascade.api, restores: restores.api, tokens: stores.tokens, rules: rulesApi(config, stores.ruleChanges, rules) });
+  const api = await startApiServer({ ...base, status, store: stores.audit, queries: stores.queries, registry: metrics.registry, alerts: alerter ?? undefined, alertFeed: alerter ?? undefined, cascade: cascade.api, restores: restores.api, tokens: stores.tokens, rules: rulesApi(config, stores.ruleChanges, rules) });
   log.info(`HTTP API on ${api.url}/api (docs: ${api.url}/api/docs); a manager token for this host's read commands is in ${base.localToken!.file}`);
   if (demo) log.info(`demo console: ${api.url}/api/docs (Authorize with the manager token ${base.localToken!.token})`);
 
