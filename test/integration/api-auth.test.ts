@@ -72,6 +72,7 @@ describe('HTTP API: tokens and roles', () => {
     { method: 'GET', path: '/api/entries?limit=5', role: 'viewer' },
     { method: 'GET', path: '/api/verify', role: 'viewer' },
     { method: 'GET', path: '/api/alerts', role: 'viewer' },
+    { method: 'GET', path: '/api/alerts/counts', role: 'viewer' },
     { method: 'GET', path: '/api/cascade?caused-by=PLACEHOLDER', role: 'viewer' },
     { method: 'GET', path: '/api/exports/entries.csv?table=accounts', role: 'viewer' },
     { method: 'POST', path: '/api/restores', role: 'manager', body: () => JSON.stringify({ request: { kind: 'entry', entryId: deletedId }, policy: 'fail', dryRun: true }) },
@@ -165,6 +166,7 @@ describe('HTTP API: tokens and roles', () => {
       'GET /api/exports/entries.jsonl': 'viewer',
       'GET /api/exports/report.pdf': 'viewer',
       'GET /api/alerts': 'viewer',
+      'GET /api/alerts/counts': 'viewer',
       'POST /api/alerts/ack': 'viewer',
       'GET /api/cascade': 'viewer',
       'POST /api/restores': 'manager',
@@ -172,6 +174,13 @@ describe('HTTP API: tokens and roles', () => {
       'POST /api/tokens': 'manager',
       'GET /api/tokens': 'manager',
       'DELETE /api/tokens/{id}': 'manager',
+      'GET /api/rules': 'viewer',
+      'POST /api/rules': 'manager',
+      'DELETE /api/rules/{table}/{action}': 'manager',
+      'GET /api/retention': 'viewer',
+      'PUT /api/retention/{table}': 'manager',
+      'DELETE /api/retention/{table}': 'manager',
+      'GET /api/events': 'viewer',
     });
     const docs = await callApi(port, 'GET', '/api/docs/', { token: viewer });
     expect(docs.status).toBe(200);

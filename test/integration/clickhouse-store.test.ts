@@ -340,6 +340,23 @@ describe('ClickHouse store on the embedded engine', () => {
     expect(links.at(-1)?.hash).toBe(entries.at(-1)!.hash);
   });
 
+  it('pages through one transaction larger than a page (a big DELETE: one commit LSN)', async () => {
+    const store = await openStore('paging_one_lsn');
+    const list = [
+      change(0x100n, 0, 900, '2025-04-01T00:00:00.000000Z', { pk: { id: 'first' } }),
+      ...Array.from({ length: 23_000 }, (_, i) => change(0x200n, i, 901, '2025-04-01T00:00:01.000000Z', { op: 'delete', pk: { id: String(i) } })),
+      change(0x300n, 0, 902, '2025-04-01T00:00:02.000000Z', { pk: { id: 'last' } }),
+    ];
+    const { entries, bodies } = chain(list);
+    await store.insertEntries(entries, bodies);
+    await store.insertEntries(entries.slice(9_998, 10_003), bodies.slice(9_998, 10_003));
+    const links = await collect(store.readChain());
+    expect(links).toHaveLength(entries.length + 5);
+    expect(links.filter((link) => link.id === entries[10_000]!.id)).toHaveLength(2);
+    expect(await verify(store)).toBeNull();
+    expect(links.at(-1)?.id).toBe(entries.at(-1)!.id);
+  });
+
   it('maps an unreachable server to a retriable STORE_UNREACHABLE naming the URL', async () => {
     const port = await closedPort();
     const url = `http://127.0.0.1:${port}`;

@@ -1,7 +1,8 @@
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 
 export interface ApiAnswer {
   status: number;
+  headers: IncomingHttpHeaders;
   body: { error?: { code: string; message: string } } & Record<string, unknown>;
   text: string;
 }
@@ -24,7 +25,7 @@ export function callApi(port: number, method: string, path: string, options: { t
         } catch {
           // Not JSON (metrics, docs): the text is there.
         }
-        resolve({ status: response.statusCode ?? 0, body, text });
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body, text });
       });
     });
     request.on('error', reject);

@@ -4,6 +4,7 @@ export { applyMigrations, loadMigrations, MIGRATIONS_DIR, type Migration } from 
 export { toStoreError } from './store-errors.js';
 export { createClickHouseAlertStore } from './alert-store.js';
 export { createClickHouseApiTokenStore } from './api-token-store.js';
+export { createClickHouseRuleChangeStore } from './rule-change-store.js';
 export { ClickHouseCascadeLinks } from './cascade-link-store.js';
 export { clickHouseStoreBundle, clickHouseStoreLabel, openClickHouseStores, type ClickHouseBundleOptions, type ClickHouseStores } from './store-bundle.js';
 export { storeExists } from './store-exists.js';

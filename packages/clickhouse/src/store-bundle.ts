@@ -3,6 +3,7 @@ import type { StoreBundle } from '@walaudit/core';
 import { createClickHouseAlertStore } from './alert-store.js';
 import { ClickHouseAuditQueries } from './audit-queries.js';
 import { createClickHouseApiTokenStore } from './api-token-store.js';
+import { createClickHouseRuleChangeStore } from './rule-change-store.js';
 import { ClickHouseCascadeLinks } from './cascade-link-store.js';
 import { createClickHouseStore, type ClickHouseStore } from './clickhouse-store.js';
 import type { ClickHouseStoreOptions } from './store-client.js';
@@ -36,6 +37,7 @@ export function clickHouseStoreBundle(audit: ClickHouseStore, label: string, opt
     cascadeLinks,
     queries: new ClickHouseAuditQueries(audit, cascadeLinks),
     tokens: createClickHouseApiTokenStore(audit),
+    ruleChanges: createClickHouseRuleChangeStore(audit),
     label,
     close: () => audit.close(),
   };

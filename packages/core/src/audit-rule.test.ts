@@ -124,6 +124,14 @@ describe('AUDIT_EVERYTHING', () => {
 });
 
 describe('applyAuditRules', () => {
+
+  it("keeps walaudit's own actions (no table) when no rule matches every table", () => {
+    const ack = event({ op: 'action', schema: '', table: '', pk: null, columns: [], before: null, after: null, changed: [], action: { name: 'alerts.ack' } });
+    const onlyOrders = context([rule({ tables: ['orders'] })]);
+    expect(applyAuditRules(ack, onlyOrders)).toEqual({ event: ack, retentionDays: 90, critical: false });
+    // An action that names a table follows that table's rule.
+    expect(applyAuditRules({ ...ack, schema: 'public', table: 'users' }, onlyOrders)).toBeNull();
+  });
   it('audits everything, unchanged, with the default retention when no rule is configured', () => {
     const e = event();
     const result = applyAuditRules(e, context([], { defaultRetentionDays: 45 }));

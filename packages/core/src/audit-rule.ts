@@ -14,9 +14,20 @@ export const AUDIT_EVERYTHING: AuditRule = {
 };
 
 export interface RuleContext {
-  rules: readonly AuditRule[];
-  defaultRetentionDays: number;
-  hashKey?: string;
+  /** Read at every event: a context may swap it for a new list at run time (LiveRules). */
+  readonly rules: readonly AuditRule[];
+  readonly defaultRetentionDays: number;
+  readonly hashKey?: string;
+  /**
+   * Sees every event before the rules do (LiveRules applies run-time rule changes in stream
+   * order here); true keeps the event whatever the rules say.
+   */
+  observe?(event: ChangeEvent): boolean;
+  /**
+   * Awaited by withAuditRules before the rules run on a batch: LiveRules looks up there, in the
+   * store, the run-time rule changes of the batch it was not told about (distributed reader).
+   */
+  prepare?(events: readonly ChangeEvent[]): Promise<void>;
 }
 
 export interface AuditedEvent {
@@ -55,6 +66,10 @@ export function findRule(rules: readonly AuditRule[], schema: string, table: str
  * filtered and masked. Runs before hashing and storing, so masked values never reach the store.
  */
 export function applyAuditRules(event: ChangeEvent, context: RuleContext): AuditedEvent | null {
+  if (context.observe?.(event)) return { event, retentionDays: context.defaultRetentionDays, critical: false };
+  // An action that names no table is walaudit's own record (an acknowledgement, a token change, a
+  // restore, a gap): no table rule speaks for it, and a rule list without `*` must not drop it.
+  if (event.op === 'action' && event.table === '') return { event, retentionDays: context.defaultRetentionDays, critical: false };
   const rule = findRule(context.rules, event.schema, event.table);
   if (!rule || !rule.audit) return null;
   if (isRowOp(event.op) && !rule.operations.includes(event.op)) return null;

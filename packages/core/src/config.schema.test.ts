@@ -24,7 +24,7 @@ const DEFAULTS = {
   store: { dataDir: '.walaudit/data', database: 'walaudit' },
   http: {
     host: '127.0.0.1', port: 7433, trustedProxies: [], proxyUserHeader: 'x-forwarded-user', proxyGroupsHeader: 'x-forwarded-groups', managerGroups: [], viewerGroups: [],
-    allowedHosts: [], allowedOrigins: [], metricsPublic: true, docsPublic: false, allowInsecureBind: false, bodyLimitBytes: 1048576, rateLimitPerMinute: 1200, authFailuresPerMinute: 20,
+    allowedHosts: [], allowedOrigins: [], metricsPublic: true, docsPublic: false, allowInsecureBind: false, bodyLimitBytes: 1048576, rateLimitPerMinute: 1200, authFailuresPerMinute: 20, liveStreamsMax: 32, liveStreamBufferBytes: 262144,
   },
   pipeline: {
     batchSize: 10_000,
@@ -93,7 +93,7 @@ describe('parseConfig defaults', () => {
       http: {
         host: '0.0.0.0', port: 0, token: 'wat_x', tlsCertFile: '/etc/walaudit/cert.pem', tlsKeyFile: '/etc/walaudit/key.pem', trustedProxies: ['10.0.0.0/8'], proxyUserHeader: 'x-user',
         proxyGroupsHeader: 'x-groups', managerGroups: ['dba'], viewerGroups: ['dev'], allowedHosts: ['audit.example'], allowedOrigins: ['https://console.example'], metricsPublic: false,
-        docsPublic: true, allowInsecureBind: true, bodyLimitBytes: 2048, rateLimitPerMinute: 0, authFailuresPerMinute: 5,
+        docsPublic: true, allowInsecureBind: true, bodyLimitBytes: 2048, rateLimitPerMinute: 0, authFailuresPerMinute: 5, liveStreamsMax: 2, liveStreamBufferBytes: 8192,
       },
       pipeline: { batchSize: 1, flushIntervalMs: 0, heartbeatIntervalMs: 100, lagWarnBytes: 0, retryInitialMs: 10, retryMaxMs: 10 },
       retention: { defaultDays: 0 },

@@ -123,6 +123,10 @@ export const configSchema = z
         rateLimitPerMinute: z.number().int().min(0).default(1200),
         /** Failed authentications per minute from one address before it is refused (429) for the rest of that minute. */
         authFailuresPerMinute: z.number().int().min(1).default(20),
+        /** Live event streams (`GET /api/events`) open at once; one more is refused (503) until one closes. */
+        liveStreamsMax: z.number().int().min(1).max(10_000).default(32),
+        /** Bytes waiting for one live stream's client at two checks a second apart (or four times as many at once) before it is dropped as too slow. */
+        liveStreamBufferBytes: z.number().int().min(4096).max(64 * 1024 * 1024).default(256 * 1024),
       })
       .strict()
       .prefault({}),

@@ -27,3 +27,4 @@ export * from './stored-batch.types.js';
 export * from './connection-url.js';
 export * from './partitioned-sink.types.js';
 export * from './queries/index.js';
+export * from './rules/index.js';

@@ -3,6 +3,7 @@ import type { AlertStore } from './alerts/alert-store.types.js';
 import type { AuditStore } from './audit-store.types.js';
 import type { CascadeStore } from './cascade/cascade-store.types.js';
 import type { AuditQueries } from './queries/audit-queries.types.js';
+import type { RuleChangeStore } from './rules/rule-change.types.js';
 
 /**
  * Everything the configured store holds, opened and migrated together: the audit log, the alerts,
@@ -17,6 +18,8 @@ export interface StoreBundle {
   readonly queries: AuditQueries;
   /** The HTTP API's tokens (hashes only), shared by every API process on this store. */
   readonly tokens: ApiTokenStore;
+  /** Audit rules changed at run time through the API: the history every restart replays. */
+  readonly ruleChanges: RuleChangeStore;
   /** Names the store for people (logs, `walaudit status`): a server's host and database, or the embedded directory. */
   readonly label: string;
   /** Closes the connection every part shares; call it instead of `audit.close()`. Idempotent. */

@@ -31,6 +31,7 @@ export function withAuditRules(sink: AuditedSink, rules: RuleContext, onDropped?
     // Even when the sink has no use for them: they release the transactions kept open here.
     wantsTransactionEnds: true,
     async write(events: ChangeEvent[], ends: readonly TransactionEnd[] = []) {
+      if (rules.prepare) await rules.prepare(events);
       const kept: AuditedEvent[] = [];
       let dropped = 0;
       for (const event of events) {

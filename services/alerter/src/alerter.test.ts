@@ -248,3 +248,27 @@ describe('alerter: restart', () => {
     expect(restarted.notifier.sent.map((sent) => [sent.event, sent.rows])).toEqual([['raised', 60]]);
   });
 });
+
+describe('alerter: watchers (the live event stream)', () => {
+  it('tells each watcher of an alert once it is stored, and of its acknowledgement; a failing watcher harms nothing', async () => {
+    const { alerter, alertStore, warnings } = start();
+    const seen: string[] = [];
+    alerter.watch(() => {
+      throw new Error('console gone');
+    });
+    const stop = alerter.watch((alert, event) => seen.push(`${event} ${alert.kind} ${alert.status} stored=${alertStore.saveCalls > 0}`));
+    await alerter.observe(audited(deletes(1, 60)), STREAM);
+    expect(seen).toEqual(['raised bulk-delete open stored=true']);
+    expect(await alerter.openCounts()).toEqual({ 'bulk-delete': 1 });
+
+    const [raised] = await alerter.list({ limit: 1 });
+    await alerter.acknowledge({ ids: [raised!.id], by: 'dba' });
+    expect(seen.at(-1)).toBe('acknowledged bulk-delete acknowledged stored=true');
+    expect(await alerter.openCounts()).toEqual({});
+    expect(warnings.some((line) => line.includes('console gone'))).toBe(true);
+
+    stop();
+    await alerter.observe(audited(deletes(2, 60)), STREAM);
+    expect(seen).toHaveLength(2);
+  });
+});

@@ -11,6 +11,7 @@ import {
   tallyDeletions,
   WalauditError,
   type Alert,
+  type AlertKind,
   type AlertQuery,
   type AlertsConfig,
   type AlertsStatus,
@@ -63,6 +64,8 @@ export interface AlerterDeps {
   now?: () => number;
 }
 
+export type AlertListener = (alert: Alert, event: AlertEvent) => void;
+
 export interface Alerter {
   /** Feed of the audit writer: each stored batch, before the slot may confirm it. */
   observe: StoredBatchObserver;
@@ -70,6 +73,14 @@ export interface Alerter {
   rebuild(): Promise<RebuildReport>;
   acknowledge(request: AcknowledgementRequest): Promise<AcknowledgementResult>;
   list(query: AlertQuery): Promise<Alert[]>;
+  /** Alerts not acknowledged, by kind (a kind with none is absent): one aggregate in the store. */
+  openCounts(): Promise<Partial<Record<AlertKind, number>>>;
+  /**
+   * Calls `listener` with each alert raised, updated or acknowledged here, once it is stored (so a
+   * count read after it includes it). For live views (the API's event stream); a listener that
+   * throws is ignored. Returns the unsubscribe.
+   */
+  watch(listener: AlertListener): () => void;
   status(): AlertsStatus;
   /**
    * Raises the alert of a lost slot (once per loss: an open alert of it already stored is not sent
@@ -106,6 +117,16 @@ export function createAlerter(deps: AlerterDeps): Alerter {
   const pendingUpdates = new Map<string, Alert>();
   let raised = 0;
   let rebuilt: RebuildReport | null = null;
+  const listeners = new Set<AlertListener>();
+  const tell = (alert: Alert, event: AlertEvent) => {
+    for (const listener of listeners) {
+      try {
+        listener(alert, event);
+      } catch (error) {
+        log.warn(`an alert listener failed: ${(error as Error).message}`);
+      }
+    }
+  };
 
   const notify = (alert: Alert, event: AlertEvent) => {
     const last = lastNotified.get(alert.id);
@@ -155,6 +176,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
     for (const { alert, event } of changed.values()) notify(alert, event);
     const alerts = [...changed.values()].map((entry) => entry.alert);
     await retryWhileRetriable(() => deps.alertStore.saveAlerts(alerts), deps.retry);
+    for (const { alert, event } of changed.values()) tell(alert, event);
   };
 
   const alerter: Alerter = {
@@ -196,6 +218,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
         if (key) await deps.windows.release(key, alert.id);
         pendingUpdates.delete(alert.id);
         for (const queue of queues) queue.enqueue(acked, 'acknowledged');
+        tell(acked, 'acknowledged');
         result.acknowledged.push(acked);
       }
       return result;
@@ -213,6 +236,13 @@ export function createAlerter(deps: AlerterDeps): Alerter {
 
     list: (query) => deps.alertStore.listAlerts(query),
 
+    openCounts: () => deps.alertStore.openAlertCounts(),
+
+    watch(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
     status: () => ({
       windowStore: deps.windows.kind,
       windowStoreHealthy: deps.windowStoreHealthy?.() ?? true,
@@ -227,6 +257,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
 
     async close() {
       clearInterval(sweep);
+      listeners.clear();
       for (const alert of pendingUpdates.values()) for (const queue of queues) queue.enqueue(alert, 'updated');
       pendingUpdates.clear();
       await Promise.all(queues.map((queue) => queue.close()));

@@ -16,10 +16,12 @@ import { registerDocs } from './routes/docs-routes.js';
 import { alertsRoutes } from './routes/alerts-routes.js';
 import { cascadeRoutes } from './routes/cascade-routes.js';
 import { entriesRoutes } from './routes/entries-routes.js';
+import { eventsRoutes } from './routes/events-routes.js';
 import { exportsRoutes } from './routes/exports-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { historyRoutes } from './routes/history-routes.js';
 import { restoresRoutes } from './routes/restores-routes.js';
+import { rulesRoutes } from './routes/rules-routes.js';
 import { statsRoutes } from './routes/stats-routes.js';
 import { statusRoutes } from './routes/status-routes.js';
 import { tokensRoutes } from './routes/tokens-routes.js';
@@ -62,7 +64,8 @@ export async function buildApiApp(deps: ApiServerDeps, port: () => number): Prom
   }
   installBrowserGuards(app, { http, port, tls: Boolean(https) });
   const verifier = createTokenVerifier({ store: deps.tokens, localTokenHash: deps.localToken ? hashApiToken(deps.localToken.token) : undefined });
-  installAuthHook(app, { http, verifier, proxy: createProxyIdentity(http), metrics: createApiMetrics(deps.registry), localTokenFile: deps.localToken?.file });
+  const metrics = createApiMetrics(deps.registry);
+  installAuthHook(app, { http, verifier, proxy: createProxyIdentity(http), metrics, localTokenFile: deps.localToken?.file });
   await registerDocs(app, '1');
   await app.register(healthRoutes, { deps });
   await app.register(statusRoutes, { deps });
@@ -74,5 +77,7 @@ export async function buildApiApp(deps: ApiServerDeps, port: () => number): Prom
   await app.register(cascadeRoutes, { deps });
   await app.register(restoresRoutes, { deps });
   await app.register(tokensRoutes, { deps, verifier });
+  await app.register(rulesRoutes, { deps });
+  await app.register(eventsRoutes, { deps, verifier, metrics });
   return app;
 }

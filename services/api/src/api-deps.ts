@@ -1,10 +1,24 @@
-import type { Alert, AlertQuery, ApiRole, ApiTokenStore, AuditQueries, AuditStore, ConflictPolicy, PipelineStatus, RestoreRequest, WalauditConfig } from '@walaudit/core';
+import type { Alert, AlertKind, AlertQuery, ApiRole, ApiTokenStore, AuditQueries, AuditRule, AuditStore, ConflictPolicy, PipelineStatus, RestoreRequest, RuleChange, WalauditConfig } from '@walaudit/core';
 import type { Registry } from 'prom-client';
 
-/** What the API needs of the alerter (services/alerter): listing and acknowledging. */
+/** What the API needs of the alerter (services/alerter): listing, counting and acknowledging. */
 export interface AlertsApi {
   list(query: AlertQuery): Promise<Alert[]>;
+  /** Alerts not acknowledged, by kind (a kind with none absent): one aggregate in the store. */
+  openCounts(): Promise<Partial<Record<AlertKind, number>>>;
   acknowledge(request: { ids: string[]; by: string; note?: string; role?: string }): Promise<{ acknowledged: Alert[]; alreadyAcknowledged: string[] }>;
+}
+
+export type AlertFeedEvent = 'raised' | 'updated' | 'acknowledged';
+
+/**
+ * Alerts as this process raises, updates and acknowledges them, once stored: what the live event
+ * stream (`GET /api/events`) sends. The CLI hands the alerter's `watch` here; the API does not
+ * know the alerter.
+ */
+export interface AlertFeed {
+  /** Calls `listener` with each change; returns the unsubscribe. */
+  watch(listener: (alert: Alert, event: AlertFeedEvent) => void): () => void;
 }
 
 /** What `POST /api/restores` hands to the restorer the CLI wired. */
@@ -32,6 +46,24 @@ export interface CascadeApi {
   causedBy(entryId: string): Promise<unknown>;
 }
 
+/** Run-time audit rules, in a process that holds the store: config rules, history, changes. */
+export interface RulesApi {
+  readonly configRules: readonly AuditRule[];
+  readonly defaultRetentionDays: number;
+  /** Every run-time change, oldest first, from the store. */
+  history(): Promise<RuleChange[]>;
+  /** Whether a change was recorded and this process's pipeline has not reached its action yet (standalone). */
+  pending(id: string): boolean;
+  /** `schema.table` of every table with row changes in the log. */
+  tablesInLog(): Promise<string[]>;
+  /**
+   * Makes a change: registers it with this process's pipeline (standalone), records it in the
+   * audit trail with `record` (its WAL position is where it takes effect), then saves it (the next
+   * start, and a distributed reader, read it from the store).
+   */
+  change(change: RuleChange, record: () => Promise<void>): Promise<void>;
+}
+
 /**
  * An action taken through the API, recorded in the audit trail (a `walaudit.action` message in the
  * audited database's WAL) under the principal's name and role.
@@ -53,8 +85,12 @@ export interface ApiServerDeps {
   registry: Registry;
   /** The alerter, when alerts are enabled. */
   alerts?: AlertsApi;
+  /** The alerter's changes, for the live event stream; absent where no alerter runs here. */
+  alertFeed?: AlertFeed;
   cascade?: CascadeApi;
   restores?: RestoresApi;
+  /** Run-time audit rules; absent without a store (a distributed reader): changes are then refused. */
+  rules?: RulesApi;
   /** API tokens; absent without a store (then only the local token works). */
   tokens?: ApiTokenStore;
   /** The token `walaudit start` wrote for this host's read commands, and where (for messages). */

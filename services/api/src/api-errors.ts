@@ -16,6 +16,7 @@ const STATUS: Partial<Record<WalauditErrorCode, number>> = {
   REPORT_TOO_LARGE: 422,
   API_UNSUPPORTED_MEDIA_TYPE: 415,
   API_RATE_LIMITED: 429,
+  API_BUSY: 503,
   RESTORE_CONFLICT: 409,
 };
 
@@ -50,7 +51,9 @@ export function installErrorHandlers(app: FastifyInstance, log: (message: string
   app.setErrorHandler((raw: FastifyError, request, reply) => {
     const error = isWalauditError(raw) ? raw : (fromFastify(raw) ?? new WalauditError('INTERNAL', describeError(raw), { cause: raw }));
     const status = statusOf(error);
-    if (status >= 500) log(`${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]} failed: ${describeError(raw)}`);
+    // Every 429 and 503 says when to come back; the limiters set their own, this is the floor.
+    if ((status === 429 || status === 503) && !reply.hasHeader('retry-after')) reply.header('retry-after', status === 429 ? '60' : '5');
+    if (status >= 500 && status !== 503) log(`${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]} failed: ${describeError(raw)}`);
     return reply.code(status).send({ error: { code: error.code, message: error.message } });
   });
   app.setNotFoundHandler((request, reply) =>

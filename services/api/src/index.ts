@@ -6,4 +6,5 @@ export { buildApiApp } from './api-app.js';
 export { newApiToken, hashApiToken } from './auth/api-token.js';
 export type { Principal } from './auth/principal.js';
 export { checkBindAddress } from './security/bind-policy.js';
+export { parseSseChunk, type ParsedSseEvent } from './live/sse-frame.js';
 export { parseKey } from './routes/entry-filter-query.js';

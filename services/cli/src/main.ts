@@ -9,6 +9,7 @@ import { historyCommand, type HistoryFlags } from './commands/history-command.js
 import { setupCommand, teardownCommand, type SetupFlags } from './commands/setup-commands.js';
 import { WALAUDIT_VERSION } from './version.js';
 import { registerAlertsCommands } from './commands/alerts-cli.js';
+import { registerRulesCommands } from './commands/rules-cli.js';
 import { causedByCommand } from './commands/cascade-commands.js';
 import { restoreCommand, type RestoreFlags } from './commands/restore-command.js';
 import { exportCommand, type ExportFlags } from './commands/export-command.js';
@@ -153,6 +154,7 @@ withCommonOptions(program.command('status'))
   .action((flags: CommonFlags & { json?: boolean }) => run(() => statusCommand(loadConfig(flags), flags, out)));
 
 registerAlertsCommands(program, { withCommonOptions, run, out, log });
+registerRulesCommands(program, { withCommonOptions, run, out, log });
 
 withCommonOptions(program.command('restore'))
   .argument('[entryId]', 'the delete to undo (an entry id from walaudit log)')

@@ -9,6 +9,9 @@ import type { RowImage } from '../change-event.types.js';
  * `slotLoss` and none of the deletion fields (no actor, tables or entries).
  */
 export type AlertKind = 'bulk-delete' | 'critical-table' | 'slot-lost';
+
+/** Every kind, for counts that name each one (a kind with no open alert counts 0). */
+export const ALERT_KINDS = ['bulk-delete', 'critical-table', 'slot-lost'] as const satisfies readonly AlertKind[];
 export type AlertStatus = 'open' | 'acknowledged';
 
 /** Who did it: the application's user when it sent one, else the database user. */

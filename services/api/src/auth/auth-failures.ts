@@ -14,6 +14,13 @@ export class AuthFailures {
     return window !== undefined && now - window.start < WINDOW_MS && window.failures >= this.perMinute;
   }
 
+  /** Whole seconds until a blocked address's window ends (at least 1): its `Retry-After`. */
+  retryAfterSeconds(address: string, now = Date.now()): number {
+    const window = this.windows.get(address);
+    if (!window) return 1;
+    return Math.max(1, Math.ceil((window.start + WINDOW_MS - now) / 1000));
+  }
+
   failed(address: string, now = Date.now()): void {
     const window = this.windows.get(address);
     if (!window || now - window.start >= WINDOW_MS) {

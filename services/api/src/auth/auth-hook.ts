@@ -34,12 +34,13 @@ export function installAuthHook(app: FastifyInstance, options: AuthOptions): voi
   const { authFailures } = options.metrics;
   const where = options.localTokenFile ? `; on this host, walaudit start wrote a manager token to ${options.localTokenFile}` : '';
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const needed = neededRole(request, options.http);
     if (needed === 'public') return;
     const address = request.socket.remoteAddress ?? 'unknown';
     if (failures.blocked(address)) {
       authFailures.inc({ reason: 'rate-limited' });
+      reply.header('retry-after', String(failures.retryAfterSeconds(address)));
       throw new WalauditError('API_RATE_LIMITED', `too many failed authentications from ${address} (http.authFailuresPerMinute: ${options.http.authFailuresPerMinute}); wait a minute and check the token`);
     }
     let principal: Principal | null = options.proxy(request.socket.remoteAddress, request.headers);

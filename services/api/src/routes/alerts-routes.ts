@@ -1,8 +1,9 @@
-import { WalauditError } from '@walaudit/core';
+import { ALERT_KINDS, WalauditError } from '@walaudit/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AlertsApi, ApiServerDeps } from '../api-deps.js';
 import { principalOf } from '../auth/auth-hook.js';
+import { openAlertCounts } from '../live/live-counters.js';
 
 const alertsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100_000).default(50),
@@ -15,6 +16,11 @@ const ackBody = z.object({
   note: z.string().optional(),
 });
 
+const countsAnswer = z.object({
+  total: z.number().int().describe('Open alerts of every kind'),
+  byKind: z.object(Object.fromEntries(ALERT_KINDS.map((kind) => [kind, z.number().int()])) as Record<(typeof ALERT_KINDS)[number], z.ZodNumber>).describe('Open alerts of each kind; 0 when none'),
+});
+
 function alertsOf(deps: ApiServerDeps): AlertsApi {
   if (!deps.alerts) throw new WalauditError('CONFIG_INVALID', 'alerts are disabled in this walaudit (alerts.enabled: false)');
   return deps.alerts;
@@ -25,6 +31,11 @@ export const alertsRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = asyn
     const { limit, open } = request.query;
     return { alerts: await alertsOf(deps).list({ limit, open: open === '1' || open === 'true' }) };
   });
+  app.get(
+    '/api/alerts/counts',
+    { schema: { tags: ['alerts'], summary: 'Open (unacknowledged) alerts by kind, and their total: one aggregate, for badges', response: { 200: countsAnswer } }, config: { role: 'viewer' } },
+    async () => openAlertCounts(await alertsOf(deps).openCounts()),
+  );
   app.post('/api/alerts/ack', { schema: { tags: ['alerts'], summary: 'Acknowledges alerts; recorded in the audit trail under the principal (walaudit alerts ack)', body: ackBody }, config: { role: 'viewer' } }, async (request) => {
     const principal = principalOf(request);
     // The local token stands for whoever may read the data directory: like the offline

@@ -20,12 +20,21 @@ export interface VerifyFlags {
   allowEmpty?: boolean;
 }
 
+/** On a terminal, a line that counts the entries verified (every 100,000); nothing in a pipe or a log. */
+function verifyProgress(): ((checked: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (checked) => process.stderr.write(`\rverifying the audit log… ${checked.toLocaleString('en-US')} entries checked`);
+}
+
 /**
  * Exit code 0 when intact, 1 when the chain is broken. An empty log proves nothing: it is an error
  * (2) unless expected, since a wrong data directory or port looks exactly like it.
  */
 export async function verifyCommand(config: WalauditConfig, flags: VerifyFlags, out: (line: string) => void): Promise<number> {
-  const report = (await askRunningInstance<VerifyReport>(config, '/api/verify')) ?? (await withStore(config, (store) => verifyAuditLog(store)));
+  const progress = verifyProgress();
+  if (progress) process.stderr.write('verifying the audit log…');
+  const report = (await askRunningInstance<VerifyReport>(config, '/api/verify')) ?? (await withStore(config, (store) => verifyAuditLog(store, progress)));
+  if (progress) process.stderr.write('\r\x1b[K');
   if (report.ok && report.entriesChecked === 0 && !flags.allowEmpty) {
     throw new WalauditError('LOG_EMPTY', 'the audit log holds no entries, so nothing was verified: check --data-dir, --clickhouse-url or --http-port; pass --allow-empty where an empty log is expected');
   }

@@ -9,6 +9,7 @@ import { ServiceState, sourceLabelOf } from './service-state.js';
 import { createWriterService } from './writer-service.js';
 import { startDistributedObservers } from './distributed-observers.js';
 import { apiBase } from '../../api-wiring.js';
+import { readerLiveRules, rulesApi } from '../../rules-wiring.js';
 
 export type DistributedService = 'reader' | 'writer';
 
@@ -31,12 +32,19 @@ export async function runDistributed(config: WalauditConfig, services: Distribut
   const state = new ServiceState(config, services, metrics, sourceLabelOf(runsReader ? config.source.url : undefined), stores?.label ?? '(none: reader only)');
   // Alerts and cascade links run where the batches are stored: beside each writer.
   const downstream = stores ? await startDistributedObservers(config, stores, metrics.registry, log) : null;
-  const reader = runsReader ? createReaderService({ config, sourceUrl: config.source.url!, metrics, kafkaMetrics, state, log: log.child('reader') }) : null;
+  // The reader applies the rules; it finds run-time changes in the store (this process's, or the
+  // writers' ClickHouse server when it has store.url), also when this process's own API made them:
+  // one path, whether or not the reader and the writer share a process.
+  const readerStores = runsReader && !stores && config.store.url ? await openStoreWithRetry(config, log, 'the reader reads the run-time rule changes from it') : null;
+  const ruleStore = (stores ?? readerStores)?.ruleChanges ?? null;
+  const rules = runsReader ? await readerLiveRules(config, ruleStore, log.child('rules')) : null;
+  if (runsReader && !ruleStore) log.warn('this reader has no store (no store.url): it applies the config rules only, and ignores run-time rule changes');
+  const reader = runsReader ? createReaderService({ config, sourceUrl: config.source.url!, metrics, kafkaMetrics, state, log: log.child('reader'), rules: rules ?? undefined }) : null;
   const writer = stores ? createWriterService({ config, store: stores.audit, metrics, kafkaMetrics, state, log: log.child('writer'), observers: downstream?.observers }) : null;
   const alerter = downstream?.alerter ?? undefined;
   const status = async () => ({ ...(await state.status()), ...(alerter ? { alerts: alerter.status() } : {}) });
   const base = apiBase(config, config.source.url, log.child('api'));
-  const api = await startApiServer({ ...base, status, store: stores?.audit, queries: stores?.queries, registry: metrics.registry, alerts: alerter, cascade: downstream?.cascade, tokens: stores?.tokens });
+  const api = await startApiServer({ ...base, status, store: stores?.audit, queries: stores?.queries, registry: metrics.registry, alerts: alerter, alertFeed: alerter, cascade: downstream?.cascade, tokens: stores?.tokens, rules: stores ? rulesApi(config, stores.ruleChanges) : undefined });
   log.info(`distributed mode (${services.join(' + ')}); HTTP API on ${api.url}/api; a manager token for this host's read commands is in ${base.localToken!.file}`);
 
   const stopAll = () => Promise.all([reader?.stop(), writer?.stop()]);
@@ -54,6 +62,6 @@ export async function runDistributed(config: WalauditConfig, services: Distribut
     stop: stopAll,
     stopping: 'flushing and stopping',
     exitNow: 'the slot and the uncommitted offsets replay what was not yet durable',
-    cleanup: [() => clearInterval(slotCheck), () => api.close(), () => downstream?.close(), () => stores?.close()],
+    cleanup: [() => clearInterval(slotCheck), () => api.close(), () => downstream?.close(), () => stores?.close(), () => readerStores?.close()],
   });
 }

@@ -1,4 +1,4 @@
-import { type WalauditConfig, withAuditRules } from '@walaudit/core';
+import { type RuleContext, type WalauditConfig, withAuditRules } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel } from '@walaudit/pg';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import { connectIdempotentProducer, changeEncoderFor, createKafkaChangeSink, createKafkaClient, ensureTopics, toKafkaError, topicNames } from '@walaudit/kafka';
@@ -15,6 +15,8 @@ export interface ReaderServiceDeps {
   kafkaMetrics: KafkaMetrics;
   state: ServiceState;
   log: Logger;
+  /** The rules, when they change at run time (LiveRules); default: the config's. */
+  rules?: RuleContext;
 }
 
 export interface ReaderService {
@@ -63,7 +65,7 @@ export function createReaderService(deps: ReaderServiceDeps): ReaderService {
             kafkaMetrics.published.inc(published);
           },
         }),
-        { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },
+        deps.rules ?? { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },
         (dropped) => metrics.eventsSkipped.inc(dropped),
       );
       const source = new PgReplicationSource({ url: deps.sourceUrl, slot: config.source.slot, publication: config.source.publication });

@@ -1,4 +1,4 @@
-import { describeError, formatLsn, isWalauditError, type SlotLossDetail, type AuditStore, type PipelineStatus, type WalauditConfig, type StoredBatchObserver } from '@walaudit/core';
+import { describeError, formatLsn, isWalauditError, type SlotLossDetail, type AuditStore, type PipelineStatus, type RuleContext, type WalauditConfig, type StoredBatchObserver } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel, identifySource } from '@walaudit/pg';
 import { createAuditWriter } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
@@ -17,6 +17,8 @@ export interface StandalonePipelineDeps {
   log: Logger;
   /** Services fed by the stored batches (see AuditWriterDeps.observers). */
   observers?: readonly StoredBatchObserver[];
+  /** The rules, when they change at run time (LiveRules); default: the config's. */
+  rules?: RuleContext;
   /** Told once when Postgres invalidated the slot (the alerter raises slot-lost), before run() fails. */
   onSlotLost?: (detail: SlotLossDetail) => Promise<void>;
 }
@@ -63,7 +65,7 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
   const writer = createAuditWriter({
     store: deps.store,
     storeLabel: deps.storeLabel,
-    rules: { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },
+    rules: deps.rules ?? { rules: config.rules, defaultRetentionDays: config.retention.defaultDays, hashKey: config.masking.hashKey },
     retry: {
       initialMs: config.pipeline.retryInitialMs,
       maxMs: config.pipeline.retryMaxMs,

@@ -9,6 +9,7 @@ import { createConfiguredAlerter } from '../../alerts-wiring.js';
 import { startCascadeServices } from '../../cascade-services.js';
 import { startRestoreServices } from '../../restore-services.js';
 import { apiBase } from '../../api-wiring.js';
+import { loadLiveRules, rulesApi } from '../../rules-wiring.js';
 
 /** Standalone mode: the whole pipeline in this process, in the foreground until SIGINT/SIGTERM. */
 export async function runStandalone(config: WalauditConfig, log: Logger): Promise<void> {
@@ -28,13 +29,16 @@ export async function runStandalone(config: WalauditConfig, log: Logger): Promis
         await alerter.idle();
       }
     : undefined;
-  const pipeline = createStandalonePipeline({ config, sourceUrl, store: stores.audit, storeLabel: stores.label, metrics, log: log.child('pipeline'), observers, onSlotLost });
+  // The config rules with the run-time changes of earlier runs; the API changes them without a restart.
+  const rules = await loadLiveRules(config, stores.ruleChanges);
+  if (rules.current.size > 0) log.info(`audit rules: ${rules.current.size} table(s) changed at run time ahead of the config rules (GET /api/rules, walaudit rules list)`);
+  const pipeline = createStandalonePipeline({ config, sourceUrl, store: stores.audit, storeLabel: stores.label, metrics, log: log.child('pipeline'), observers, onSlotLost, rules });
   const status = async () => ({ ...(await pipeline.status()), ...(alerter ? { alerts: alerter.status() } : {}) });
   const base = apiBase(config, sourceUrl, log.child('api'));
   // The demo's console is the docs page, opened in a browser that has no way to send a token; it
   // describes the API and holds no data.
   if (demo) base.http = { ...base.http, docsPublic: true };
-  const api = await startApiServer({ ...base, status, store: stores.audit, queries: stores.queries, registry: metrics.registry, alerts: alerter ?? undefined, cascade: cascade.api, restores: restores.api, tokens: stores.tokens });
+  const api = await startApiServer({ ...base, status, store: stores.audit, queries: stores.queries, registry: metrics.registry, alerts: alerter ?? undefined, alertFeed: alerter ?? undefined, cascade: cascade.api, restores: restores.api, tokens: stores.tokens, rules: rulesApi(config, stores.ruleChanges, rules) });
   log.info(`HTTP API on ${api.url}/api (docs: ${api.url}/api/docs); a manager token for this host's read commands is in ${base.localToken!.file}`);
   if (demo) log.info(`demo console: ${api.url}/api/docs (Authorize with the manager token ${base.localToken!.token})`);
 

@@ -1,0 +1,3 @@
+export * from './rule-change.types.js';
+export * from './rule-overrides.js';
+export * from './live-rules.js';
