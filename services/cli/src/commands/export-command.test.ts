@@ -1,5 +1,7 @@
+import { PassThrough } from 'node:stream';
+import { parseConfig } from '@walaudit/core';
 import { describe, expect, it } from 'vitest';
-import { exportPath } from './export-command.js';
+import { exportCommand, exportPath } from './export-command.js';
 
 describe('exportPath', () => {
   it('sends the filter flags as walaudit log does, --since as from', () => {
@@ -17,5 +19,13 @@ describe('exportPath', () => {
     expect(() => exportPath({ format: 'csv', snapshots: true })).toThrow(/--snapshots is for --format pdf/);
     expect(() => exportPath({ format: 'csv', since: '2026-01-01', from: '2026-02-01' })).toThrow(/--since is the older name of --from/);
     expect(() => exportPath({ format: 'csv', pk: '{"id":"1"}' })).toThrow(/--pk needs exactly one --table/);
+  });
+});
+
+describe('exportCommand', () => {
+  it('refuses to write a PDF to a terminal, before asking anything', async () => {
+    const terminal = Object.assign(new PassThrough(), { isTTY: true });
+    // Port 1: were it asked, nothing would answer and the error would say so instead.
+    await expect(exportCommand(parseConfig({ http: { port: 1 } }), { format: 'pdf' }, terminal)).rejects.toThrow(/a PDF is binary .* give --out FILE/);
   });
 });
