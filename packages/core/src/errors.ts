@@ -49,6 +49,7 @@ export type WalauditErrorCode =
   | 'API_HOST_REFUSED'
   | 'API_CROSS_ORIGIN'
   | 'REPORT_TOO_LARGE'
+  | 'EXPORT_INCOMPLETE'
   | 'API_BUSY'
   | 'INTERNAL';
 

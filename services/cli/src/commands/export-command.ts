@@ -45,12 +45,15 @@ export async function exportCommand(config: WalauditConfig, flags: ExportFlags, 
   if (!response) throw new WalauditError('SERVER_NOT_RUNNING', `walaudit export asks a running walaudit start, and nothing listens on port ${config.http.port}: start it, or give --http-port`);
   if (!response.body) throw new WalauditError('INTERNAL', 'the export came back without a body');
   const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
-  const cut = (error: unknown) => new WalauditError('SERVER_NOT_RUNNING', `the export was cut before its end (${(error as Error).message}); nothing complete was written: see the walaudit start log, then export again`, { cause: error });
+  const cut = (error: unknown, written: string) =>
+    new WalauditError('EXPORT_INCOMPLETE', `the export was cut before its end (${(error as Error).message}): ${written}; see the walaudit start log, then export again`, { cause: error });
   if (!flags.out) {
     try {
       await pipeline(body, stdout, { end: false });
     } catch (error) {
-      throw cut(error);
+      // A reader that closed the pipe (`walaudit export ... | head`) chose to stop: not an error.
+      if ((error as NodeJS.ErrnoException).code === 'EPIPE') return;
+      throw cut(error, 'what reached stdout is incomplete');
     }
     return;
   }
@@ -59,7 +62,7 @@ export async function exportCommand(config: WalauditConfig, flags: ExportFlags, 
     await pipeline(body, createWriteStream(part, { mode: 0o600 }));
   } catch (error) {
     await rm(part, { force: true });
-    throw cut(error);
+    throw cut(error, `${flags.out} was not written`);
   }
   await rename(part, flags.out);
 }
