@@ -10,8 +10,7 @@ import { renderReport } from '../exports/pdf-report.js';
 import { errorSchema } from './audit-schemas.js';
 import { entryFilterQuery, toEntryFilter } from './entry-filter-query.js';
 
-const errorBody = errorSchema;
-const errors = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 500: errorBody };
+const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 500: errorSchema };
 
 const reportQuery = entryFilterQuery.extend({
   snapshots: z.enum(['0', '1', 'true', 'false']).optional().describe('1: add an appendix with each entry\'s row before and after'),
@@ -76,7 +75,7 @@ export const exportsRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = asy
         tags: ['exports'],
         summary: 'A PDF audit report of the entries the filter matches, with the verification of their hash chains (at most report.maxEntries entries)',
         querystring: reportQuery,
-        response: { 200: z.unknown().describe('application/pdf'), ...errors, 422: errorBody },
+        response: { 200: z.unknown().describe('application/pdf'), ...errors, 422: errorSchema },
       },
       config: { role: 'viewer' },
     },
