@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { eventId, formatLsn, linkEachIntoChains } from '@walaudit/core';
 import { openClickHouseStores } from '@walaudit/clickhouse';
 import { onCleanup } from './cleanup.mjs';
+import { measureCsvExport, measurePdfReport, startBenchApi } from './exports-http.mjs';
 import { readProcMemory } from './proc-memory.mjs';
 import { round } from './stats.mjs';
 
@@ -20,7 +21,7 @@ const ACTORS = Array.from({ length: 50 }, (_, i) => `user${i}@example.com`);
 const DAYS = 90;
 const KEYS_PER_TABLE = 100_000;
 const INSERT_BATCH = 50_000;
-const TARGETS = { firstPageP95Ms: 150, historyP95Ms: 200, stats30DaysMs: 500, exportEntriesPerSecond: 100_000, exportRssGrowthMB: 50 };
+const TARGETS = { firstPageP95Ms: 150, historyP95Ms: 200, stats30DaysMs: 500, exportEntriesPerSecond: 100_000, exportRssGrowthMB: 50, pdf1kEntriesMs: 5_000 };
 
 /** Deterministic pseudo-random numbers, so every run loads the same log. */
 function random(seed) {
@@ -184,6 +185,18 @@ export async function measureQueries({ entries, samples, log }) {
   log(`queries: exported ${exported} in ${exportSeconds.toFixed(1)} s = ${Math.round(exportRate)} entries/s (${exportCpuSeconds.toFixed(1)} CPU s), RSS ${rssBefore.toFixed(0)} -> max ${rssMax.toFixed(0)} MB`);
   if (exported !== entries) throw new Error(`the export gave ${exported} entries, ${entries} were loaded`);
 
+  const { api, get } = await startBenchApi(stores);
+  onCleanup(() => api.close().catch(() => undefined));
+  log('queries: CSV export of every entry over HTTP');
+  const csvExport = await measureCsvExport(get, entries);
+  log(`queries: CSV over HTTP ${JSON.stringify(csvExport)}`);
+  // Commit times are spread evenly over DAYS: a window of DAYS/entries*1000 days holds about 1,000.
+  const windowStart = now - (DAYS / 2) * day;
+  const pdfWindow = { from: new Date(windowStart).toISOString(), to: new Date(windowStart + (DAYS * day * 1000) / entries).toISOString() };
+  const pdfReport = await measurePdfReport(get, queries, pdfWindow);
+  log(`queries: PDF report ${JSON.stringify(pdfReport)}`);
+  await api.close();
+
   return {
     entries,
     loadSeconds: round(loadSeconds, 1),
@@ -193,6 +206,8 @@ export async function measureQueries({ entries, samples, log }) {
     recordHistoryMs: history,
     stats30DaysMs: stats,
     topDeleters30DaysMs: deleters,
+    csvExportHttp: csvExport,
+    pdfReport1k: pdfReport,
     export: { seconds: round(exportSeconds, 2), entriesPerSecond: round(exportRate, 0), cpuSeconds: round(exportCpuSeconds, 2), entriesPerCpuSecond: round(exported / exportCpuSeconds, 0), rssBeforeMB: round(rssBefore, 1), rssMaxMB: round(rssMax, 1), rssGrowthMB: round(rssGrowthMB, 1) },
     targets: {
       firstPageP95: { target: `< ${TARGETS.firstPageP95Ms} ms`, met: firstPage.p95 < TARGETS.firstPageP95Ms },
@@ -200,6 +215,7 @@ export async function measureQueries({ entries, samples, log }) {
       stats30Days: { target: `< ${TARGETS.stats30DaysMs} ms (max)`, met: stats.max < TARGETS.stats30DaysMs },
       exportRate: { target: `>= ${TARGETS.exportEntriesPerSecond} entries/s`, met: exportRate >= TARGETS.exportEntriesPerSecond },
       exportRssGrowth: { target: `< ${TARGETS.exportRssGrowthMB} MB`, met: rssGrowthMB < TARGETS.exportRssGrowthMB },
+      pdf1kEntries: { target: `< ${TARGETS.pdf1kEntriesMs} ms (median)`, met: pdfReport.medianMs < TARGETS.pdf1kEntriesMs },
     },
     loadAverage: loadavg().map((l) => round(l, 2)),
     method: [
@@ -207,6 +223,8 @@ export async function measureQueries({ entries, samples, log }) {
       `Log: transactions of 1-20 row changes over ${DAYS} days ending now, ${TABLES.length} tables (skewed: the first few busiest), ${ACTORS.length} actors, keys 0-${KEYS_PER_TABLE - 1} per table, 50% inserts, 35% updates, 15% deletes.`,
       'Each query: one warm-up, then the samples; first page = 100 entries of one table and op within a random 7-day range; history = one random key of the 5 busiest tables; stats = day buckets over the last 30 days grouped by table, actor or op.',
       'Export: every entry, pages of 5000 (the default) newest first, one read ahead; RSS of this process (chDB included) before and its max over the export.',
+      'CSV over HTTP: GET /api/exports/entries.csv of every entry from an API in this process (same event loop as the client, which only counts lines); CPU of the whole process.',
+      'PDF: GET /api/exports/report.pdf of a window of about 1,000 entries, 3 times (median, min, max); the time includes verifying their chain over the whole log.',
     ],
   };
 }

@@ -12,6 +12,7 @@ import {
   encodeEntryBody,
   eventId,
   formatLsn,
+  positionOfEntryId,
   verifyAuditLog,
   type AuditEntry,
   type ChainProblem,
@@ -152,6 +153,12 @@ describe('ClickHouse store on the embedded engine', () => {
       expect(links).toEqual(entries.map((entry, i) => ({ chain: 0, id: entry.id, prevHash: entry.prevHash, hash: entry.hash, body: bodies[i] })));
       expect(await verify(store)).toBeNull();
       expect(await store.countEntries()).toBe(entries.length);
+    });
+
+    it('reads the chain from a position on, that position included', async () => {
+      const from = positionOfEntryId(entries[2]!.id);
+      expect((await collect(store.readChain(from))).map((link) => link.id)).toEqual(entries.slice(2).map((entry) => entry.id));
+      expect(await collect(store.readChain({ lsn: from.lsn, seq: from.seq + 1000 }))).toHaveLength(entries.length - 3);
     });
 
     it('inserts synchronously: a resolved insert is a written part', async () => {

@@ -153,10 +153,10 @@ export class MemoryAuditStore implements AuditStore {
       .slice(0, query.limit);
   }
 
-  async *readChain(): AsyncIterable<StoredChainLink> {
+  async *readChain(from?: { lsn: bigint; seq: number }): AsyncIterable<StoredChainLink> {
     this.open();
     // Copies too, next to each other: verify is the one reader that must see them.
-    const ordered = [...this.rows].sort((a, b) => comparePositions(a.position, b.position));
+    const ordered = [...this.rows].filter((row) => !from || comparePositions(row.position, from) >= 0).sort((a, b) => comparePositions(a.position, b.position));
     for (const row of ordered) {
       const link: StoredChainLink = { chain: row.retentionDays, id: row.id, prevHash: row.prevHash, hash: row.hash, body: row.body };
       if (row.partition !== 0) link.partition = row.partition;

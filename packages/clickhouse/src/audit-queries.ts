@@ -111,6 +111,10 @@ export class ClickHouseAuditQueries implements AuditQueries {
     return this.exportPages(checked, pageRows);
   }
 
+  cascadeParents(entryIds: readonly string[]): Promise<Map<string, string>> {
+    return this.links.parentsOf(entryIds);
+  }
+
   private async *exportPages(filter: FilterSql, pageRows: number): AsyncGenerator<AuditEntry[]> {
     const read = (after: LogPositionKey | null) =>
       readRawEntries(this.store, { ...whereClause(filter, ...(after ? [beforePosition(after)] : [])), order: 'newest-first', limit: pageRows + 1 });

@@ -74,6 +74,17 @@ export class ClickHouseCascadeLinks implements CascadeLinkStore, EntryReader {
     return rows[0] ? toLink(rows[0]) : null;
   }
 
+  async parentsOf(entryIds: readonly string[]): Promise<Map<string, string>> {
+    if (entryIds.length === 0) return new Map();
+    // Not the sorting key (the links are ordered by root): a scan of two columns of a table that
+    // holds only caused rows, once per page of an export.
+    const rows = await this.store.select<{ entry_id: string; parent_entry_id: string }>(
+      `SELECT entry_id, any(parent_entry_id) AS parent_entry_id FROM ${this.links} WHERE entry_id IN {ids:Array(String)} GROUP BY entry_id`,
+      { ids: entryIds },
+    );
+    return new Map(rows.map((row) => [row.entry_id, row.parent_entry_id]));
+  }
+
   async rootCascade(root: AuditEntry, onDeletes: (page: AuditEntry[]) => void = () => undefined): Promise<{ deletes: AuditEntry[]; setNull: CascadeLink[] } | null> {
     if (await this.linkOf(root.id)) return null;
     const setNull = await this.store.select<LinkRow>(

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { StoredChainLink } from '@walaudit/core';
+import type { LogPositionKey, StoredChainLink } from '@walaudit/core';
 import { withStoreErrors } from './store-errors.js';
 
 interface ChainRow {
@@ -23,6 +23,8 @@ interface LogKey {
 }
 
 const AFTER = 'lsn >= {afterLsn:UInt64} AND (lsn > {afterLsn:UInt64} OR seq > {afterSeq:UInt32})';
+/** The first page's start when the read begins at a position, that position included. */
+const FROM = 'lsn >= {afterLsn:UInt64} AND (lsn > {afterLsn:UInt64} OR seq >= {afterSeq:UInt32})';
 const UP_TO = 'lsn <= {lastLsn:UInt64} AND (lsn < {lastLsn:UInt64} OR seq <= {lastSeq:UInt32})';
 
 /**
@@ -44,17 +46,21 @@ export async function* readChainPages(
   auditLog: string,
   target: string,
   pageRows: number = CHAIN_PAGE_ROWS,
+  from?: LogPositionKey,
 ): AsyncGenerator<StoredChainLink> {
   const select = <T>(query: string, params: Record<string, string>) =>
     withStoreErrors(target, async () => (await client.query({ query, query_params: params, format: 'JSONEachRow' })).json<T>());
+  // The first page starts at `from` (inclusive) when given, every next one after the last key read.
   const fetchPage = async (after: LogKey | null): Promise<{ rows: ChainRow[]; last: LogKey | null }> => {
-    const afterParams: Record<string, string> = after ? { afterLsn: after.lsn, afterSeq: after.seq } : {};
+    const start = after ?? (from ? { lsn: from.lsn.toString(), seq: String(from.seq) } : null);
+    const startAt = after ? AFTER : from ? FROM : '';
+    const afterParams: Record<string, string> = start ? { afterLsn: start.lsn, afterSeq: start.seq } : {};
     const [last] = await select<{ lsn_text: string; seq: number | string }>(
-      `SELECT toString(lsn) AS lsn_text, seq FROM ${auditLog} ${after ? `WHERE ${AFTER}` : ''} ORDER BY lsn, seq LIMIT 1 OFFSET ${pageRows - 1}`,
+      `SELECT toString(lsn) AS lsn_text, seq FROM ${auditLog} ${startAt ? `WHERE ${startAt}` : ''} ORDER BY lsn, seq LIMIT 1 OFFSET ${pageRows - 1}`,
       afterParams,
     );
     const lastKey = last ? { lsn: last.lsn_text, seq: String(last.seq) } : null;
-    const where = [after ? AFTER : '', lastKey ? UP_TO : ''].filter(Boolean);
+    const where = [startAt, lastKey ? UP_TO : ''].filter(Boolean);
     const rows = await select<ChainRow>(
       `SELECT id, prev_hash, hash, event, toString(lsn) AS lsn_text, seq, retention_days, chain_partition
         FROM ${auditLog} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

@@ -5,13 +5,14 @@ import type {
   ColumnDef,
   EntryBatch,
   LogQuery,
+  LogPositionKey,
   PreparedEntries,
   SourceIdentity,
   StoredChainLink,
 } from '@walaudit/core';
 import { WalauditError } from '@walaudit/core';
 import { INSERTED_COLUMNS, toAuditEntry, toTsvBuffer, TsvRowWriter, type StoredEntryRow } from './audit-rows.js';
-import { readChainPages } from './chain-reader.js';
+import { CHAIN_PAGE_ROWS, readChainPages } from './chain-reader.js';
 import { logQuerySql } from './log-query.js';
 import { applyMigrations } from './migrations.js';
 import { openStoreClient, type ClickHouseStoreOptions, type StoreClient } from './store-client.js';
@@ -126,8 +127,8 @@ export class ClickHouseStore implements AuditStore {
     return rows.map(toAuditEntry);
   }
 
-  readChain(): AsyncIterable<StoredChainLink> {
-    return readChainPages(this.store.client, this.auditLog, this.store.target);
+  readChain(from?: LogPositionKey): AsyncIterable<StoredChainLink> {
+    return readChainPages(this.store.client, this.auditLog, this.store.target, CHAIN_PAGE_ROWS, from);
   }
 
   async countEntries(): Promise<number> {

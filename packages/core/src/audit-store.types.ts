@@ -1,4 +1,5 @@
 import type { StoredChainLink } from './hash-chain.js';
+import type { LogPositionKey } from './queries/log-cursor.js';
 import type { AuditEntry, ChangeOp, ColumnDef } from './change-event.types.js';
 import type { Lsn } from './lsn.js';
 import type { SourceIdentity } from './source-identity.js';
@@ -63,8 +64,11 @@ export interface AuditStore {
   knownShapes(): Promise<Map<string, ColumnDef[]>>;
   /** Newest first. */
   queryLog(query: LogQuery): Promise<AuditEntry[]>;
-  /** Every entry of every chain in log order, streamed. */
-  readChain(): AsyncIterable<StoredChainLink>;
+  /**
+   * Every entry of every chain in log order, streamed; from a position on (inclusive) when given
+   * (a report checks the chains from its oldest entry, not from the log's start).
+   */
+  readChain(from?: LogPositionKey): AsyncIterable<StoredChainLink>;
   countEntries(): Promise<number>;
   /** The source the store was first written from, or null for a store no pipeline has used yet. */
   sourceIdentity(): Promise<SourceIdentity | null>;

@@ -49,6 +49,7 @@ const DEFAULTS = {
     format: 'json',
     sessionTimeoutMs: 30_000,
   },
+  report: { organisation: '', maxEntries: 10_000 },
   rules: [],
 };
 
@@ -114,6 +115,7 @@ describe('parseConfig defaults', () => {
         schemaRegistryUrl: 'http://registry:8081',
         sessionTimeoutMs: 45_000,
       },
+      report: { organisation: 'Example Health Ltd', maxEntries: 500, fontFile: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf' },
       rules: [
         {
           tables: ['public.users', 'app.*'],

@@ -219,6 +219,18 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** The PDF audit report (`GET /api/exports/report.pdf`, `walaudit export --format pdf`). */
+    report: z
+      .object({
+        /** Organisation named on the report's title page; empty: none named. */
+        organisation: z.string().default(''),
+        /** Most entries one report holds; a filter matching more is refused (export CSV instead). */
+        maxEntries: z.number().int().min(1).max(1_000_000).default(10_000),
+        /** TrueType font for the report's text (e.g. DejaVuSans.ttf); default Helvetica, which prints only Latin-1 (other characters as `?`). */
+        fontFile: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
     /** Audit rules, first match wins. Default: every table, every operation, no masking. */
     rules: z.array(auditRuleSchema).default([]),
   })

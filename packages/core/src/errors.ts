@@ -48,6 +48,8 @@ export type WalauditErrorCode =
   | 'API_INSECURE_BIND'
   | 'API_HOST_REFUSED'
   | 'API_CROSS_ORIGIN'
+  | 'REPORT_TOO_LARGE'
+  | 'EXPORT_INCOMPLETE'
   | 'API_BUSY'
   | 'INTERNAL';
 

@@ -17,6 +17,7 @@ import { alertsRoutes } from './routes/alerts-routes.js';
 import { cascadeRoutes } from './routes/cascade-routes.js';
 import { entriesRoutes } from './routes/entries-routes.js';
 import { eventsRoutes } from './routes/events-routes.js';
+import { exportsRoutes } from './routes/exports-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { historyRoutes } from './routes/history-routes.js';
 import { restoresRoutes } from './routes/restores-routes.js';
@@ -71,6 +72,7 @@ export async function buildApiApp(deps: ApiServerDeps, port: () => number): Prom
   await app.register(entriesRoutes, { deps });
   await app.register(historyRoutes, { deps });
   await app.register(statsRoutes, { deps });
+  await app.register(exportsRoutes, { deps });
   await app.register(alertsRoutes, { deps });
   await app.register(cascadeRoutes, { deps });
   await app.register(restoresRoutes, { deps });

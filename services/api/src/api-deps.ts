@@ -95,6 +95,8 @@ export interface ApiServerDeps {
   tokens?: ApiTokenStore;
   /** The token `walaudit start` wrote for this host's read commands, and where (for messages). */
   localToken?: { token: string; file: string };
+  /** The PDF report's options; absent: the defaults (no organisation named). */
+  report?: WalauditConfig['report'];
   /** Records token changes and restores in the audit trail; without it they are refused. */
   recordAction?: (action: ApiAction) => Promise<void>;
   log?: { info(message: string): void; warn(message: string): void };

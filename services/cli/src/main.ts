@@ -12,6 +12,7 @@ import { registerAlertsCommands } from './commands/alerts-cli.js';
 import { registerRulesCommands } from './commands/rules-cli.js';
 import { causedByCommand } from './commands/cascade-commands.js';
 import { restoreCommand, type RestoreFlags } from './commands/restore-command.js';
+import { exportCommand, type ExportFlags } from './commands/export-command.js';
 
 /**
  * A reader that closes the pipe early (`walaudit verify | head -1`) is not an error of walaudit:
@@ -122,6 +123,24 @@ withCommonOptions(program.command('history'))
   .addOption(new Option('--page-size <n>', 'versions per request').hideHelp())
   .option('--json', 'JSON lines instead of text')
   .action((flags: CommonFlags & HistoryFlags) => run(() => historyCommand(loadConfig(flags), flags, out)));
+
+withCommonOptions(program.command('export'))
+  .description('export the entries a filter matches from a running start: CSV, JSON lines, or a PDF audit report with the verification of their hash chains')
+  .addOption(new Option('--format <format>', 'csv (one header row, RFC 4180), jsonl (one entry per line) or pdf (report)').choices(['csv', 'jsonl', 'pdf']).makeOptionMandatory())
+  .option('--out <file>', 'write here (appears only once complete) instead of stdout')
+  .option('--table <name>', 'schema.table, or a table name in any schema; repeat or comma-separate for several', collect())
+  .option('--op <op>', `operation: ${CHANGE_OPS.join(', ')}; repeat or comma-separate for several`, collect(checkOp))
+  .option('--from <time>', 'committed at or after this time (ISO 8601)')
+  .option('--since <time>', 'the older name of --from')
+  .option('--to <time>', 'committed before this time (ISO 8601)')
+  .option('--actor <name>', 'application user (withAuditContext) or database user')
+  .option('--ip <address>', 'client address')
+  .option('--application <name>', 'Postgres application_name of the session')
+  .option('--xid <xid>', 'one transaction')
+  .option('--pk <json>', 'one row: its primary key as JSON, {"id":"42"} (with one --table)')
+  .option('--text <text>', 'text inside a value before or after the change, case-insensitive')
+  .option('--snapshots', 'pdf: add an appendix with each row before and after')
+  .action((flags: CommonFlags & ExportFlags) => run(() => exportCommand(loadConfig(flags), flags, process.stdout)));
 
 withCommonOptions(program.command('verify'))
   .description('recompute the hash chain; exit 1 and name the first altered, removed or inserted entry')

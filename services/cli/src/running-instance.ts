@@ -54,3 +54,35 @@ export async function postToRunningInstance<T>(config: WalauditConfig, path: str
   }
   return answer;
 }
+
+/**
+ * GETs a body to stream (an export) from a running `walaudit start`; undefined when none listens.
+ * Only the wait for the answer's headers is bounded: an export may take long to send, and a cut
+ * connection then fails the read of the body, not this call.
+ */
+export async function streamFromRunningInstance(config: WalauditConfig, path: string): Promise<Response | undefined> {
+  const url = `${baseUrl(config)}${path}`;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error('no answer within 120 s')), 120_000);
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: authHeaders(config), signal: controller.signal });
+  } catch (error) {
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    if (code === 'ECONNREFUSED') return undefined;
+    throw new WalauditError('SERVER_NOT_RUNNING', `cannot reach walaudit at ${url}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    let error: { code?: WalauditErrorCode; message?: string } | undefined;
+    try {
+      error = (JSON.parse(text) as { error?: typeof error }).error;
+    } catch {
+      // Not walaudit's JSON error: the status says enough.
+    }
+    throw new WalauditError(error?.code ?? 'INTERNAL', `walaudit at ${url} answered ${response.status}: ${(error?.message ?? text.slice(0, 200)).replace(/^[A-Z_]+: /, '')}`);
+  }
+  return response;
+}

@@ -196,4 +196,9 @@ export interface AuditQueries {
   topDeleters(range: { from: string; to: string }, limit: number): Promise<ActorDeletions[]>;
   /** Every entry the filter matches, newest first, a page at a time: memory stays flat. */
   exportEntries(filter: EntryFilter, options?: ExportOptions): AsyncIterable<AuditEntry[]>;
+  /**
+   * The entry whose deletion caused each of these (ON DELETE CASCADE / SET NULL), by caused entry
+   * id; entries no foreign key caused are absent. One read for a page of an export.
+   */
+  cascadeParents(entryIds: readonly string[]): Promise<Map<string, string>>;
 }
