@@ -20,6 +20,14 @@ export interface PlannedTable {
   hasContextTrigger: boolean;
   /** Already published by the publication (by a table list or FOR ALL TABLES). @defaultValue false */
   inPublication?: boolean;
+  /** A partitioned table (relkind p): its rows live in its partitions. @defaultValue false */
+  partitioned?: boolean;
+  /**
+   * `schema.table` of the partition tree's root when this is a partition. A partition whose root is
+   * audited too is published through the root (publish_via_partition_root), never on its own, but
+   * still needs its own REPLICA IDENTITY FULL and trigger: both are per leaf table in Postgres.
+   */
+  partitionOf?: string | null;
 }
 
 export interface ExistingObjects {
@@ -30,6 +38,8 @@ export interface ExistingObjects {
   functionExists: boolean;
   /** false when the installed function's body differs from context-trigger.sql. @defaultValue true */
   functionUpToDate?: boolean;
+  /** The existing publication's publish_via_partition_root. @defaultValue true */
+  publicationViaRoot?: boolean;
 }
 
 export interface SetupPlanInput {
@@ -45,7 +55,7 @@ export interface SetupPlanInput {
   failoverSlot?: boolean;
 }
 
-export type SetupStepKind = 'schema' | 'function' | 'trigger' | 'replica-identity' | 'publication' | 'publication-add' | 'slot-drop' | 'slot';
+export type SetupStepKind = 'schema' | 'function' | 'trigger' | 'replica-identity' | 'publication' | 'publication-add' | 'publication-option' | 'slot-drop' | 'slot';
 
 export interface SetupStep {
   kind: SetupStepKind;
@@ -122,22 +132,40 @@ function publicationSteps(input: SetupPlanInput): SetupStep[] {
   const publication = quoteIdent(input.publication);
   const list = (tables: PlannedTable[]) => tables.map((t) => quoteTable(t.schema, t.table)).join(', ');
   const names = (tables: PlannedTable[]) => tables.map((t) => displayTable(t.schema, t.table)).join(', ');
+  // A partition of an audited partitioned table is published through its root, so its changes are
+  // audited under the root's name whichever partition holds the row (and rows moving between
+  // partitions stay updates of one table).
+  const audited = new Set(input.tables.map((t) => displayTable(t.schema, t.table)));
+  const published = input.tables.filter((t) => !(t.partitionOf && audited.has(t.partitionOf)));
   if (!input.existing.publicationExists) {
-    const target = input.allTables ? 'FOR ALL TABLES' : input.tables.length > 0 ? `FOR TABLE ${list(input.tables)}` : '';
-    const shown = input.allTables ? 'FOR ALL TABLES' : input.tables.length > 0 ? `FOR TABLE ${names(input.tables)}` : '(no tables)';
+    const target = input.allTables ? 'FOR ALL TABLES' : published.length > 0 ? `FOR TABLE ${list(published)}` : '';
+    const shown = input.allTables ? 'FOR ALL TABLES' : published.length > 0 ? `FOR TABLE ${names(published)}` : '(no tables)';
     return [{
       kind: 'publication',
-      description: `create publication ${input.publication} ${shown}`,
-      done: `created publication ${input.publication} ${shown}`,
-      sql: `CREATE PUBLICATION ${publication} ${target}`.trim(),
+      description: `create publication ${input.publication} ${shown} with publish_via_partition_root`,
+      done: `created publication ${input.publication} ${shown} with publish_via_partition_root`,
+      sql: [`CREATE PUBLICATION ${publication}`, target, 'WITH (publish_via_partition_root = true)'].filter((part) => part !== '').join(' '),
       ownTransaction: false,
     }];
   }
-  // An existing publication is never recreated (its subscribers' view would change); tables it
-  // lacks are added. FOR ALL TABLES publications report every table as published.
-  const missing = input.tables.filter((t) => !t.inPublication);
-  if (missing.length === 0) return [];
-  return [{
+  const steps: SetupStep[] = [];
+  // An existing publication is never recreated (its subscribers' view would change). Its
+  // publish_via_partition_root is turned on only when an audited table is partitioned: without it
+  // pgoutput names each leaf instead of the table the DBA listed.
+  const hasPartitions = input.tables.some((t) => t.partitioned === true || t.partitionOf);
+  if (hasPartitions && input.existing.publicationViaRoot === false) {
+    steps.push({
+      kind: 'publication-option',
+      description: `set publish_via_partition_root on publication ${input.publication}`,
+      done: `set publish_via_partition_root on publication ${input.publication}`,
+      sql: `ALTER PUBLICATION ${publication} SET (publish_via_partition_root = true)`,
+      ownTransaction: false,
+    });
+  }
+  // Tables it lacks are added. FOR ALL TABLES publications report every table as published.
+  const missing = published.filter((t) => !t.inPublication);
+  if (missing.length === 0) return steps;
+  return [...steps, {
     kind: 'publication-add',
     description: `add ${names(missing)} to publication ${input.publication}`,
     done: `added ${names(missing)} to publication ${input.publication}`,

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditStore } from '@walaudit/core';
+import { runSetup, withAuditContext } from '@walaudit/pg';
+import { connect, createTestDatabase, query, type TestDatabase } from '../support/postgres.js';
+import { embeddedStore, startPipeline, type RunningPipeline } from '../support/pipeline-harness.js';
+
+/**
+ * What production databases hold: a partitioned table (audited under the partitioned table's name,
+ * whichever partition a statement names) with a STORED generated column, on the shared server.
+ */
+describe('partitioned tables and generated columns', () => {
+  let db: TestDatabase;
+  let store: AuditStore;
+  let pipeline: RunningPipeline;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('partitions');
+    await query(db.url, `
+      CREATE TABLE readings (id bigint, region text, value int, doubled int GENERATED ALWAYS AS (value * 2) STORED, PRIMARY KEY (id, region))
+        PARTITION BY LIST (region);
+      CREATE TABLE readings_eu PARTITION OF readings FOR VALUES IN ('eu');
+      CREATE TABLE readings_us PARTITION OF readings FOR VALUES IN ('us');
+      CREATE TABLE plain (id bigint PRIMARY KEY);
+    `);
+    // Listed by the root only: its partitions come with it.
+    await runSetup(db.url, { slot: 'walaudit', publication: 'walaudit', tables: ['readings', 'plain'], dryRun: false, log: (line) => lines.push(line) });
+    store = await embeddedStore(db.name);
+    pipeline = await startPipeline(db.url, store);
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+    await store?.close();
+    await db?.drop();
+  });
+
+  it('sets FULL identity and the context trigger on every partition, and publishes through the root', async () => {
+    const rows = await query<{ relname: string; relreplident: string; trigger: boolean }>(db.url, `
+      SELECT c.relname, c.relreplident, EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = 'walaudit_context') AS trigger
+        FROM pg_class c WHERE c.relname LIKE 'readings%' AND c.relkind IN ('r', 'p') ORDER BY 1`);
+    expect(rows).toEqual([
+      { relname: 'readings', relreplident: 'f', trigger: true },
+      { relname: 'readings_eu', relreplident: 'f', trigger: true },
+      { relname: 'readings_us', relreplident: 'f', trigger: true },
+    ]);
+    const [pub] = await query<{ pubviaroot: boolean; published: string[] }>(db.url,
+      `SELECT pubviaroot, (SELECT array_agg(tablename::text ORDER BY tablename) FROM pg_publication_tables WHERE pubname = 'walaudit') AS published
+         FROM pg_publication WHERE pubname = 'walaudit'`);
+    expect(pub).toEqual({ pubviaroot: true, published: ['plain', 'readings'] });
+    expect(lines).toContain('created publication walaudit FOR TABLE public.plain, public.readings with publish_via_partition_root');
+  });
+
+  it('audits changes of any partition under the root, with the whole row and the actor, generated columns absent', async () => {
+    const client = await connect(db.url);
+    await client.query(`INSERT INTO readings (id, region, value) VALUES (1, 'eu', 10), (2, 'us', 20)`);
+    // A row moving to another partition, and a delete naming the partition itself.
+    await client.query(`UPDATE readings SET region = 'us' WHERE id = 1`);
+    await withAuditContext(client, { user: 'dana' }, (tx) => tx.query(`DELETE FROM readings_us WHERE id = 2`));
+    await client.end();
+    await pipeline.waitForEntries(5);
+
+    const entries = (await store.queryLog({ limit: 20 })).filter((e) => e.op !== 'action').reverse();
+    expect(entries.map((e) => `${e.op} ${e.table}`)).toEqual([
+      'insert readings', 'insert readings',
+      // pgoutput sends a cross-partition update as a delete from one leaf and an insert into the other.
+      'delete readings', 'insert readings',
+      'delete readings',
+    ]);
+    const deleted = entries.at(-1)!;
+    // Before Postgres 18 pgoutput never sends generated columns; from 18 only with publish_generated_columns.
+    expect(deleted.before).toEqual({ id: '2', region: 'us', value: '20' });
+    expect(deleted.actor.app).toEqual({ user: 'dana' });
+    expect(deleted.actor.db?.statement).toContain('DELETE FROM readings_us');
+  });
+});
