@@ -73,4 +73,46 @@ describe('partitioned tables and generated columns', () => {
     expect(deleted.actor.app).toEqual({ user: 'dana' });
     expect(deleted.actor.db?.statement).toContain('DELETE FROM readings_us');
   });
+
+  it('publishes a partition created after setup through the root; setup run again gives it FULL identity and its trigger', async () => {
+    await query(db.url, `CREATE TABLE readings_asia PARTITION OF readings FOR VALUES IN ('asia')`);
+    await query(db.url, `INSERT INTO readings (id, region, value) VALUES (7, 'asia', 3)`);
+    await query(db.url, `DELETE FROM readings WHERE id = 7`);
+    await waitFor(async () => (await store.queryLog({ table: 'readings', op: 'delete', limit: 10 })).some((e) => e.pk?.id === '7'));
+    const [keyOnly] = await store.queryLog({ table: 'readings', op: 'delete', limit: 1 });
+    // The new leaf has Postgres's default identity: the delete carries the key only, and the reader says so.
+    expect(keyOnly?.before).toEqual({ id: '7', region: 'asia', value: null });
+    expect(pipeline.notices.join('\n')).toContain('public.readings_asia has REPLICA IDENTITY DEFAULT');
+
+    const again: string[] = [];
+    await runSetup(db.url, { slot: 'walaudit', publication: 'walaudit', tables: ['readings', 'plain'], dryRun: false, log: (line) => again.push(line) });
+    expect(again).toEqual(['added trigger walaudit_context on public.readings_asia', 'set REPLICA IDENTITY FULL on public.readings_asia']);
+    await query(db.url, `INSERT INTO readings (id, region, value) VALUES (8, 'asia', 4)`);
+    await query(db.url, `DELETE FROM readings_asia WHERE id = 8`);
+    await waitFor(async () => (await store.queryLog({ table: 'readings', op: 'delete', limit: 10 })).some((e) => e.pk?.id === '8'));
+    const [full] = await store.queryLog({ table: 'readings', op: 'delete', limit: 1 });
+    expect(full?.before).toEqual({ id: '8', region: 'asia', value: '4' });
+    expect(full?.actor.db?.statement).toContain('DELETE FROM readings_asia');
+  });
+
+  it('records a TRUNCATE of the partitioned table under its name; a detached partition leaves the audit', async () => {
+    await query(db.url, `ALTER TABLE readings DETACH PARTITION readings_us`);
+    await query(db.url, `DELETE FROM readings_us`);
+    await query(db.url, `TRUNCATE readings`);
+    await query(db.url, `INSERT INTO plain VALUES (1)`);
+    await waitFor(async () => (await store.queryLog({ table: 'plain', limit: 1 })).length === 1);
+    const [truncate] = await store.queryLog({ op: 'truncate', limit: 5 });
+    expect(truncate).toMatchObject({ table: 'readings' });
+    expect(truncate?.actor.db?.statement).toBe('TRUNCATE readings');
+    // readings_us held the row moved there earlier: its deletion after DETACH is no longer audited.
+    expect((await store.queryLog({ op: 'delete', limit: 100 })).filter((e) => e.actor.db?.statement === 'DELETE FROM readings_us')).toEqual([]);
+  });
 });
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the audit trail');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
