@@ -132,12 +132,13 @@ async function readTables(client: pg.ClientBase, oids: number[], publication: st
 }
 
 async function readExisting(client: pg.ClientBase, options: InspectOptions): Promise<DatabaseInspection['existing']> {
-  const { rows } = await client.query<{ schema_exists: boolean; prosrc: string | null; puballtables: boolean | null; pubviaroot: boolean | null; slot: InspectedSlot | null }>(
+  const { rows } = await client.query<{ schema_exists: boolean; prosrc: string | null; puballtables: boolean | null; pubviaroot: boolean | null; pubgencols: string | null; slot: InspectedSlot | null }>(
     `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $3) AS schema_exists,
             (SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
               WHERE n.nspname = $3 AND p.proname = 'emit_statement_context' AND p.pronargs = 0) AS prosrc,
             (SELECT puballtables FROM pg_publication WHERE pubname = $2) AS puballtables,
             (SELECT pubviaroot FROM pg_publication WHERE pubname = $2) AS pubviaroot,
+            (SELECT to_jsonb(p) ->> 'pubgencols' FROM pg_publication p WHERE pubname = $2) AS pubgencols,
             (SELECT json_build_object('plugin', plugin, 'slotType', slot_type, 'database', database, 'active', active, 'activePid', active_pid,
                                       'confirmedLsn', confirmed_flush_lsn::text, 'walStatus', wal_status,
                                       'invalidationReason', to_jsonb(s) ->> 'invalidation_reason', 'failover', (to_jsonb(s) ->> 'failover')::boolean)
@@ -152,6 +153,8 @@ async function readExisting(client: pg.ClientBase, options: InspectOptions): Pro
     publicationExists: row.puballtables !== null,
     publicationAllTables: row.puballtables === true,
     publicationViaRoot: row.pubviaroot !== false,
+    // Postgres 18 stores 'n' (none) or 's' (stored); older servers have no such column.
+    publicationGeneratedColumns: row.pubgencols !== 'n',
     slotExists: row.slot !== null,
     slot: row.slot,
   };

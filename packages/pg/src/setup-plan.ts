@@ -40,6 +40,8 @@ export interface ExistingObjects {
   functionUpToDate?: boolean;
   /** The existing publication's publish_via_partition_root. @defaultValue true */
   publicationViaRoot?: boolean;
+  /** The existing publication publishes STORED generated columns (Postgres 18+). @defaultValue true */
+  publicationGeneratedColumns?: boolean;
 }
 
 export interface SetupPlanInput {
@@ -53,6 +55,22 @@ export interface SetupPlanInput {
   recreateSlot?: boolean;
   /** Create the slot as a failover slot (Postgres 17+). */
   failoverSlot?: boolean;
+  /** server_version_num; publication options depend on it. @defaultValue 150000 */
+  serverVersionNum?: number;
+}
+
+/**
+ * From Postgres 18 an UPDATE or DELETE fails ("cannot update table") when the table's replica
+ * identity holds a generated column the publication does not publish, and REPLICA IDENTITY FULL
+ * holds every column: so the publication publishes STORED generated columns there. Before 18
+ * pgoutput never sends them, and the check does not exist.
+ */
+const GENERATED_COLUMNS_FROM = 180000;
+
+function publicationOptions(input: SetupPlanInput): string[] {
+  const options = ['publish_via_partition_root = true'];
+  if ((input.serverVersionNum ?? 150000) >= GENERATED_COLUMNS_FROM) options.push('publish_generated_columns = stored');
+  return options;
 }
 
 export type SetupStepKind = 'schema' | 'function' | 'trigger' | 'replica-identity' | 'publication' | 'publication-add' | 'publication-option' | 'slot-drop' | 'slot';
@@ -128,6 +146,10 @@ export function planSetup(input: SetupPlanInput): SetupStep[] {
   return steps;
 }
 
+function optionNames(input: SetupPlanInput): string {
+  return publicationOptions(input).map((o) => o.replace(/ = .*/, '')).join(' and ');
+}
+
 function publicationSteps(input: SetupPlanInput): SetupStep[] {
   const publication = quoteIdent(input.publication);
   const list = (tables: PlannedTable[]) => tables.map((t) => quoteTable(t.schema, t.table)).join(', ');
@@ -142,9 +164,9 @@ function publicationSteps(input: SetupPlanInput): SetupStep[] {
     const shown = input.allTables ? 'FOR ALL TABLES' : published.length > 0 ? `FOR TABLE ${names(published)}` : '(no tables)';
     return [{
       kind: 'publication',
-      description: `create publication ${input.publication} ${shown} with publish_via_partition_root`,
-      done: `created publication ${input.publication} ${shown} with publish_via_partition_root`,
-      sql: [`CREATE PUBLICATION ${publication}`, target, 'WITH (publish_via_partition_root = true)'].filter((part) => part !== '').join(' '),
+      description: `create publication ${input.publication} ${shown} with ${optionNames(input)}`,
+      done: `created publication ${input.publication} ${shown} with ${optionNames(input)}`,
+      sql: [`CREATE PUBLICATION ${publication}`, target, `WITH (${publicationOptions(input).join(', ')})`].filter((part) => part !== '').join(' '),
       ownTransaction: false,
     }];
   }
@@ -152,13 +174,17 @@ function publicationSteps(input: SetupPlanInput): SetupStep[] {
   // An existing publication is never recreated (its subscribers' view would change). Its
   // publish_via_partition_root is turned on only when an audited table is partitioned: without it
   // pgoutput names each leaf instead of the table the DBA listed.
+  // Generated columns: always on 18+, since FULL identity would otherwise make updates fail.
   const hasPartitions = input.tables.some((t) => t.partitioned === true || t.partitionOf);
-  if (hasPartitions && input.existing.publicationViaRoot === false) {
+  const missingOptions = publicationOptions(input).filter((option) =>
+    option.startsWith('publish_via_partition_root') ? hasPartitions && input.existing.publicationViaRoot === false : input.existing.publicationGeneratedColumns === false);
+  if (missingOptions.length > 0) {
+    const what = missingOptions.map((o) => o.replace(/ = .*/, '')).join(' and ');
     steps.push({
       kind: 'publication-option',
-      description: `set publish_via_partition_root on publication ${input.publication}`,
-      done: `set publish_via_partition_root on publication ${input.publication}`,
-      sql: `ALTER PUBLICATION ${publication} SET (publish_via_partition_root = true)`,
+      description: `set ${what} on publication ${input.publication}`,
+      done: `set ${what} on publication ${input.publication}`,
+      sql: `ALTER PUBLICATION ${publication} SET (${missingOptions.join(', ')})`,
       ownTransaction: false,
     });
   }
