@@ -116,6 +116,14 @@ describe('partitioned tables and generated columns', () => {
     // readings_us held the row moved there earlier: its deletion after DETACH is no longer audited.
     expect((await store.queryLog({ op: 'delete', limit: 100 })).filter((e) => e.actor.db?.statement === 'DELETE FROM readings_us')).toEqual([]);
   });
+
+  it('turns publish_via_partition_root on again when setup finds the publication without it', async () => {
+    await query(db.url, `ALTER PUBLICATION walaudit SET (publish_via_partition_root = false)`);
+    const again: string[] = [];
+    await runSetup(db.url, { slot: 'walaudit', publication: 'walaudit', tables: ['readings', 'plain'], dryRun: false, log: (line) => again.push(line) });
+    expect(again).toEqual(['set publish_via_partition_root on publication walaudit']);
+    expect(await query(db.url, `SELECT pubviaroot FROM pg_publication WHERE pubname = 'walaudit'`)).toEqual([{ pubviaroot: true }]);
+  });
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
