@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditStore } from '@walaudit/core';
-import { runSetup, withAuditContext } from '@walaudit/pg';
+import { runSetup, unpreparedPartitions, unpreparedPartitionsWarning, withAuditContext } from '@walaudit/pg';
 import { connect, createTestDatabase, query, type TestDatabase } from '../support/postgres.js';
 import { embeddedStore, startPipeline, type RunningPipeline } from '../support/pipeline-harness.js';
 
@@ -49,6 +49,7 @@ describe('partitioned tables and generated columns', () => {
          FROM pg_publication WHERE pubname = 'walaudit'`);
     expect(pub).toEqual({ pubviaroot: true, published: ['plain', 'readings'] });
     expect(lines).toContain('created publication walaudit FOR TABLE public.plain, public.readings with publish_via_partition_root');
+    expect(await unpreparedPartitions(db.url, 'walaudit')).toEqual([]);
   });
 
   it('audits changes of any partition under the root, with the whole row and the actor, generated columns absent', async () => {
@@ -84,8 +85,13 @@ describe('partitioned tables and generated columns', () => {
     expect(keyOnly?.before).toEqual({ id: '7', region: 'asia', value: null });
     expect(pipeline.notices.join('\n')).toContain('public.readings_asia has REPLICA IDENTITY DEFAULT');
 
+    // What start warns about before any change reaches the partition.
+    expect(await unpreparedPartitions(db.url, 'walaudit')).toEqual(['public.readings_asia']);
+    expect(unpreparedPartitionsWarning(['public.readings_asia'])).toContain('run `walaudit setup` again');
+
     const again: string[] = [];
     await runSetup(db.url, { slot: 'walaudit', publication: 'walaudit', tables: ['readings', 'plain'], dryRun: false, log: (line) => again.push(line) });
+    expect(await unpreparedPartitions(db.url, 'walaudit')).toEqual([]);
     expect(again).toEqual(['added trigger walaudit_context on public.readings_asia', 'set REPLICA IDENTITY FULL on public.readings_asia']);
     await query(db.url, `INSERT INTO readings (id, region, value) VALUES (8, 'asia', 4)`);
     await query(db.url, `DELETE FROM readings_asia WHERE id = 8`);
