@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditStore } from '@walaudit/core';
-import { runSetup, unpreparedPartitions, unpreparedPartitionsWarning, withAuditContext } from '@walaudit/pg';
-import { connect, createTestDatabase, query, type TestDatabase } from '../support/postgres.js';
+import { findFreePort, runSetup, unpreparedPartitions, unpreparedPartitionsWarning, withAuditContext } from '@walaudit/pg';
+import { connect, createTestDatabase, query, uniqueName, type TestDatabase } from '../support/postgres.js';
+import { spawnWalaudit } from '../support/walaudit-process.js';
+import { tempDir } from '../support/temp-dir.js';
 import { embeddedStore, startPipeline, type RunningPipeline } from '../support/pipeline-harness.js';
 
 /**
@@ -129,6 +131,19 @@ describe('partitioned tables and generated columns', () => {
     await runSetup(db.url, { slot: 'walaudit', publication: 'walaudit', tables: ['readings', 'plain'], dryRun: false, log: (line) => again.push(line) });
     expect(again).toEqual(['set publish_via_partition_root on publication walaudit']);
     expect(await query(db.url, `SELECT pubviaroot FROM pg_publication WHERE pubname = 'walaudit'`)).toEqual([{ pubviaroot: true }]);
+  });
+
+  it('walaudit start warns about a partition added after setup', async () => {
+    const slot = uniqueName('late');
+    await runSetup(db.url, { slot, publication: slot, tables: ['readings'], dryRun: false, log: () => {} });
+    await query(db.url, `CREATE TABLE readings_late PARTITION OF readings FOR VALUES IN ('late')`);
+    const start = spawnWalaudit(['start', '--source', db.url, '--data-dir', tempDir('partitions'), '--http-port', String(await findFreePort()), '--slot', slot, '--publication', slot]);
+    try {
+      await start.waitFor((status) => status.state === 'running');
+      expect(start.stderr() + start.stdout()).toContain('partition public.readings_late was added after `walaudit setup`');
+    } finally {
+      await start.stop();
+    }
   });
 });
 
