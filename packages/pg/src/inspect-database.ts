@@ -97,10 +97,10 @@ async function readTables(client: pg.ClientBase, oids: number[], publication: st
   // says whether the parent was added. With no list: permanent user tables, not a walaudit or extension object (FOR ALL TABLES still
   // publishes those; they just get no trigger and keep their identity).
   // A listed partitioned table brings its whole partition tree: identity and triggers are per leaf.
-  const { rows } = await client.query<{ schema: string; table: string; relreplident: string; relkind: string; root: string | null; has_trigger: boolean; has_pk: boolean; in_publication: boolean; owned: boolean; identity_index: string | null }>(
+  const { rows } = await client.query<{ schema: string; table: string; relreplident: string; relkind: string; root: { schema: string; table: string } | null; has_trigger: boolean; has_pk: boolean; in_publication: boolean; owned: boolean; identity_index: string | null }>(
     `SELECT n.nspname AS schema, c.relname AS table, c.relreplident, c.relkind::text AS relkind,
-            CASE WHEN c.relispartition THEN (SELECT rn.nspname || '.' || rc.relname FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-                                              WHERE rc.oid = pg_partition_root(c.oid)) END AS root,
+            CASE WHEN c.relispartition THEN (SELECT json_build_object('schema', rn.nspname, 'table', rc.relname) FROM pg_class rc
+                                              JOIN pg_namespace rn ON rn.oid = rc.relnamespace WHERE rc.oid = pg_partition_root(c.oid)) END AS root,
             EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = $3 AND NOT t.tgisinternal) AS has_trigger,
             EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk,
             (EXISTS (SELECT 1 FROM pg_publication_tables p WHERE p.pubname = $2 AND p.schemaname = n.nspname AND p.tablename = c.relname)
@@ -123,7 +123,7 @@ async function readTables(client: pg.ClientBase, oids: number[], publication: st
     replicaIdentity: REPLICA_IDENTITY[row.relreplident] ?? 'default',
     hasContextTrigger: row.has_trigger,
     partitioned: row.relkind === 'p',
-    partitionOf: row.root,
+    partitionOf: row.root ? displayTable(row.root.schema, row.root.table) : null,
     inPublication: row.in_publication,
     hasPrimaryKey: row.has_pk,
     owned: row.owned,

@@ -155,8 +155,7 @@ function publicationSteps(input: SetupPlanInput): SetupStep[] {
   const list = (tables: PlannedTable[]) => tables.map((t) => quoteTable(t.schema, t.table)).join(', ');
   const names = (tables: PlannedTable[]) => tables.map((t) => displayTable(t.schema, t.table)).join(', ');
   // A partition of an audited partitioned table is published through its root, so its changes are
-  // audited under the root's name whichever partition holds the row (and rows moving between
-  // partitions stay updates of one table).
+  // audited under the root's name whichever partition holds the row.
   const audited = new Set(input.tables.map((t) => displayTable(t.schema, t.table)));
   const published = input.tables.filter((t) => !(t.partitionOf && audited.has(t.partitionOf)));
   if (!input.existing.publicationExists) {
