@@ -19,10 +19,12 @@ COPY packages packages
 COPY services services
 COPY schemas schemas
 # npm ci builds dist/ (root `prepare`); then the compilers' leftovers go: dev dependencies
-# (typescript, vitest, turbo, the test servers) and the binding's librdkafka sources, objects and
+# (typescript, vitest, turbo, the test servers; the other Postgres majors the tests start are optional
+# dependencies, which prune keeps, so they are removed by name) and the binding's librdkafka sources, objects and
 # static archives. What it loads stays: build/Release/*.node and build/deps/*.so.* (its RUNPATH).
 RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund \
+ && rm -rf node_modules/postgres-14 node_modules/postgres-16 node_modules/postgres-17 \
  && npm cache clean --force \
  && ckjs=node_modules/@confluentinc/kafka-javascript \
  && rm -rf "$ckjs/deps" "$ckjs/build/Release/obj.target" "$ckjs/build/deps/librdkafka" \

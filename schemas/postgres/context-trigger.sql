@@ -29,6 +29,13 @@
 -- each transaction carries one message per change of context, always before the rows it describes.
 -- A rolled-back subtransaction reverts the setting together with its messages.
 --
+-- Why the walaudit.truncate message: a publication that publishes through the partition root
+-- (walaudit setup creates it so) does not send a TRUNCATE naming one partition. On a partition, a
+-- TRUNCATE also writes a transactional message, prefix `walaudit.truncate`, content
+-- {"schema", "table", "rootSchema", "rootTable"}; the reader records it as a truncate of the
+-- partition unless pgoutput's own truncate of the root (or of the partition) follows it, as it does
+-- for a TRUNCATE of the partitioned table, which fires every partition's trigger too.
+--
 -- Why SECURITY DEFINER and the fixed search_path: audited roles need no privilege on the logical
 -- message functions, and no object a caller creates can stand in for a pg_catalog function.
 -- Why the wal_level test: without logical decoding nobody can read these messages (Postgres would
@@ -42,6 +49,7 @@ AS $walaudit$
 DECLARE
   payload text;
   digest text;
+  root oid;
 BEGIN
   IF current_setting('wal_level') <> 'logical' THEN
     RETURN NULL;
@@ -57,6 +65,16 @@ BEGIN
   IF current_setting('walaudit.last_context', true) IS DISTINCT FROM digest THEN
     PERFORM pg_logical_emit_message(true, 'walaudit.stmt', payload);
     PERFORM set_config('walaudit.last_context', digest, true);
+  END IF;
+  IF TG_OP = 'TRUNCATE' THEN
+    SELECT pg_partition_root(c.oid) INTO root FROM pg_class c WHERE c.oid = TG_RELID AND c.relispartition;
+    IF root IS NOT NULL THEN
+      PERFORM pg_logical_emit_message(true, 'walaudit.truncate', json_build_object(
+        'schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME,
+        'rootSchema', (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = root),
+        'rootTable', (SELECT c.relname FROM pg_class c WHERE c.oid = root)
+      )::text);
+    END IF;
   END IF;
   RETURN NULL;
 END

@@ -46,7 +46,7 @@ describe('runSetup', () => {
       triggers: ['customers', 'order_lines', 'orders'],
       fn: true,
     });
-    expect(lines).toContain('created publication walaudit FOR ALL TABLES');
+    expect(lines).toContain('created publication walaudit FOR ALL TABLES with publish_via_partition_root');
     expect(lines).toContain('set REPLICA IDENTITY FULL on public.orders');
     expect(lines).toContain(`created logical replication slot ${slot} (pgoutput)`);
 
@@ -62,7 +62,7 @@ describe('runSetup', () => {
     expect(await state()).toEqual(before);
     expect(before).toMatchObject({ pub: null, slot: null, triggers: null, schema: false });
     const printed = lines.join('\n');
-    expect(printed).toContain('CREATE PUBLICATION "walaudit" FOR ALL TABLES;');
+    expect(printed).toContain('CREATE PUBLICATION "walaudit" FOR ALL TABLES WITH (publish_via_partition_root = true);');
     expect(printed).toContain(`SELECT pg_create_logical_replication_slot('${slot}', 'pgoutput');`);
   });
 

@@ -88,4 +88,15 @@ describe('teardown of one of two instances', () => {
     expect(lines).toContain(`kept publication ${a}: the walaudit instance on slot ${a} reads through it`);
     expect(await triggers()).toEqual(['customers', 'order_lines', 'orders']);
   });
+
+  it('keeps the triggers of a partitioned table\'s partitions while another instance publishes it through the root', async () => {
+    await query(db.url, `
+      CREATE TABLE events (id bigint, kind text, PRIMARY KEY (id, kind)) PARTITION BY LIST (kind);
+      CREATE TABLE events_a PARTITION OF events FOR VALUES IN ('a');
+    `);
+    await runSetup(db.url, setup(a, ['events']));
+    await runSetup(db.url, setup(b, ['events', 'customers']));
+    await runTeardown(db.url, { slot: b, publication: b, log: (line) => lines.push(line) });
+    expect(await triggers()).toEqual(['events', 'events_a']);
+  });
 });

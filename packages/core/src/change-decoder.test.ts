@@ -584,3 +584,38 @@ describe('ChangeDecoder: truncate', () => {
     ]);
   });
 });
+
+describe('ChangeDecoder: truncate of one partition (publish_via_partition_root)', () => {
+  const marker = (table: string) => message('walaudit.truncate', JSON.stringify({ schema: 'public', table, rootSchema: 'public', rootTable: 'users' }));
+  const truncate = (relationOids: number[]): WalMessage => ({ tag: 'truncate', relationOids, cascade: false, restartIdentity: false });
+
+  it('records a marker as a truncate of the partition when pgoutput sends none, in order', () => {
+    const { events, feed } = harness();
+    feed(begin(), rel(USERS), message('walaudit.stmt', '{"statement":"TRUNCATE users_eu"}'), marker('users_eu'), insert({ id: '1', email: null, note: null }), commit());
+    expect(events.map((e) => `${e.op} ${e.table} ${e.tx.seq}`)).toEqual(['truncate users_eu 0', 'insert users 1']);
+    expect(events[0]).toMatchObject({ schema: 'public', columns: [ID, EMAIL, NOTE], actor: { db: { statement: 'TRUNCATE users_eu' } } });
+  });
+
+  it('records a marker still held at commit', () => {
+    const { events, feed } = harness();
+    const [, , end] = feed(begin(), marker('users_eu'), commit());
+    expect(events.map((e) => `${e.op} ${e.table}`)).toEqual(['truncate users_eu']);
+    expect(end).toMatchObject({ kind: 'commit', events: 1 });
+  });
+
+  it('drops the markers that pgoutput truncate of the root records, keeps the others', () => {
+    const { events, feed } = harness();
+    feed(begin(), marker('users_eu'), marker('users_us'), rel(USERS), truncate([USERS.oid]), commit());
+    expect(events.map((e) => `${e.op} ${e.table}`)).toEqual(['truncate users']);
+    const other = harness();
+    other.feed(begin(), marker('users_eu'), rel(LOGS), truncate([LOGS.oid]), commit());
+    expect(other.events.map((e) => `${e.op} ${e.table}`)).toEqual(['truncate users_eu', 'truncate logs']);
+  });
+
+  it('ignores a marker that is not one, with a notice when it is not JSON', () => {
+    const { events, notices, feed } = harness();
+    feed(begin(), message('walaudit.truncate', '{"table": 1}'), message('walaudit.truncate', 'nope'), commit());
+    expect(events).toEqual([]);
+    expect(notices.map((n) => n.code)).toEqual(['MALFORMED_CONTEXT']);
+  });
+});

@@ -2,6 +2,7 @@ import type { ActionDetail, Actor, AppContext, ChangeEvent, ColumnDef, DbContext
 import { microsToIso } from './commit-time.js';
 import { eventId } from './event-id.js';
 import { formatLsn, type Lsn } from './lsn.js';
+import { PendingPartitionTruncates, parsePartitionTruncate } from './partition-truncates.js';
 import { MESSAGE_PREFIX, type RelationShape, type WalMessage, type WalTuple } from './wal-message.types.js';
 
 /** What a decoded message means for the reader's cursor. */
@@ -38,6 +39,7 @@ export class ChangeDecoder {
   private readonly shapes: Map<string, ColumnDef[]>;
   private readonly noticed = new Set<string>();
   private tx: OpenTransaction | null = null;
+  private readonly partitionTruncates = new PendingPartitionTruncates();
 
   constructor(
     private readonly emit: (event: ChangeEvent) => void,
@@ -53,8 +55,13 @@ export class ChangeDecoder {
   }
 
   decode(message: WalMessage): DecodeOutcome {
+    // A held partition truncate is settled by the next change; relation messages precede a truncate.
+    if (this.partitionTruncates.size > 0 && message.tag !== 'relation' && message.tag !== 'truncate' && !(message.tag === 'message' && message.prefix === MESSAGE_PREFIX.partitionTruncate)) {
+      this.emitPartitionTruncates();
+    }
     switch (message.tag) {
       case 'begin':
+        this.partitionTruncates.clear();
         this.tx = {
           xid: message.xid,
           commitLsn: message.commitLsn,
@@ -91,12 +98,15 @@ export class ChangeDecoder {
         this.emitRow(relation, 'delete', message.before ? toImage(message.before) : null, null);
         return { kind: 'none' };
       }
-      case 'truncate':
+      case 'truncate': {
+        const truncated = new Set(message.relationOids.map((oid) => { const r = this.relation(oid); return `${r.schema}.${r.table}`; }));
+        this.emitPartitionTruncates(truncated);
         for (const oid of message.relationOids) {
           const relation = this.relation(oid);
           this.emitEvent({ op: 'truncate', schema: relation.schema, table: relation.table, keyKind: 'primary-key', pk: null, columns: relation.columns, before: null, after: null, changed: [] });
         }
         return { kind: 'none' };
+      }
       case 'message':
         return this.onLogicalMessage(message);
       case 'ignored':
@@ -184,8 +194,20 @@ export class ChangeDecoder {
         });
         return { kind: 'none' };
       }
+      case MESSAGE_PREFIX.partitionTruncate: {
+        const marker = parsePartitionTruncate(this.parseJson(message.content, message.prefix));
+        if (marker) this.partitionTruncates.hold(marker);
+        return { kind: 'none' };
+      }
       default:
         return { kind: 'none' };
+    }
+  }
+
+  /** Records the held partition truncates that pgoutput's truncate of `truncated` does not. */
+  private emitPartitionTruncates(truncated?: ReadonlySet<string>): void {
+    for (const m of this.partitionTruncates.take(truncated)) {
+      this.emitEvent({ op: 'truncate', schema: m.schema, table: m.table, keyKind: 'primary-key', pk: null, columns: this.shapes.get(`${m.schema}.${m.table}`) ?? this.shapes.get(`${m.rootSchema}.${m.rootTable}`) ?? [], before: null, after: null, changed: [] });
     }
   }
 

@@ -36,5 +36,7 @@ export const MESSAGE_PREFIX = {
   appContext: 'walaudit',
   statementContext: 'walaudit.stmt',
   action: 'walaudit.action',
+  /** A TRUNCATE of one partition, from its context trigger (see partition-truncates.ts). */
+  partitionTruncate: 'walaudit.truncate',
   heartbeat: 'walaudit.heartbeat',
 } as const;

@@ -18,6 +18,7 @@ export * from './replication-source.js';
 export * from './slot-monitor.js';
 export * from './slot-health.js';
 export * from './source-identity.js';
+export * from './partition-readiness.js';
 // Cascade links and restores: foreign keys from the catalog.
 export * from './foreign-keys.js';
 export * from './connection-string.js';

@@ -96,8 +96,11 @@ async function readTables(client: pg.ClientBase, oids: number[], publication: st
   // pg_publication_tables lists a partitioned table's leaves, not the table itself: pg_publication_rel
   // says whether the parent was added. With no list: permanent user tables, not a walaudit or extension object (FOR ALL TABLES still
   // publishes those; they just get no trigger and keep their identity).
-  const { rows } = await client.query<{ schema: string; table: string; relreplident: string; has_trigger: boolean; has_pk: boolean; in_publication: boolean; owned: boolean; identity_index: string | null }>(
-    `SELECT n.nspname AS schema, c.relname AS table, c.relreplident,
+  // A listed partitioned table brings its whole partition tree: identity and triggers are per leaf.
+  const { rows } = await client.query<{ schema: string; table: string; relreplident: string; relkind: string; root: { schema: string; table: string } | null; has_trigger: boolean; has_pk: boolean; in_publication: boolean; owned: boolean; identity_index: string | null }>(
+    `SELECT n.nspname AS schema, c.relname AS table, c.relreplident, c.relkind::text AS relkind,
+            CASE WHEN c.relispartition THEN (SELECT json_build_object('schema', rn.nspname, 'table', rc.relname) FROM pg_class rc
+                                              JOIN pg_namespace rn ON rn.oid = rc.relnamespace WHERE rc.oid = pg_partition_root(c.oid)) END AS root,
             EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = $3 AND NOT t.tgisinternal) AS has_trigger,
             EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk,
             (EXISTS (SELECT 1 FROM pg_publication_tables p WHERE p.pubname = $2 AND p.schemaname = n.nspname AND p.tablename = c.relname)
@@ -105,7 +108,8 @@ async function readTables(client: pg.ClientBase, oids: number[], publication: st
             pg_has_role(c.relowner, 'USAGE') AS owned,
             (SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident) AS identity_index
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE CASE WHEN cardinality($1::oid[]) > 0 THEN c.oid = ANY($1::oid[])
+      WHERE CASE WHEN cardinality($1::oid[]) > 0
+            THEN c.oid = ANY($1::oid[]) OR c.oid IN (SELECT t.relid FROM unnest($1::oid[]) AS l(oid), pg_partition_tree(l.oid::regclass) t)
             ELSE c.relkind IN ('r', 'p') AND c.relpersistence = 'p'
                  AND n.nspname NOT IN ('pg_catalog', 'information_schema', $4) AND n.nspname NOT LIKE 'pg\\_%'
                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
@@ -118,6 +122,8 @@ async function readTables(client: pg.ClientBase, oids: number[], publication: st
     table: row.table,
     replicaIdentity: REPLICA_IDENTITY[row.relreplident] ?? 'default',
     hasContextTrigger: row.has_trigger,
+    partitioned: row.relkind === 'p',
+    partitionOf: row.root ? displayTable(row.root.schema, row.root.table) : null,
     inPublication: row.in_publication,
     hasPrimaryKey: row.has_pk,
     owned: row.owned,
@@ -126,11 +132,13 @@ async function readTables(client: pg.ClientBase, oids: number[], publication: st
 }
 
 async function readExisting(client: pg.ClientBase, options: InspectOptions): Promise<DatabaseInspection['existing']> {
-  const { rows } = await client.query<{ schema_exists: boolean; prosrc: string | null; puballtables: boolean | null; slot: InspectedSlot | null }>(
+  const { rows } = await client.query<{ schema_exists: boolean; prosrc: string | null; puballtables: boolean | null; pubviaroot: boolean | null; pubgencols: string | null; slot: InspectedSlot | null }>(
     `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $3) AS schema_exists,
             (SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
               WHERE n.nspname = $3 AND p.proname = 'emit_statement_context' AND p.pronargs = 0) AS prosrc,
             (SELECT puballtables FROM pg_publication WHERE pubname = $2) AS puballtables,
+            (SELECT pubviaroot FROM pg_publication WHERE pubname = $2) AS pubviaroot,
+            (SELECT to_jsonb(p) ->> 'pubgencols' FROM pg_publication p WHERE pubname = $2) AS pubgencols,
             (SELECT json_build_object('plugin', plugin, 'slotType', slot_type, 'database', database, 'active', active, 'activePid', active_pid,
                                       'confirmedLsn', confirmed_flush_lsn::text, 'walStatus', wal_status,
                                       'invalidationReason', to_jsonb(s) ->> 'invalidation_reason', 'failover', (to_jsonb(s) ->> 'failover')::boolean)
@@ -144,6 +152,9 @@ async function readExisting(client: pg.ClientBase, options: InspectOptions): Pro
     functionUpToDate: row.prosrc === null || row.prosrc === contextFunctionBody(),
     publicationExists: row.puballtables !== null,
     publicationAllTables: row.puballtables === true,
+    publicationViaRoot: row.pubviaroot !== false,
+    // Postgres 18 stores 'n' (none) or 's' (stored); older servers have no such column.
+    publicationGeneratedColumns: row.pubgencols !== 'n',
     slotExists: row.slot !== null,
     slot: row.slot,
   };

@@ -26,8 +26,8 @@ describe('planSetup', () => {
     });
     expect(steps.filter((s) => s.ownTransaction)).toHaveLength(1);
     expect(steps.find((s) => s.kind === 'publication')).toMatchObject({
-      sql: 'CREATE PUBLICATION "walaudit" FOR ALL TABLES',
-      done: 'created publication walaudit FOR ALL TABLES',
+      sql: 'CREATE PUBLICATION "walaudit" FOR ALL TABLES WITH (publish_via_partition_root = true)',
+      done: 'created publication walaudit FOR ALL TABLES with publish_via_partition_root',
     });
   });
 
@@ -44,8 +44,8 @@ describe('planSetup', () => {
 
   it('lists the tables when not publishing all of them', () => {
     const publication = planSetup(input({ allTables: false, publication: 'audit' })).find((s) => s.kind === 'publication');
-    expect(publication?.sql).toBe('CREATE PUBLICATION "audit" FOR TABLE "public"."orders", "sales"."Order Lines"');
-    expect(publication?.done).toBe('created publication audit FOR TABLE public.orders, sales."Order Lines"');
+    expect(publication?.sql).toBe('CREATE PUBLICATION "audit" FOR TABLE "public"."orders", "sales"."Order Lines" WITH (publish_via_partition_root = true)');
+    expect(publication?.done).toBe('created publication audit FOR TABLE public.orders, sales."Order Lines" with publish_via_partition_root');
   });
 
   it('plans nothing when everything is in place', () => {
@@ -99,5 +99,22 @@ describe('planSetup', () => {
       sql: "SELECT pg_create_logical_replication_slot('walaudit', 'pgoutput', false, false, true)",
       done: 'created logical replication slot walaudit (pgoutput, failover)',
     });
+  });
+
+  it('publishes a partitioned table through its root and gives every leaf its own identity and trigger', () => {
+    const root: PlannedTable = { schema: 'public', table: 'events', replicaIdentity: 'default', hasContextTrigger: false, partitioned: true };
+    const leaf: PlannedTable = { schema: 'public', table: 'events_2026', replicaIdentity: 'default', hasContextTrigger: false, partitionOf: 'public.events' };
+    const steps = planSetup(input({ allTables: false, tables: [root, leaf] }));
+    expect(steps.filter((s) => s.kind === 'trigger').map((s) => s.description)).toEqual(['add trigger walaudit_context on public.events', 'add trigger walaudit_context on public.events_2026']);
+    expect(steps.filter((s) => s.kind === 'replica-identity')).toHaveLength(2);
+    expect(steps.find((s) => s.kind === 'publication')?.sql).toBe('CREATE PUBLICATION "walaudit" FOR TABLE "public"."events" WITH (publish_via_partition_root = true)');
+  });
+
+  it('turns on publish_via_partition_root of an existing publication only when a partitioned table is audited', () => {
+    const existing = { publicationExists: true, slotExists: true, functionExists: true, publicationViaRoot: false };
+    const done = { replicaIdentity: 'full' as const, hasContextTrigger: true, inPublication: true };
+    expect(planSetup(input({ tables: [{ ...orders, ...done }], existing }))).toEqual([]);
+    const steps = planSetup(input({ tables: [{ ...orders, ...done, partitioned: true }], existing }));
+    expect(steps.map((s) => s.sql)).toEqual(['ALTER PUBLICATION "walaudit" SET (publish_via_partition_root = true)']);
   });
 });

@@ -20,6 +20,14 @@ export interface PlannedTable {
   hasContextTrigger: boolean;
   /** Already published by the publication (by a table list or FOR ALL TABLES). @defaultValue false */
   inPublication?: boolean;
+  /** A partitioned table (relkind p): its rows live in its partitions. @defaultValue false */
+  partitioned?: boolean;
+  /**
+   * `schema.table` of the partition tree's root when this is a partition. A partition whose root is
+   * audited too is published through the root (publish_via_partition_root), never on its own, but
+   * still needs its own REPLICA IDENTITY FULL and trigger: both are per leaf table in Postgres.
+   */
+  partitionOf?: string | null;
 }
 
 export interface ExistingObjects {
@@ -30,6 +38,10 @@ export interface ExistingObjects {
   functionExists: boolean;
   /** false when the installed function's body differs from context-trigger.sql. @defaultValue true */
   functionUpToDate?: boolean;
+  /** The existing publication's publish_via_partition_root. @defaultValue true */
+  publicationViaRoot?: boolean;
+  /** The existing publication publishes STORED generated columns (Postgres 18+). @defaultValue true */
+  publicationGeneratedColumns?: boolean;
 }
 
 export interface SetupPlanInput {
@@ -43,9 +55,25 @@ export interface SetupPlanInput {
   recreateSlot?: boolean;
   /** Create the slot as a failover slot (Postgres 17+). */
   failoverSlot?: boolean;
+  /** server_version_num; publication options depend on it. @defaultValue 150000 */
+  serverVersionNum?: number;
 }
 
-export type SetupStepKind = 'schema' | 'function' | 'trigger' | 'replica-identity' | 'publication' | 'publication-add' | 'slot-drop' | 'slot';
+/**
+ * From Postgres 18 an UPDATE or DELETE fails ("cannot update table") when the table's replica
+ * identity holds a generated column the publication does not publish, and REPLICA IDENTITY FULL
+ * holds every column: so the publication publishes STORED generated columns there. Before 18
+ * pgoutput never sends them, and the check does not exist.
+ */
+const GENERATED_COLUMNS_FROM = 180000;
+
+function publicationOptions(input: SetupPlanInput): string[] {
+  const options = ['publish_via_partition_root = true'];
+  if ((input.serverVersionNum ?? 150000) >= GENERATED_COLUMNS_FROM) options.push('publish_generated_columns = stored');
+  return options;
+}
+
+export type SetupStepKind = 'schema' | 'function' | 'trigger' | 'replica-identity' | 'publication' | 'publication-add' | 'publication-option' | 'slot-drop' | 'slot';
 
 export interface SetupStep {
   kind: SetupStepKind;
@@ -118,26 +146,51 @@ export function planSetup(input: SetupPlanInput): SetupStep[] {
   return steps;
 }
 
+function optionNames(input: SetupPlanInput): string {
+  return publicationOptions(input).map((o) => o.replace(/ = .*/, '')).join(' and ');
+}
+
 function publicationSteps(input: SetupPlanInput): SetupStep[] {
   const publication = quoteIdent(input.publication);
   const list = (tables: PlannedTable[]) => tables.map((t) => quoteTable(t.schema, t.table)).join(', ');
   const names = (tables: PlannedTable[]) => tables.map((t) => displayTable(t.schema, t.table)).join(', ');
+  // A partition of an audited partitioned table is published through its root, so its changes are
+  // audited under the root's name whichever partition holds the row.
+  const audited = new Set(input.tables.map((t) => displayTable(t.schema, t.table)));
+  const published = input.tables.filter((t) => !(t.partitionOf && audited.has(t.partitionOf)));
   if (!input.existing.publicationExists) {
-    const target = input.allTables ? 'FOR ALL TABLES' : input.tables.length > 0 ? `FOR TABLE ${list(input.tables)}` : '';
-    const shown = input.allTables ? 'FOR ALL TABLES' : input.tables.length > 0 ? `FOR TABLE ${names(input.tables)}` : '(no tables)';
+    const target = input.allTables ? 'FOR ALL TABLES' : published.length > 0 ? `FOR TABLE ${list(published)}` : '';
+    const shown = input.allTables ? 'FOR ALL TABLES' : published.length > 0 ? `FOR TABLE ${names(published)}` : '(no tables)';
     return [{
       kind: 'publication',
-      description: `create publication ${input.publication} ${shown}`,
-      done: `created publication ${input.publication} ${shown}`,
-      sql: `CREATE PUBLICATION ${publication} ${target}`.trim(),
+      description: `create publication ${input.publication} ${shown} with ${optionNames(input)}`,
+      done: `created publication ${input.publication} ${shown} with ${optionNames(input)}`,
+      sql: [`CREATE PUBLICATION ${publication}`, target, `WITH (${publicationOptions(input).join(', ')})`].filter((part) => part !== '').join(' '),
       ownTransaction: false,
     }];
   }
-  // An existing publication is never recreated (its subscribers' view would change); tables it
-  // lacks are added. FOR ALL TABLES publications report every table as published.
-  const missing = input.tables.filter((t) => !t.inPublication);
-  if (missing.length === 0) return [];
-  return [{
+  const steps: SetupStep[] = [];
+  // An existing publication is never recreated (its subscribers' view would change). Its
+  // publish_via_partition_root is turned on only when an audited table is partitioned: without it
+  // pgoutput names each leaf instead of the table the DBA listed.
+  // Generated columns: always on 18+, since FULL identity would otherwise make updates fail.
+  const hasPartitions = input.tables.some((t) => t.partitioned === true || t.partitionOf);
+  const missingOptions = publicationOptions(input).filter((option) =>
+    option.startsWith('publish_via_partition_root') ? hasPartitions && input.existing.publicationViaRoot === false : input.existing.publicationGeneratedColumns === false);
+  if (missingOptions.length > 0) {
+    const what = missingOptions.map((o) => o.replace(/ = .*/, '')).join(' and ');
+    steps.push({
+      kind: 'publication-option',
+      description: `set ${what} on publication ${input.publication}`,
+      done: `set ${what} on publication ${input.publication}`,
+      sql: `ALTER PUBLICATION ${publication} SET (${missingOptions.join(', ')})`,
+      ownTransaction: false,
+    });
+  }
+  // Tables it lacks are added. FOR ALL TABLES publications report every table as published.
+  const missing = published.filter((t) => !t.inPublication);
+  if (missing.length === 0) return steps;
+  return [...steps, {
     kind: 'publication-add',
     description: `add ${names(missing)} to publication ${input.publication}`,
     done: `added ${names(missing)} to publication ${input.publication}`,

@@ -32,6 +32,12 @@ export async function remainingUse(client: pg.ClientBase, record: SetupRecord, l
      SELECT p.pubname, n.nspname, c.relname FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid
        JOIN pg_class c ON c.oid = r.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE p.pubname <> ALL($1::text[])
+     UNION
+     -- A partitioned table published through its root keeps its partitions' triggers too.
+     SELECT pt.pubname, n.nspname, c.relname FROM pg_publication_tables pt
+       CROSS JOIN LATERAL pg_partition_tree(format('%I.%I', pt.schemaname, pt.tablename)::regclass) tree
+       JOIN pg_class c ON c.oid = tree.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE pt.pubname <> ALL($1::text[])
      ORDER BY 1, 2, 3`,
     [leaving.publication === null ? [] : [leaving.publication]],
   );
