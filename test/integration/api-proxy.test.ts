@@ -17,7 +17,7 @@ describe('HTTP API behind a proxy', () => {
 
   const serve = async (trustedProxies: string[]) => {
     const http = parseConfig({ http: { port: 0, trustedProxies, managerGroups: ['dba'], viewerGroups: ['dev', 'support'] } }).http;
-    const api = await startApiServer({ http, status: async () => ({ state: 'running' }) as never, store: stores.audit, tokens: stores.tokens, registry: createPipelineMetrics().registry });
+    const api = await startApiServer({ http, status: async () => ({ state: 'running' }) as never, store: stores.audit, queries: stores.queries, tokens: stores.tokens, registry: createPipelineMetrics().registry });
     servers.push(api);
     return api.port;
   };
