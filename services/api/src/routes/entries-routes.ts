@@ -1,21 +1,10 @@
-import { MAX_PAGE_ENTRIES, verifyAuditLog, WalauditError, type AuditQueries, type AuditStore } from '@walaudit/core';
+import { MAX_PAGE_ENTRIES, verifyAuditLog, WalauditError } from '@walaudit/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiServerDeps } from '../api-deps.js';
 import { entryDetailSchema, entryPageSchema } from './audit-schemas.js';
+import { queriesOf, storeOf } from './store-parts.js';
 import { entryFilterQuery, toEntryFilter } from './entry-filter-query.js';
-
-const NO_STORE = 'this process runs only the reader (walaudit start --services reader) and holds no store: ask a writer, or use --clickhouse-url';
-
-function storeOf(deps: ApiServerDeps): AuditStore {
-  if (!deps.store) throw new WalauditError('STORE_NOT_FOUND', NO_STORE);
-  return deps.store;
-}
-
-export function queriesOf(deps: ApiServerDeps): AuditQueries {
-  if (!deps.queries) throw new WalauditError('STORE_NOT_FOUND', NO_STORE);
-  return deps.queries;
-}
 
 const entriesQuery = entryFilterQuery.extend({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_ENTRIES).default(50).describe(`Entries per page, 1 to ${MAX_PAGE_ENTRIES}`),

@@ -1,4 +1,4 @@
-import { WalauditError, type AuditEntry, type AuditQueries, type AuditStore } from '@walaudit/core';
+import { WalauditError, type AuditEntry, type AuditQueries } from '@walaudit/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiServerDeps } from '../api-deps.js';
@@ -9,6 +9,7 @@ import { filterInWords } from '../exports/filter-in-words.js';
 import { renderReport } from '../exports/pdf-report.js';
 import { errorSchema } from './audit-schemas.js';
 import { entryFilterQuery, toEntryFilter } from './entry-filter-query.js';
+import { queriesOf, storeOf } from './store-parts.js';
 
 const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 500: errorSchema };
 
@@ -17,13 +18,6 @@ const reportQuery = entryFilterQuery.extend({
 });
 
 const DEFAULT_MAX_REPORT_ENTRIES = 10_000;
-
-function storeOf(deps: ApiServerDeps): { store: AuditStore; queries: AuditQueries } {
-  if (!deps.store || !deps.queries) {
-    throw new WalauditError('STORE_NOT_FOUND', 'this process runs only the reader (walaudit start --services reader) and holds no store: ask a writer, or use --clickhouse-url');
-  }
-  return { store: deps.store, queries: deps.queries };
-}
 
 /** `walaudit-entries-20260301T100000Z.csv`: sorts by when it was taken. */
 const fileName = (stem: string, extension: string, at: Date) => `walaudit-${stem}-${at.toISOString().replace(/[-:]|\.\d+/g, '')}.${extension}`;
@@ -43,7 +37,7 @@ export const exportsRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = asy
       config: { role: 'viewer' },
     },
     async (request, reply) => {
-      const { queries } = storeOf(deps);
+      const queries = queriesOf(deps);
       const opened = await openExport(queries, toEntryFilter(request.query));
       return reply
         .type('text/csv; charset=utf-8; header=present')
@@ -59,7 +53,7 @@ export const exportsRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = asy
       config: { role: 'viewer' },
     },
     async (request, reply) => {
-      const { queries } = storeOf(deps);
+      const queries = queriesOf(deps);
       const opened = await openExport(queries, toEntryFilter(request.query));
       return reply
         .type('application/jsonl; charset=utf-8')
@@ -80,7 +74,8 @@ export const exportsRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = asy
       config: { role: 'viewer' },
     },
     async (request, reply) => {
-      const { store, queries } = storeOf(deps);
+      const store = storeOf(deps);
+      const queries = queriesOf(deps);
       const generatedAt = new Date();
       const filter = toEntryFilter(request.query);
       const max = deps.report?.maxEntries ?? DEFAULT_MAX_REPORT_ENTRIES;

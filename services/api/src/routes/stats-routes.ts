@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiServerDeps } from '../api-deps.js';
 import { statsSchema, topDeletersSchema } from './audit-schemas.js';
-import { queriesOf } from './entries-routes.js';
+import { queriesOf } from './store-parts.js';
 import { entryFilterQuery, toEntryFilter } from './entry-filter-query.js';
 
 const DEFAULT_DAYS = 30;
