@@ -1,0 +1,37 @@
+/** Types of sigkill-soak.mjs, for the integration test that runs it. */
+export interface SigkillSoakOptions {
+  /** Changes to write (rounded up to whole batches). @defaultValue 200000 */
+  changes?: number;
+  /** Rows per statement (even): each batch is an INSERT of this many, an UPDATE and a DELETE of half. @defaultValue 2000 */
+  rowsPerStatement?: number;
+  /** SIGKILLs at least (more while the workload is still being written). @defaultValue 6 */
+  kills?: number;
+  seed?: number;
+  /** Pause between batches, so the workload spans the kills. @defaultValue 100 */
+  pauseMs?: number;
+  minUpMs?: number;
+  maxUpMs?: number;
+  catchUpTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface SigkillSoakFigures {
+  ok: boolean;
+  changes: number;
+  entries: number;
+  duplicates: number;
+  missing: number;
+  storedTwice: number;
+  unexpected: number;
+  verify: string;
+  entriesVerified: number;
+  kills: number;
+  /** Kills after which the slot had moved: the process was streaming, not only starting. */
+  killedWhileStreaming: number;
+  killAfterMs: number[];
+  rowsPerStatement: number;
+  seed: number;
+  seconds: number;
+}
+
+export function runSigkillSoak(options?: SigkillSoakOptions): Promise<SigkillSoakFigures>;
