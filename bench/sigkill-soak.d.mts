@@ -9,6 +9,9 @@ export interface SigkillSoakOptions {
   seed?: number;
   /** Pause between batches, so the workload spans the kills. @defaultValue 100 */
   pauseMs?: number;
+  /** Every how many kills one is made during start-up rather than while streaming. @defaultValue 4 */
+  startupKillEvery?: number;
+  /** Bounds of the random time a process streams (after its first stored entries) before its SIGKILL. @defaultValue 200 and 2500 */
   minUpMs?: number;
   maxUpMs?: number;
   catchUpTimeoutMs?: number;
@@ -26,9 +29,10 @@ export interface SigkillSoakFigures {
   verify: string;
   entriesVerified: number;
   kills: number;
-  /** Kills after which the slot had moved: the process was streaming, not only starting. */
+  /** Kills of a process that had stored entries of its own run (its /api/status): killed mid-stream. */
   killedWhileStreaming: number;
-  killAfterMs: number[];
+  /** When each kill came: `start-up +N ms` (after the spawn) or `streaming +N ms` (after its first stored entries). */
+  killAfterMs: string[];
   rowsPerStatement: number;
   seed: number;
   seconds: number;

@@ -8,7 +8,7 @@
 // when any check fails. The integration test test/integration/sigkill-soak.test.ts runs the same
 // function over 200k changes. Builds are not made here: run `npx turbo run build` first.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,29 @@ function spawnStart(args) {
   });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return { child, exited, stderr: () => stderr };
+}
+
+/** Entries the running start stored since it started (its /api/status), 0 when it does not answer. */
+async function entriesStored(port, dataDir) {
+  try {
+    const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+    const response = await fetch(`http://127.0.0.1:${port}/api/status`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2_000) });
+    return response.ok ? Number((await response.json()).entriesStored ?? 0) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Until the running start stored its first entries (it is in the middle of the stream), or
+ * `timeoutMs` passed (nothing left to stream: the kill then comes anyway).
+ */
+async function waitForFirstEntries(port, dataDir, start, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && (await entriesStored(port, dataDir)) === 0) {
+    if (start.child.exitCode !== null) throw new Error(`walaudit start ended before streaming\n${start.stderr()}`);
+    await sleep(100);
+  }
 }
 
 async function confirmedLsn(url) {
@@ -148,7 +171,8 @@ export async function runSigkillSoak(options = {}) {
     const config = join(dir, 'walaudit.yaml');
     writeFileSync(config, 'pipeline:\n  retryInitialMs: 100\n  retryMaxMs: 1000\n  heartbeatIntervalMs: 1000\n');
     const dataDir = join(dir, 'data');
-    const args = ['--config', config, '--source', server.url, '--data-dir', dataDir, '--http-port', String(await findFreePort()), '--slot', SLOT, '--publication', SLOT];
+    const port = await findFreePort();
+    const args = ['--config', config, '--source', server.url, '--data-dir', dataDir, '--http-port', String(port), '--slot', SLOT, '--publication', SLOT];
 
     let writing = true;
     const workload = writeWorkload(server.url, { batches, rows, pauseMs: options.pauseMs ?? 100, stopped: () => false }).finally(() => (writing = false));
@@ -161,17 +185,21 @@ export async function runSigkillSoak(options = {}) {
     for (let round = 0; (killed < kills || writing) && round < kills * 4; round++) {
       const before = (await confirmedLsn(server.url)).lsn;
       current = spawnStart(args);
-      const upMs = between(options.minUpMs ?? 800, options.maxUpMs ?? 4_000);
+      // Every fourth kill hits the start-up (store opening, migrations, slot lookup); the others land
+      // a random time after the run stored its first entries, whatever the machine's speed.
+      const duringStartup = round % (options.startupKillEvery ?? 4) === 3;
+      if (!duringStartup) await waitForFirstEntries(port, dataDir, current, 30_000);
+      const upMs = duringStartup ? between(100, 1_500) : between(options.minUpMs ?? 200, options.maxUpMs ?? 2_500);
       const outcome = await Promise.race([current.exited, sleep(upMs).then(() => null)]);
       if (outcome) throw new Error(`walaudit start ended by itself (${JSON.stringify(outcome)}) before its SIGKILL; seed ${seed}\n${current.stderr()}`);
+      const storedBefore = await entriesStored(port, dataDir);
       current.child.kill('SIGKILL');
       await current.exited;
       killed++;
-      schedule.push(upMs);
-      // The slot moved while it ran: it was killed while streaming, not only while starting.
-      const after = (await confirmedLsn(server.url)).lsn;
-      if (after !== before) killedWhileStreaming++;
-      log(`kill ${killed} after ${upMs} ms; slot ${before} -> ${after}`);
+      schedule.push(duringStartup ? `start-up +${upMs} ms` : `streaming +${upMs} ms`);
+      // It had stored entries of this run when it died: killed in the middle of the stream.
+      if (storedBefore > 0) killedWhileStreaming++;
+      log(`kill ${killed} ${schedule.at(-1)}: ${storedBefore} entries stored by this run; slot confirmed at ${before}`);
     }
     await workload;
     const endLsn = (await confirmedLsn(server.url)).server;
