@@ -1,6 +1,14 @@
 import type pg from 'pg';
 import { dollarQuotedBody, readSchemaSql } from './schema-files.js';
-import type { PlannedTable, SetupStep } from './setup-plan.js';
+
+/** A setup step (setup-plan.ts's SetupStep, of these two kinds). */
+export interface PartitionEventStep {
+  kind: 'partition-function' | 'partition-events';
+  description: string;
+  done: string;
+  sql: string;
+  ownTransaction: false;
+}
 
 /**
  * ATTACH / DETACH PARTITION (and CREATE TABLE ... PARTITION OF, DROP TABLE of a partition) of an
@@ -34,7 +42,7 @@ export function partitionFunctionBody(): string {
 }
 
 /** Whether the audited tables hold a partitioned table, the one case the event triggers serve. */
-export function needsPartitionEvents(tables: readonly PlannedTable[]): boolean {
+export function needsPartitionEvents(tables: readonly { partitioned?: boolean }[]): boolean {
   return tables.some((t) => t.partitioned === true);
 }
 
@@ -42,9 +50,9 @@ export function needsPartitionEvents(tables: readonly PlannedTable[]): boolean {
  * The steps that install (or update) the function and the two event triggers. Only a superuser
  * may create event triggers: for another role there is no step, and setup warns instead.
  */
-export function partitionEventSteps(state: PartitionEventsState): SetupStep[] {
-  const steps: SetupStep[] = [];
-  const step = (kind: SetupStep['kind'], description: string, done: string, sql: string) => steps.push({ kind, description, done, sql, ownTransaction: false });
+export function partitionEventSteps(state: PartitionEventsState): PartitionEventStep[] {
+  const steps: PartitionEventStep[] = [];
+  const step = (kind: PartitionEventStep['kind'], description: string, done: string, sql: string) => steps.push({ kind, description, done, sql, ownTransaction: false });
   if (!state.functionExists || !state.functionUpToDate) {
     const verb = state.functionExists ? 'update' : 'create';
     step('partition-function', `${verb} function ${PARTITION_FUNCTION} (records ATTACH and DETACH PARTITION)`, `${verb}d function ${PARTITION_FUNCTION}`, partitionFunctionSql());
