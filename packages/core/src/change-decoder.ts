@@ -3,6 +3,7 @@ import { microsToIso } from './commit-time.js';
 import { eventId } from './event-id.js';
 import { formatLsn, type Lsn } from './lsn.js';
 import { PendingPartitionTruncates, parsePartitionTruncate } from './partition-truncates.js';
+import { parsePartitionChange } from './partition-changes.js';
 import { MESSAGE_PREFIX, type RelationShape, type WalMessage, type WalTuple } from './wal-message.types.js';
 
 /** What a decoded message means for the reader's cursor. */
@@ -192,6 +193,15 @@ export class ChangeDecoder {
           changed: [],
           action,
         });
+        return { kind: 'none' };
+      }
+      case MESSAGE_PREFIX.partitionChange: {
+        const change = parsePartitionChange(this.parseJson(message.content, message.prefix));
+        if (!change) {
+          this.notice({ code: 'MALFORMED_CONTEXT', message: `message with prefix "${message.prefix}" names no partition change; not recorded: ${message.content.slice(0, 200)}` });
+          return { kind: 'none' };
+        }
+        this.emitEvent({ op: 'action', schema: change.schema, table: change.table, keyKind: 'primary-key', pk: null, columns: [], before: null, after: null, changed: [], action: change.action });
         return { kind: 'none' };
       }
       case MESSAGE_PREFIX.partitionTruncate: {

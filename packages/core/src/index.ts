@@ -12,6 +12,7 @@ export * from './audit-rule.js';
 export * from './audited-sink.types.js';
 export * from './with-audit-rules.js';
 export * from './change-decoder.js';
+export * from './partition-changes.js';
 export * from './audit-store.types.js';
 export * from './change-source.types.js';
 export * from './verify-log.js';

@@ -15,6 +15,16 @@ export interface PipelineStatus {
    * then were never decoded and cannot be. Only `walaudit setup --recreate-lost-slot` continues.
    */
   slotLost?: SlotLoss | null;
+  /**
+   * Set while the slot holds more WAL than max_slot_wal_keep_size allows (wal_status
+   * `unreserved`): Postgres invalidates it at a checkpoint unless walaudit catches up first.
+   */
+  slotAtRisk?: SlotRisk | null;
+  /**
+   * Partitions the publication publishes that were created or attached after `walaudit setup`: no
+   * FULL identity, no context trigger until setup runs again. Absent when not checked yet.
+   */
+  unpreparedPartitions?: string[];
   eventsTotal: number;
   entriesStored: number;
   eventsPerSecond: number;
@@ -60,4 +70,14 @@ export interface SlotLoss {
   walStatus: string | null;
   /** Postgres 17+: `invalidation_reason` (`wal_removed`, `rows_removed`, `idle_timeout`, ...). */
   invalidationReason: string | null;
+}
+
+/** A slot about to be lost: Postgres may remove the WAL it still needs at the next checkpoint. */
+export interface SlotRisk {
+  /** `wal_status`: `unreserved`. */
+  walStatus: string;
+  /** `safe_wal_size`: WAL that may still be written before the slot is lost (negative: already past). */
+  safeWalBytes: number | null;
+  /** What it means and what to do, for people. */
+  message: string;
 }

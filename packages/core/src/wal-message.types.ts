@@ -38,5 +38,7 @@ export const MESSAGE_PREFIX = {
   action: 'walaudit.action',
   /** A TRUNCATE of one partition, from its context trigger (see partition-truncates.ts). */
   partitionTruncate: 'walaudit.truncate',
+  /** A partition attached to or detached from an audited partitioned table (see partition-changes.ts). */
+  partitionChange: 'walaudit.partition',
   heartbeat: 'walaudit.heartbeat',
 } as const;

@@ -19,6 +19,7 @@ export * from './slot-monitor.js';
 export * from './slot-health.js';
 export * from './source-identity.js';
 export * from './partition-readiness.js';
+export * from './partition-events.js';
 // Cascade links and restores: foreign keys from the catalog.
 export * from './foreign-keys.js';
 export * from './connection-string.js';

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { WalauditError, type RelationShape } from '@walaudit/core';
 import { CONTEXT_TRIGGER, WALAUDIT_SCHEMA, contextFunctionBody, type ExistingObjects, type PlannedTable } from './setup-plan.js';
 import { displayTable } from './sql-names.js';
+import { readPartitionEvents } from './partition-events.js';
 
 /** What `walaudit setup` and `walaudit status` need to know about a database before touching it. */
 export interface InspectedTable extends PlannedTable {
@@ -157,6 +158,7 @@ async function readExisting(client: pg.ClientBase, options: InspectOptions): Pro
     publicationGeneratedColumns: row.pubgencols !== 'n',
     slotExists: row.slot !== null,
     slot: row.slot,
+    partitionEvents: await readPartitionEvents(client),
   };
 }
 

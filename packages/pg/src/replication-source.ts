@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
-import { describeError, formatLsn, parseLsn, WalauditError, type ChangeSource, type Lsn, type WalMessage } from '@walaudit/core';
+import { describeError, formatLsn, MESSAGE_PREFIX, parseLsn, partitionChangeConcerns, WalauditError, type ChangeSource, type Lsn, type WalMessage } from '@walaudit/core';
 import { RelationCatalog } from './catalog.js';
 import { connectionLabel, toWalauditError } from './pg-errors.js';
 import { libpqConnectionString } from './connection-string.js';
@@ -197,14 +197,19 @@ export class PgReplicationSource implements ChangeSource {
         return { tag: 'delete', relationOid: message.relation.relationOid, before: message.old ?? message.key };
       case 'truncate':
         return { tag: 'truncate', relationOids: message.relations.map((relation) => relation.relationOid), cascade: message.cascade, restartIdentity: message.restartIdentity };
-      case 'message':
+      case 'message': {
+        const content = Buffer.from(message.content).toString('utf8');
+        if (message.prefix === MESSAGE_PREFIX.partitionChange && !partitionChangeConcerns(content, this.options.publication)) {
+          return { tag: 'ignored', what: 'a partition change of a table another publication publishes' };
+        }
         return {
           tag: 'message',
           transactional: message.transactional,
           lsn: parseLsn(requireLsn(message.messageLsn)),
           prefix: message.prefix,
-          content: Buffer.from(message.content).toString('utf8'),
+          content,
         };
+      }
       case 'origin':
       case 'type':
         return { tag: 'ignored', what: message.tag };

@@ -118,3 +118,25 @@ describe('planSetup', () => {
     expect(steps.map((s) => s.sql)).toEqual(['ALTER PUBLICATION "walaudit" SET (publish_via_partition_root = true)']);
   });
 });
+
+describe('partition change recording', () => {
+  const root: PlannedTable = { schema: 'public', table: 'events', replicaIdentity: 'full', hasContextTrigger: true, partitioned: true, inPublication: true };
+  const existing = { publicationExists: true, slotExists: true, functionExists: true, functionUpToDate: true };
+
+  it('installs the function and both event triggers for a superuser when a partitioned table is audited', () => {
+    const steps = planSetup({ slot: 's', publication: 'p', tables: [root], allTables: false, existing, canCreateEventTriggers: true });
+    expect(steps.map((s) => s.kind)).toEqual(['partition-function', 'partition-events', 'partition-events']);
+    expect(steps[0]?.sql).toContain('CREATE OR REPLACE FUNCTION walaudit.record_partition_change()');
+    expect(steps[1]?.sql).toBe("CREATE EVENT TRIGGER walaudit_partitions_before ON ddl_command_start WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'DROP TABLE') EXECUTE FUNCTION walaudit.record_partition_change()");
+    expect(steps[2]?.description).toBe('create event trigger walaudit_partitions_after on ddl_command_end');
+  });
+
+  it('plans nothing once in place, without a partitioned table, or for a role that may not create event triggers', () => {
+    const installed = { functionExists: true, functionUpToDate: true, triggers: ['walaudit_partitions_after', 'walaudit_partitions_before'] };
+    expect(planSetup({ slot: 's', publication: 'p', tables: [root], allTables: false, existing: { ...existing, partitionEvents: installed }, canCreateEventTriggers: true })).toEqual([]);
+    expect(planSetup({ slot: 's', publication: 'p', tables: [{ ...root, partitioned: false }], allTables: false, existing, canCreateEventTriggers: true })).toEqual([]);
+    expect(planSetup({ slot: 's', publication: 'p', tables: [root], allTables: false, existing })).toEqual([]);
+    const outdated = planSetup({ slot: 's', publication: 'p', tables: [root], allTables: false, existing: { ...existing, partitionEvents: { ...installed, functionUpToDate: false } }, canCreateEventTriggers: true });
+    expect(outdated.map((s) => s.done)).toEqual(['updated function walaudit.record_partition_change()']);
+  });
+});

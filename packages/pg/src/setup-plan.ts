@@ -1,6 +1,7 @@
 import type { RelationShape } from '@walaudit/core';
 import { dollarQuotedBody, readSchemaSql } from './schema-files.js';
 import { displayTable, quoteIdent, quoteLiteral, quoteTable } from './sql-names.js';
+import { needsPartitionEvents, partitionEventSteps, type PartitionEventsState } from './partition-events.js';
 
 /**
  * What `walaudit setup` still has to do to a database, as an ordered list of SQL steps. Pure: the
@@ -42,6 +43,8 @@ export interface ExistingObjects {
   publicationViaRoot?: boolean;
   /** The existing publication publishes STORED generated columns (Postgres 18+). @defaultValue true */
   publicationGeneratedColumns?: boolean;
+  /** The partition-change function and event triggers (partition-events.ts). @defaultValue none present */
+  partitionEvents?: PartitionEventsState;
 }
 
 export interface SetupPlanInput {
@@ -57,6 +60,11 @@ export interface SetupPlanInput {
   failoverSlot?: boolean;
   /** server_version_num; publication options depend on it. @defaultValue 150000 */
   serverVersionNum?: number;
+  /**
+   * The role may create event triggers (a superuser): attach and detach of partitions are then
+   * recorded. @defaultValue false
+   */
+  canCreateEventTriggers?: boolean;
 }
 
 /**
@@ -73,7 +81,7 @@ function publicationOptions(input: SetupPlanInput): string[] {
   return options;
 }
 
-export type SetupStepKind = 'schema' | 'function' | 'trigger' | 'replica-identity' | 'publication' | 'publication-add' | 'publication-option' | 'slot-drop' | 'slot';
+export type SetupStepKind = 'schema' | 'function' | 'partition-function' | 'partition-events' | 'trigger' | 'replica-identity' | 'publication' | 'publication-add' | 'publication-option' | 'slot-drop' | 'slot';
 
 export interface SetupStep {
   kind: SetupStepKind;
@@ -121,6 +129,9 @@ export function planSetup(input: SetupPlanInput): SetupStep[] {
     step('function', `create function ${CONTEXT_FUNCTION}`, `created function ${CONTEXT_FUNCTION}`, contextFunctionSql().trim());
   } else if (existing.functionUpToDate === false) {
     step('function', `update function ${CONTEXT_FUNCTION}`, `updated function ${CONTEXT_FUNCTION}`, contextFunctionSql().trim());
+  }
+  if (input.canCreateEventTriggers && needsPartitionEvents(tables)) {
+    steps.push(...partitionEventSteps(existing.partitionEvents ?? { functionExists: false, functionUpToDate: true, triggers: [] }));
   }
   for (const t of tables.filter((t) => !t.hasContextTrigger)) {
     const name = displayTable(t.schema, t.table);

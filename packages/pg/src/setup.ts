@@ -4,6 +4,7 @@ import { inspectDatabase, tablesWithoutPrimaryKey, type DatabaseInspection } fro
 import { withClient } from './pg-connect.js';
 import { toWalauditError } from './pg-errors.js';
 import { planSetup, type SetupStep } from './setup-plan.js';
+import { needsPartitionEvents, PARTITION_EVENTS_NEED_SUPERUSER } from './partition-events.js';
 import { displayTable, readableIdent } from './sql-names.js';
 import { slotLossOf, slotLostError } from './slot-health.js';
 import { recordSlotGap, type SlotGap } from './slot-gap.js';
@@ -47,10 +48,13 @@ export async function runSetupWithResult(url: string, options: SetupOptions): Pr
     const inspection = await inspect(client, url, options);
     preflight(inspection, options);
     const lostSlot = inspection.existing.slot && slotLossOf(inspection.existing.slot) ? inspection.existing.slot : null;
-    const steps = planSetup({ ...inspection, slot: options.slot, publication: options.publication, recreateSlot: lostSlot !== null, failoverSlot: options.failoverSlot });
+    const steps = planSetup({ ...inspection, slot: options.slot, publication: options.publication, recreateSlot: lostSlot !== null, failoverSlot: options.failoverSlot, canCreateEventTriggers: inspection.role.superuser });
     const existingSlot = inspection.existing.slot;
     if (options.failoverSlot && existingSlot && existingSlot.failover === false && !lostSlot) {
       options.log(`warning: replication slot ${options.slot} exists and is not a failover slot; source.failoverSlot applies to a new slot: to convert it, stop walaudit and run \`ALTER_REPLICATION_SLOT ${options.slot} (FAILOVER true)\` over a replication connection`);
+    }
+    if (!inspection.role.superuser && needsPartitionEvents(inspection.tables) && !inspection.existing.partitionEvents?.triggers.length) {
+      options.log(`warning: ${PARTITION_EVENTS_NEED_SUPERUSER}`);
     }
     for (const table of tablesWithoutPrimaryKey(inspection)) {
       options.log(`warning: ${table} has no primary key: audited, keyed by the full row`);

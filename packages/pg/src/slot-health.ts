@@ -1,4 +1,4 @@
-import { WalauditError, type SlotLoss } from '@walaudit/core';
+import { WalauditError, type SlotLoss, type SlotRisk } from '@walaudit/core';
 
 /**
  * Whether Postgres has invalidated a replication slot. With `max_slot_wal_keep_size` set (or, on
@@ -46,4 +46,23 @@ export function slotLostError(slot: string, loss: SlotLoss | null, cause?: unkno
       `to drop it, create a new slot and record the gap in the audit trail; then raise max_slot_wal_keep_size (or keep walaudit running) so it does not happen again`,
     { cause },
   );
+}
+
+/**
+ * A slot that is not lost yet but may be at the next checkpoint: `wal_status` `unreserved` means it
+ * holds more WAL than max_slot_wal_keep_size allows, so Postgres is free to remove that WAL and
+ * invalidate the slot. Only catching up (or a larger limit) turns it back to `extended`/`reserved`.
+ */
+export function slotRiskOf(slot: string, walStatus: string | null, safeWalBytes: number | null): SlotRisk | null {
+  if (walStatus !== 'unreserved') return null;
+  const room = safeWalBytes === null ? '' : `, safe_wal_size ${safeWalBytes} bytes`;
+  return {
+    walStatus,
+    safeWalBytes,
+    message:
+      `replication slot ${slot} is about to be lost (wal_status unreserved${room}): it holds more WAL than max_slot_wal_keep_size allows, ` +
+      `and Postgres will remove that WAL and invalidate the slot at its next checkpoint, leaving a gap in the audit trail. ` +
+      `Keep walaudit running until its lag shrinks; if it cannot catch up in time, raise max_slot_wal_keep_size ` +
+      `(ALTER SYSTEM SET max_slot_wal_keep_size = '...'; SELECT pg_reload_conf())`,
+  };
 }

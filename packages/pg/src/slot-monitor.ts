@@ -1,8 +1,9 @@
 import pg from 'pg';
-import { MESSAGE_PREFIX, parseLsn, WalauditError, type Lsn, type SlotLoss } from '@walaudit/core';
+import { MESSAGE_PREFIX, parseLsn, WalauditError, type Lsn, type SlotLoss, type SlotRisk } from '@walaudit/core';
 import { connectionLabel, toWalauditError } from './pg-errors.js';
 import { libpqConnectionString } from './connection-string.js';
-import { SLOT_LOSS_COLUMNS, slotLossOfRow, type SlotLossRow } from './slot-health.js';
+import { unpreparedPartitionsOf } from './partition-readiness.js';
+import { SLOT_LOSS_COLUMNS, slotLossOfRow, slotRiskOf, type SlotLossRow } from './slot-health.js';
 
 export interface SlotState {
   slot: string;
@@ -18,6 +19,8 @@ export interface SlotState {
   retainedBytes: number;
   /** Set once Postgres invalidated the slot: it can never be read again (see slot-health.ts). */
   lost: SlotLoss | null;
+  /** Set while the slot may be invalidated at the next checkpoint (wal_status unreserved). */
+  atRisk: SlotRisk | null;
 }
 
 /**
@@ -43,12 +46,13 @@ export class SlotMonitor {
       `SELECT s.active, s.active_pid, s.confirmed_flush_lsn::text AS confirmed, pg_current_wal_lsn()::text AS server,
               COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn), 0)::bigint AS lag,
               COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn), 0)::bigint AS held,
+              s.safe_wal_size::bigint AS safe_wal,
               ${SLOT_LOSS_COLUMNS}
          FROM (SELECT 1) AS one
          LEFT JOIN pg_replication_slots s ON s.slot_name = $1`,
       [this.slot],
     );
-    const row = result.rows[0] as SlotLossRow & { active: boolean | null; active_pid: number | null; confirmed: string | null; server: string; lag: string; held: string };
+    const row = result.rows[0] as SlotLossRow & { active: boolean | null; active_pid: number | null; confirmed: string | null; server: string; lag: string; held: string; safe_wal: string | null };
     return {
       slot: this.slot,
       exists: row.active !== null,
@@ -59,7 +63,13 @@ export class SlotMonitor {
       lagBytes: Number(row.lag),
       retainedBytes: Number(row.held),
       lost: slotLossOfRow(row),
+      atRisk: slotRiskOf(this.slot, row.wal_status, row.safe_wal === null ? null : Number(row.safe_wal)),
     };
+  }
+
+  /** Partitions of `publication` added after setup (see partition-readiness.ts), on this connection. */
+  async unpreparedPartitions(publication: string): Promise<string[]> {
+    return unpreparedPartitionsOf((sql, params) => this.query(sql, params), publication);
   }
 
   async heartbeat(): Promise<void> {

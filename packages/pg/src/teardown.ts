@@ -6,6 +6,7 @@ import { CONTEXT_FUNCTION, CONTEXT_TRIGGER, WALAUDIT_SCHEMA } from './setup-plan
 import { describeIdentity, emptyRecord, readSetupRecord, resetIdentitySql, writeSetupRecord, type SetupRecord } from './setup-record.js';
 import { displayTable, quoteIdent, quoteTable } from './sql-names.js';
 import { remainingUse, type RemainingUse } from './teardown-usage.js';
+import { dropPartitionEvents } from './partition-events.js';
 
 export interface TeardownOptions {
   slot: string;
@@ -52,6 +53,7 @@ export async function runTeardown(url: string, options: TeardownOptions): Promis
         for (const change of left) {
           options.log(`  to reset ${displayTable(change.schema, change.table)} later (the record goes with schema ${WALAUDIT_SCHEMA}): ${resetIdentitySql(change)};`);
         }
+        await dropPartitionEvents(client, note, options.log);
         await dropFunctionAndSchema(client, note, options.log);
       }
     } catch (error) {

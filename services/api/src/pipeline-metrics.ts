@@ -16,6 +16,8 @@ export function createPipelineMetrics() {
     retainedBytes: new Gauge({ name: 'walaudit_slot_retained_wal_bytes', help: 'WAL bytes the slot keeps on the server', registers: [registry] }),
     confirmedLsn: new Gauge({ name: 'walaudit_confirmed_lsn', help: 'Confirmed slot position as a number (bytes)', registers: [registry] }),
     slotLost: new Gauge({ name: 'walaudit_slot_lost', help: '1 when Postgres invalidated the replication slot (changes since are unaudited; walaudit setup --recreate-lost-slot)', registers: [registry] }),
+    slotUnreserved: new Gauge({ name: 'walaudit_slot_unreserved', help: '1 while the slot holds more WAL than max_slot_wal_keep_size allows (wal_status unreserved): Postgres invalidates it at a checkpoint unless walaudit catches up', registers: [registry] }),
+    partitionsNeedingSetup: new Gauge({ name: 'walaudit_partitions_needing_setup', help: 'Partitions the publication publishes that were added after walaudit setup (no FULL identity or context trigger): run walaudit setup', registers: [registry] }),
     up: new Gauge({ name: 'walaudit_up', help: '1 while the pipeline streams, 0 while it retries or stopped', registers: [registry] }),
   };
 }

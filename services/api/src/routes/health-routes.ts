@@ -8,7 +8,17 @@ export const healthRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = asyn
     // A lost slot is unhealthy whatever the state: changes are going unaudited.
     const lost = status.slotLost ?? null;
     const healthy = !lost && (status.state === 'running' || status.state === 'starting');
-    return reply.code(healthy ? 200 : 503).send({ status: healthy ? 'ok' : lost ? 'slot-lost' : status.state, lastError: status.lastError, ...(lost ? { slotLost: lost } : {}) });
+    // Still healthy, but worth a probe's attention: a slot Postgres may invalidate at the next
+    // checkpoint, partitions whose deletes carry only the key until setup runs again.
+    const atRisk = status.slotAtRisk ? { walStatus: status.slotAtRisk.walStatus, safeWalBytes: status.slotAtRisk.safeWalBytes } : null;
+    const unprepared = status.unpreparedPartitions?.length ?? 0;
+    return reply.code(healthy ? 200 : 503).send({
+      status: healthy ? 'ok' : lost ? 'slot-lost' : status.state,
+      lastError: status.lastError,
+      ...(lost ? { slotLost: lost } : {}),
+      ...(atRisk && !lost ? { slotAtRisk: atRisk } : {}),
+      ...(unprepared > 0 ? { partitionsNeedingSetup: unprepared } : {}),
+    });
   });
   app.get('/metrics', { schema: { tags: ['process'], summary: 'Prometheus metrics (counts and lag, never audited values)' }, config: { role: deps.http.metricsPublic ? 'public' : 'viewer' } }, async (_request, reply) => {
     return reply.type(deps.registry.contentType).send(await deps.registry.metrics());

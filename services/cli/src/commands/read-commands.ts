@@ -62,6 +62,8 @@ export async function statusCommand(config: WalauditConfig, flags: { json?: bool
     }
     out(`walaudit ${running.state} since ${running.startedAt}`);
     if (running.slotLost) out(`  SLOT LOST ${running.slot}: ${describeSlotLoss(running.slotLost)}; changes since its confirmed position were never audited`);
+    if (running.slotAtRisk && !running.slotLost) out(`  WARNING ${running.slotAtRisk.message}`);
+    if (running.unpreparedPartitions?.length) out(`  partitions needing setup: ${running.unpreparedPartitions.join(', ')} (added after \`walaudit setup\`: run it again)`);
     out(`  source   ${running.source}, slot ${running.slot}${running.slotActive ? ' (active)' : ''}`);
     out(`  store    ${running.store}`);
     out(`  position confirmed ${running.confirmedLsn ?? '-'}, server ${running.serverLsn ?? '-'}, lag ${running.lagBytes === null ? '-' : formatBytes(running.lagBytes)}, WAL held ${running.retainedBytes === null ? '-' : formatBytes(running.retainedBytes)}`);
@@ -85,7 +87,9 @@ export async function statusCommand(config: WalauditConfig, flags: { json?: bool
   const monitor = new SlotMonitor(config.source.url, config.source.slot);
   try {
     const slot = await monitor.state();
-    const report = { state: 'not running', source: connectionLabel(config.source.url), slot: slot.slot, slotExists: slot.exists, confirmedLsn: slot.confirmedLsn === null ? null : formatLsn(slot.confirmedLsn), serverLsn: formatLsn(slot.serverLsn), lagBytes: slot.lagBytes, retainedBytes: slot.retainedBytes, slotLost: slot.lost };
+    // Advisory: a role that may not read the catalog still gets the slot's state.
+    const unprepared = await monitor.unpreparedPartitions(config.source.publication).catch(() => undefined);
+    const report = { state: 'not running', source: connectionLabel(config.source.url), slot: slot.slot, slotExists: slot.exists, confirmedLsn: slot.confirmedLsn === null ? null : formatLsn(slot.confirmedLsn), serverLsn: formatLsn(slot.serverLsn), lagBytes: slot.lagBytes, retainedBytes: slot.retainedBytes, slotLost: slot.lost, slotAtRisk: slot.atRisk, ...(unprepared ? { unpreparedPartitions: unprepared } : {}) };
     if (flags.json) {
       out(JSON.stringify(report));
       return failIfLost(slot.slot, slot.lost);
@@ -97,6 +101,8 @@ export async function statusCommand(config: WalauditConfig, flags: { json?: bool
       return failIfLost(slot.slot, slot.lost);
     }
     out(`  slot ${slot.slot} on ${report.source}${slot.active ? ` is held by pid ${slot.activePid}` : ''}: confirmed ${report.confirmedLsn ?? '-'}, server ${report.serverLsn}, lag ${formatBytes(slot.lagBytes)}, WAL held ${formatBytes(slot.retainedBytes)}`);
+    if (slot.atRisk) out(`  WARNING ${slot.atRisk.message}`);
+    if (unprepared?.length) out(`  partitions needing setup: ${unprepared.join(', ')} (added after \`walaudit setup\`: run it again)`);
   } finally {
     await monitor.close();
   }

@@ -36,11 +36,33 @@ describe('PipelineState', () => {
     const seen: SlotState[] = [];
     const state = new PipelineState(metrics, labels, (slot) => seen.push(slot));
     const lost = { walStatus: 'lost', invalidationReason: 'wal_removed' };
-    const slot: SlotState = { slot: 'walaudit', exists: true, active: false, activePid: null, confirmedLsn: 100n, serverLsn: 900n, lagBytes: 800, retainedBytes: 0, lost };
+    const slot: SlotState = { slot: 'walaudit', exists: true, active: false, activePid: null, confirmedLsn: 100n, serverLsn: 900n, lagBytes: 800, retainedBytes: 0, lost, atRisk: null };
     state.monitor = { state: async () => slot } as unknown as SlotMonitor;
     await state.checkSlot();
     expect((await state.status()).slotLost).toEqual(lost);
     expect((await metrics.slotLost.get()).values[0]?.value).toBe(1);
     expect(seen).toHaveLength(1);
+  });
+
+  it('warns once a minute while the slot is unreserved, and names partitions needing setup once per new set', async () => {
+    const metrics = createPipelineMetrics();
+    const state = new PipelineState(metrics, labels);
+    const warnings: string[] = [];
+    state.warn = (line) => warnings.push(line);
+    state.publication = 'walaudit';
+    const atRisk = { walStatus: 'unreserved', safeWalBytes: -10, message: 'replication slot walaudit is about to be lost' };
+    let partitions = ['public.readings_us'];
+    const slot: SlotState = { slot: 'walaudit', exists: true, active: true, activePid: 7, confirmedLsn: 100n, serverLsn: 900n, lagBytes: 800, retainedBytes: 800, lost: null, atRisk };
+    state.monitor = { state: async () => slot, unpreparedPartitions: async () => partitions } as unknown as SlotMonitor;
+    await state.checkSlot(true);
+    await state.checkSlot(true);
+    expect(warnings).toEqual(['replication slot walaudit is about to be lost', expect.stringContaining('partition public.readings_us was added after')]);
+    expect(await state.status()).toMatchObject({ slotAtRisk: atRisk, unpreparedPartitions: ['public.readings_us'] });
+    expect((await metrics.slotUnreserved.get()).values[0]?.value).toBe(1);
+    expect((await metrics.partitionsNeedingSetup.get()).values[0]?.value).toBe(1);
+    partitions = [];
+    await state.checkSlot(true);
+    expect((await state.status()).unpreparedPartitions).toEqual([]);
+    expect((await metrics.partitionsNeedingSetup.get()).values[0]?.value).toBe(0);
   });
 });

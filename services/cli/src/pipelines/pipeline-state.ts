@@ -1,7 +1,10 @@
 import { describeError, formatLsn, isWalauditError, type PipelineStatus } from '@walaudit/core';
-import type { SlotMonitor } from '@walaudit/pg';
+import { unpreparedPartitionsWarning, type SlotMonitor } from '@walaudit/pg';
 import type { PipelineMetrics } from '@walaudit/api';
 import { EventRate } from '../event-rate.js';
+
+const RISK_WARN_EVERY_MS = 60_000;
+const PARTITIONS_CHECK_EVERY_MS = 60_000;
 
 export type SlotState = Awaited<ReturnType<SlotMonitor['state']>>;
 
@@ -28,6 +31,14 @@ export class PipelineState {
   entriesStored = 0;
   /** The slot this process reads, when it reads one; checkSlot and status ask it. */
   monitor: SlotMonitor | null = null;
+  /** The publication of that slot: checkSlot also lists its partitions added after setup. */
+  publication: string | null = null;
+  /** Where the warnings of checkSlot go (a slot about to be lost, partitions needing setup). */
+  warn: (line: string) => void = () => {};
+  private unprepared: string[] | undefined;
+  private partitionsCheckedAt = 0;
+  private riskWarnedAt = 0;
+  private unpreparedWarned = '';
 
   constructor(
     protected readonly metrics: PipelineMetrics,
@@ -81,17 +92,43 @@ export class PipelineState {
   }
 
   /** Reads the slot's position and lag; a failure is recorded, not thrown (a status must answer). */
-  async checkSlot(): Promise<void> {
+  async checkSlot(partitionsNow = false): Promise<void> {
     if (!this.monitor) return;
     try {
       this.slot = await this.monitor.state();
       this.metrics.lagBytes.set(this.slot.lagBytes);
       this.metrics.retainedBytes.set(this.slot.retainedBytes);
       this.metrics.slotLost.set(this.slot.lost ? 1 : 0);
+      this.metrics.slotUnreserved.set(this.slot.atRisk ? 1 : 0);
+      if (this.slot.atRisk && Date.now() - this.riskWarnedAt >= RISK_WARN_EVERY_MS) {
+        this.riskWarnedAt = Date.now();
+        this.warn(this.slot.atRisk.message);
+      }
       this.onSlot(this.slot);
+      await this.checkPartitions(partitionsNow);
     } catch (error) {
       this.recordError(error);
     }
+  }
+
+  /**
+   * Partitions added after setup: a catalog query, so at most once a minute unless `now` (a session
+   * start, which warns before the first change). Advisory: a failed read is recorded, not thrown.
+   */
+  async checkPartitions(now = false): Promise<void> {
+    if (!this.monitor || !this.publication || (!now && Date.now() - this.partitionsCheckedAt < PARTITIONS_CHECK_EVERY_MS)) return;
+    this.partitionsCheckedAt = Date.now();
+    try {
+      this.unprepared = await this.monitor.unpreparedPartitions(this.publication);
+    } catch (error) {
+      this.recordError(error);
+      return;
+    }
+    this.metrics.partitionsNeedingSetup.set(this.unprepared.length);
+    const warning = unpreparedPartitionsWarning(this.unprepared);
+    // Said once per new set: at start, and when a partition is added while walaudit runs.
+    if (warning && warning !== this.unpreparedWarned) this.warn(warning);
+    this.unpreparedWarned = warning ?? '';
   }
 
   async status(): Promise<PipelineStatus> {
@@ -109,6 +146,8 @@ export class PipelineState {
       lagBytes: slot?.lagBytes ?? null,
       retainedBytes: slot?.retainedBytes ?? null,
       slotLost: slot?.lost ?? null,
+      slotAtRisk: slot?.atRisk ?? null,
+      ...(this.unprepared ? { unpreparedPartitions: this.unprepared } : {}),
       eventsTotal: this.eventsTotal,
       entriesStored: this.entriesStored,
       eventsPerSecond: this.rate.perSecond(),

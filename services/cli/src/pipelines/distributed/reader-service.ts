@@ -1,5 +1,5 @@
 import { type RuleContext, type WalauditConfig, withAuditRules } from '@walaudit/core';
-import { PgReplicationSource, SlotMonitor, connectionLabel, unpreparedPartitions, unpreparedPartitionsWarning } from '@walaudit/pg';
+import { PgReplicationSource, SlotMonitor, connectionLabel } from '@walaudit/pg';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import { connectIdempotentProducer, changeEncoderFor, createKafkaChangeSink, createKafkaClient, ensureTopics, toKafkaError, topicNames } from '@walaudit/kafka';
 import type { PipelineMetrics } from '@walaudit/api';
@@ -78,9 +78,8 @@ export function createReaderService(deps: ReaderServiceDeps): ReaderService {
         onWritten: (events) => state.decoded(events),
         onConfirmed: (lsn) => metrics.confirmedLsn.set(Number(lsn)),
       });
-      // Advisory: a catalog read that fails here must not stop streaming.
-      const unprepared = unpreparedPartitionsWarning(await unpreparedPartitions(deps.sourceUrl, config.source.publication).catch(() => []));
-      if (unprepared) log.warn(unprepared);
+      // Advisory, before the first change: a slot about to be lost, partitions added after setup.
+      await state.checkSlot(true);
       state.running();
       log.info(`streaming slot ${config.source.slot} from ${connectionLabel(deps.sourceUrl)} to ${topics.changes} on ${config.kafka.brokers.join(',')}`);
       await reader.run();
@@ -93,6 +92,8 @@ export function createReaderService(deps: ReaderServiceDeps): ReaderService {
     async run() {
       const monitor = new SlotMonitor(deps.sourceUrl, config.source.slot);
       state.monitor = monitor;
+      state.publication = config.source.publication;
+      state.warn = (line) => log.warn(line);
       const sessions = slotSessions({ config, monitor, state, log, session: runOnce, cancelled: () => stopping });
       wake = sessions.wake;
       try {

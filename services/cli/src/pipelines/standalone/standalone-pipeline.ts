@@ -1,5 +1,5 @@
 import { describeError, formatLsn, isWalauditError, type SlotLossDetail, type AuditStore, type PipelineStatus, type RuleContext, type WalauditConfig, type StoredBatchObserver } from '@walaudit/core';
-import { PgReplicationSource, SlotMonitor, connectionLabel, identifySource, unpreparedPartitions, unpreparedPartitionsWarning } from '@walaudit/pg';
+import { PgReplicationSource, SlotMonitor, connectionLabel, identifySource } from '@walaudit/pg';
 import { createAuditWriter } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import type { PipelineMetrics } from '@walaudit/api';
@@ -57,6 +57,8 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
     }
   });
   state.monitor = monitor;
+  state.publication = config.source.publication;
+  state.warn = (line) => log.warn(line);
   let reader: WalReader | null = null;
   let stopping = false;
   let stopped!: () => void;
@@ -104,9 +106,8 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
       onWritten: (events) => state.decoded(events),
       onConfirmed: (lsn) => metrics.confirmedLsn.set(Number(lsn)),
     });
-    // Advisory: a catalog read that fails here must not stop streaming.
-    const unprepared = unpreparedPartitionsWarning(await unpreparedPartitions(deps.sourceUrl, config.source.publication).catch(() => []));
-    if (unprepared) log.warn(unprepared);
+    // Advisory, before the first change: a slot about to be lost, partitions added after setup.
+    await state.checkSlot(true);
     state.running();
     log.info(`streaming slot ${config.source.slot} (publication ${config.source.publication}) from ${connectionLabel(deps.sourceUrl)} into ${deps.storeLabel}`);
     await reader.run();
