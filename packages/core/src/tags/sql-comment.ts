@@ -17,6 +17,9 @@ export interface QueryShape {
   complete: boolean;
 }
 
+/** Characters that may start a literal, a comment or a statement, or end a trailing comment's run. */
+const SPECIAL = new Set([..."'\";$-/"].map((c) => c.charCodeAt(0)));
+
 const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v';
 const isIdentStart = (c: string): boolean => /[A-Za-z_\u0080-\uffff]/.test(c);
 const isIdentChar = (c: string): boolean => /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
@@ -122,7 +125,9 @@ export function lexQuery(text: string): QueryShape {
       continue;
     }
     code();
+    // The rest of a run of plain code changes nothing: skip it at once.
     i++;
+    while (i < text.length && !SPECIAL.has(text.charCodeAt(i))) i++;
   }
   const last = lastComment as { body: string | null } | null;
   return { statements, trailingComment: last?.body ?? null, complete: true };

@@ -59,43 +59,36 @@ export function readStatementTags(recorded: RecordedStatement, limits: TagLimits
  * Anything else, a repeated key, or a key or value that is not valid URL encoding: 'malformed'.
  */
 export function parseTagList(comment: string, maxCount: number): Record<string, string> | 'malformed' | 'too-many' {
-  const tags: Record<string, string> = Object.create(null) as Record<string, string>;
-  let count = 0;
-  let i = skipSpaces(comment, 0);
-  if (i === comment.length) return {};
+  const tags = new Map<string, string>();
+  if (/^\s*$/.test(comment)) return {};
+  // One pair and what follows it: a comma, or the end. A key is URL-encoded too, so a bare quote,
+  // comma or space in it means this is no tag list; `\'` (or any `\x`) is an escaped character.
+  const pair = /\s*((?:[^=,'\s\\]|\\.)+)\s*='((?:[^'\\]|\\.)*)'\s*(,|$)/y;
+  let i = 0;
   for (;;) {
-    const eq = comment.indexOf('=', i);
-    if (eq < 0) return 'malformed';
-    const rawKey = comment.slice(i, eq).trim();
-    // A key is URL-encoded too: a bare quote, comma or space in it means this is no tag list.
-    if (!/^(?:[^=,'\s\\]|\\.)+$/.test(rawKey) || comment[eq + 1] !== "'") return 'malformed';
-    const key = urlDecode(rawKey.replace(/\\(.)/g, '$1'));
-    if (key === null || key === '') return 'malformed';
-    let j = eq + 2;
-    let raw = '';
-    for (;;) {
-      if (j >= comment.length) return 'malformed';
-      const c = comment[j]!;
-      if (c === '\\' && j + 1 < comment.length) {
-        raw += comment[j + 1];
-        j += 2;
-        continue;
-      }
-      if (c === "'") break;
-      raw += c;
-      j++;
-    }
-    const value = urlDecode(raw);
-    if (value === null || Object.prototype.hasOwnProperty.call(tags, key)) return 'malformed';
-    if (++count > maxCount) return 'too-many';
-    tags[key] = value;
-    j = skipSpaces(comment, j + 1);
-    if (j === comment.length) break;
-    if (comment[j] !== ',') return 'malformed';
-    i = skipSpaces(comment, j + 1);
+    pair.lastIndex = i;
+    const match = pair.exec(comment);
+    if (!match) return 'malformed';
+    const key = urlDecode(unescape(match[1]!));
+    const value = urlDecode(unescape(match[2]!));
+    if (key === null || key === '' || value === null || tags.has(key)) return 'malformed';
+    if (tags.size === maxCount) return 'too-many';
+    tags.set(key, value);
+    if (match[3] === '') break;
+    i = pair.lastIndex;
   }
-  // A plain object again, so that it encodes and compares like any other.
-  return { ...tags };
+  // A plain object; a key such as __proto__ stays an ordinary member.
+  const out: Record<string, string> = {};
+  for (const [key, value] of tags) {
+    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
+  }
+  return out;
+}
+
+/** `\'` (and any backslash-escaped character) to the character itself. */
+function unescape(text: string): string {
+  return text.includes('\\') ? text.replace(/\\(.)/g, '$1') : text;
 }
 
 /** W3C trace context `traceparent`, version 00: `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`. */
@@ -108,13 +101,9 @@ export function parseTraceparent(value: string | undefined): { traceId: string; 
   return { traceId, spanId };
 }
 
-function skipSpaces(text: string, i: number): number {
-  while (i < text.length && /\s/.test(text[i]!)) i++;
-  return i;
-}
-
 /** The URL decoding, once the `\'` escapes are undone. */
 function urlDecode(text: string): string | null {
+  if (!text.includes('%')) return text;
   try {
     return decodeURIComponent(text);
   } catch {
