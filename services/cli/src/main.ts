@@ -141,6 +141,8 @@ withCommonOptions(program.command('export'))
   .option('--xid <xid>', 'one transaction')
   .option('--pk <json>', 'one row: its primary key as JSON, {"id":"42"} (with one --table)')
   .option('--text <text>', 'text inside a value before or after the change, case-insensitive')
+  .option('--trace-id <id>', 'entries of one request: the W3C trace id (32 hex digits) of its statements\' traceparent tag')
+  .option('--tag <key=value>', 'a sqlcommenter tag the statement carried, exact; repeat for several (all must match)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
   .option('--snapshots', 'pdf: add an appendix with each row before and after')
   .action((flags: CommonFlags & ExportFlags) => run(() => exportCommand(loadConfig(flags), flags, process.stdout)));
 
