@@ -15,6 +15,10 @@
 --   applicationName  current_setting('application_name'), e.g. 'psql'
 --   statement        the client's query string (current_query()), at most 4096 characters; it can
 --                    hold several statements when the client sent them as one string
+--   statementEnd     only when the query string is longer than 4096 characters: its last 4096,
+--                    where an ORM's sqlcommenter comment (`/*user='alice',traceparent='...'*/`)
+--                    stands; the reader takes the statement's tags from it (a long
+--                    `DELETE ... WHERE id IN (...)` is just the statement whose author matters)
 --   backendPid       pg_backend_pid()
 --
 -- Why BEFORE and FOR EACH STATEMENT: a BEFORE statement trigger's message is written to the WAL
@@ -48,19 +52,25 @@ SET search_path = pg_catalog, pg_temp
 AS $walaudit$
 DECLARE
   payload text;
+  query text;
   digest text;
   root oid;
 BEGIN
   IF current_setting('wal_level') <> 'logical' THEN
     RETURN NULL;
   END IF;
+  query := coalesce(current_query(), '');
   payload := json_build_object(
     'user', session_user,
     'ip', host(inet_client_addr()),
     'applicationName', current_setting('application_name'),
-    'statement', left(coalesce(current_query(), ''), 4096),
+    'statement', left(query, 4096),
     'backendPid', pg_backend_pid()
   )::text;
+  IF length(query) > 4096 THEN
+    -- Added only then, so that the payload of a short statement is what it always was.
+    payload := left(payload, -1) || ', "statementEnd" : ' || to_json(right(query, 4096))::text || '}';
+  END IF;
   digest := md5(payload);
   IF current_setting('walaudit.last_context', true) IS DISTINCT FROM digest THEN
     PERFORM pg_logical_emit_message(true, 'walaudit.stmt', payload);

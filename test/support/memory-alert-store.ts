@@ -47,7 +47,7 @@ export class MemoryAlertStore implements AlertStore {
     for (const entry of this.audit?.entries() ?? []) {
       if ((entry.op !== 'delete' && entry.op !== 'truncate') || Date.parse(entry.tx.commitTime) < from) continue;
       const actor = resolveAlertActor(entry.actor);
-      const key = JSON.stringify([entry.schema, entry.table, entry.op, entry.tx.xid, actor.appUser ?? '', actor.dbUser ?? '']);
+      const key = JSON.stringify([entry.schema, entry.table, entry.op, entry.tx.xid, actor.appUser ?? '', actor.dbUser ?? '', actor.traceId ?? '']);
       let group = groups.get(key);
       if (!group) groups.set(key, (group = { entries: [] }));
       group.entries.push(entry);

@@ -1,4 +1,4 @@
-import { WalauditError, parseConfig, type AuditStore, type PreparedEntries, type WalauditConfigInput, type StoredBatchObserver } from '@walaudit/core';
+import { WalauditError, actorTagOptions, parseConfig, type AuditStore, type PreparedEntries, type WalauditConfigInput, type StoredBatchObserver } from '@walaudit/core';
 import { openClickHouseStores, type ClickHouseBundleOptions, type ClickHouseStore, type ClickHouseStores } from '@walaudit/clickhouse';
 import { PgReplicationSource, identifySource } from '@walaudit/pg';
 import { createAuditWriter } from '@walaudit/audit-writer';
@@ -66,6 +66,7 @@ export async function startPipeline(
     source,
     sink: writer,
     knownShapes,
+    tagOptions: actorTagOptions(config.actor),
     options: { batchSize: config.pipeline.batchSize, flushIntervalMs: config.pipeline.flushIntervalMs },
     onNotice: (notice) => notices.push(`${notice.code}: ${notice.message}`),
   });

@@ -89,18 +89,18 @@ export function createClickHouseAlertStore(store: ClickHouseStore): AlertStore {
     },
     async recentDeletions(since) {
       const rows = await store.select<{
-        schema_name: string; table_name: string; op: 'delete' | 'truncate'; xid: string; app_user: string; db_user: string;
+        schema_name: string; table_name: string; op: 'delete' | 'truncate'; xid: string; app_user: string; db_user: string; trace_id: string;
         client_ip: string; application_name: string; commit_time: string; rows: string; first_id: string; last_id: string; critical: boolean | number; keys: string[];
       }>(
-        `SELECT schema_name, table_name, op, toString(xid) AS xid, app_user, db_user,
+        `SELECT schema_name, table_name, op, toString(xid) AS xid, app_user, db_user, trace_id,
                 any(client_ip) AS client_ip, any(application_name) AS application_name,
                 formatDateTime(min(commit_time), '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS commit_time,
                 toString(count()) AS rows, argMin(id, (lsn, seq)) AS first_id, argMax(id, (lsn, seq)) AS last_id,
                 max(critical) AS critical, groupArray(20)(pk) AS keys, min((lsn, seq)) AS first_position
-         FROM (SELECT id, lsn, seq, schema_name, table_name, op, xid, app_user, db_user, client_ip, application_name, commit_time, critical, pk FROM ${auditLog}
+         FROM (SELECT id, lsn, seq, schema_name, table_name, op, xid, app_user, db_user, trace_id, client_ip, application_name, commit_time, critical, pk FROM ${auditLog}
                WHERE op IN ('delete', 'truncate') AND commit_time >= parseDateTime64BestEffort({since:String}, 6, 'UTC')
                ORDER BY lsn, seq LIMIT 1 BY lsn, seq)
-         GROUP BY schema_name, table_name, op, xid, app_user, db_user
+         GROUP BY schema_name, table_name, op, xid, app_user, db_user, trace_id
          ORDER BY first_position`,
         { since },
       );
@@ -108,7 +108,7 @@ export function createClickHouseAlertStore(store: ClickHouseStore): AlertStore {
         const appUser = row.app_user || null;
         const dbUser = row.db_user || null;
         return {
-          actor: { name: appUser ?? dbUser ?? 'unknown', appUser, dbUser, ip: row.client_ip || null, applicationName: row.application_name || null },
+          actor: { name: appUser ?? dbUser ?? 'unknown', appUser, dbUser, ip: row.client_ip || null, applicationName: row.application_name || null, traceId: row.trace_id || null },
           table: `${row.schema_name}.${row.table_name}`,
           schema: row.schema_name,
           tableName: row.table_name,

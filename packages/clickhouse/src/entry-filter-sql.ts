@@ -70,6 +70,16 @@ export function filterSql(filter: CheckedFilter): FilterSql {
     params.text_json = filter.text.escaped;
     params.text = filter.text.plain;
   }
+  if (filter.traceId !== undefined) {
+    conditions.push('trace_id = {trace_id:String}');
+    params.trace_id = filter.traceId;
+  }
+  filter.tags?.forEach((tag, i) => {
+    // The value condition alone can skip granules (tag_values_bloom, 0009_actor_tags.sql).
+    conditions.push(`has(mapValues(tags), {tag_value_${i}:String})`, `tags[{tag_key_${i}:String}] = {tag_value_${i}:String}`, `mapContains(tags, {tag_key_${i}:String})`);
+    params[`tag_key_${i}`] = tag.key;
+    params[`tag_value_${i}`] = tag.value;
+  });
   return { conditions, params };
 }
 

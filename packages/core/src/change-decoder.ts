@@ -5,6 +5,9 @@ import { formatLsn, type Lsn } from './lsn.js';
 import { PendingPartitionTruncates, parsePartitionTruncate } from './partition-truncates.js';
 import { parsePartitionChange } from './partition-changes.js';
 import { MESSAGE_PREFIX, type RelationShape, type WalMessage, type WalTuple } from './wal-message.types.js';
+import { DEFAULT_ACTOR_TAG_OPTIONS, type ActorTagOptions } from './tags/actor-config.schema.js';
+import { actorWithApp, statementActor } from './tags/statement-actor.js';
+import type { TagsRefusal } from './tags/sqlcommenter.js';
 
 /** What a decoded message means for the reader's cursor. */
 export type DecodeOutcome =
@@ -15,7 +18,7 @@ export type DecodeOutcome =
   | { kind: 'heartbeat'; ackLsn: Lsn };
 
 export interface DecoderNotice {
-  code: 'NO_PRIMARY_KEY' | 'NOT_FULL_IDENTITY' | 'MALFORMED_CONTEXT' | 'UNKNOWN_RELATION';
+  code: 'NO_PRIMARY_KEY' | 'NOT_FULL_IDENTITY' | 'MALFORMED_CONTEXT' | 'UNKNOWN_RELATION' | 'TAGS_IGNORED';
   message: string;
 }
 
@@ -28,6 +31,8 @@ interface OpenTransaction {
   commitTime: string;
   seq: number;
   actor: Actor;
+  /** What withAuditContext sent, kept apart: each statement's tags are added to it anew. */
+  app?: AppContext;
   events: number;
 }
 
@@ -47,6 +52,8 @@ export class ChangeDecoder {
     private readonly notice: (notice: DecoderNotice) => void = () => {},
     /** The last column list stored per `schema.table`, so a restart can tell a real schema change. */
     knownShapes: ReadonlyMap<string, ColumnDef[]> = new Map(),
+    /** How statement tags are read into the actor (config section `actor`). */
+    private readonly tagOptions: ActorTagOptions = DEFAULT_ACTOR_TAG_OPTIONS,
   ) {
     this.shapes = new Map(knownShapes);
   }
@@ -167,13 +174,19 @@ export class ChangeDecoder {
     if (!this.tx) return { kind: 'none' };
     switch (message.prefix) {
       case MESSAGE_PREFIX.appContext: {
-        const parsed = this.parseJson(message.content, message.prefix);
-        this.tx.actor = { ...this.tx.actor, app: parsed as AppContext };
+        const parsed = this.parseJson(message.content, message.prefix) as AppContext;
+        this.tx.app = parsed;
+        this.tx.actor = actorWithApp(this.tx.actor, parsed, this.tagOptions);
         return { kind: 'none' };
       }
       case MESSAGE_PREFIX.statementContext: {
-        const parsed = this.parseJson(message.content, message.prefix);
-        this.tx.actor = { ...this.tx.actor, db: parsed as unknown as DbContext };
+        const parsed = this.parseJson(message.content, message.prefix) as unknown as DbContext;
+        this.tx.actor = statementActor(parsed, this.tx.app, this.tagOptions, (why) =>
+          this.noticeOnce(`tags:${why}`, {
+            code: 'TAGS_IGNORED',
+            message: `a statement's sqlcommenter comment was not read (${TAGS_REFUSALS[why]}); its entries carry no tags. Further such statements are not reported`,
+          }),
+        );
         return { kind: 'none' };
       }
       case MESSAGE_PREFIX.action: {
@@ -269,6 +282,13 @@ export class ChangeDecoder {
     this.notice(notice);
   }
 }
+
+const TAGS_REFUSALS: Record<TagsRefusal, string> = {
+  'several-statements': 'the query string holds several statements, and which one a change came from cannot be told',
+  malformed: "it is not a list of key='value' pairs with URL-encoded keys and values",
+  'too-many': 'more pairs than actor.tagsMaxCount',
+  'too-long': 'longer than actor.tagsMaxLength',
+};
 
 function toImage(tuple: WalTuple): RowImage {
   let complete = true;

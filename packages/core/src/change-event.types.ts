@@ -40,6 +40,11 @@ export interface AppContext {
   user?: string;
   ip?: string;
   reason?: string;
+  /**
+   * Set when `user` came from this statement's tag of that name (config `actor.appUserFromTags`)
+   * rather than from withAuditContext, which named no user.
+   */
+  userFromTag?: string;
   [key: string]: unknown;
 }
 
@@ -49,12 +54,26 @@ export interface DbContext {
   ip: string | null;
   applicationName: string;
   statement: string;
+  /** The statement's last 4096 characters, when it was longer than `statement` holds. */
+  statementEnd?: string | null;
   backendPid?: number;
 }
 
+/**
+ * Who made the change. `tags`, `traceId` and `spanId` are absent when the statement carried no
+ * sqlcommenter comment, so entries without one encode exactly as before those fields existed.
+ * Like the rest of the actor, they are what the session claimed: any role that can run SQL can
+ * write any comment.
+ */
 export interface Actor {
   app?: AppContext;
   db?: DbContext;
+  /** The statement's sqlcommenter tags, keys and values URL-decoded (tracestate among them). */
+  tags?: Record<string, string>;
+  /** W3C trace id (32 lower-case hex digits) from the statement's `traceparent` tag. */
+  traceId?: string;
+  /** W3C parent span id (16 lower-case hex digits) from the same tag. */
+  spanId?: string;
 }
 
 /** A lifecycle action the application recorded (prefix `walaudit.action`): approve, export, download. */

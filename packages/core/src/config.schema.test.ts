@@ -16,8 +16,10 @@ function configError(input: unknown, origin?: string): WalauditError {
 const ALERTS_DEFAULTS = {
   enabled: true, threshold: 50, windowMinutes: 10, operations: ['delete'], excludeActors: [], quietHours: '', tables: [], windowStore: 'memory',
   pagerdutyUrl: 'https://events.pagerduty.com/v2/enqueue', emailFrom: 'walaudit@localhost', emailTo: [], syslogPort: 514, syslogProtocol: 'udp',
-  notifyTimeoutMs: 5_000, notifyAttempts: 6, notifyRetryInitialMs: 500, notifyRetryMaxMs: 30_000,
+  notifyTimeoutMs: 5_000, notifyAttempts: 6, notifyRetryInitialMs: 500, notifyRetryMaxMs: 30_000, countBy: 'actor',
 };
+
+const ACTOR_DEFAULTS = { appUserFromTags: [], tagsMaxCount: 32, tagsMaxLength: 2048 };
 
 const DEFAULTS = {
   source: { slot: 'walaudit', publication: 'walaudit', tables: [], failoverSlot: false },
@@ -36,6 +38,7 @@ const DEFAULTS = {
   },
   retention: { defaultDays: 90 },
   masking: {},
+  actor: ACTOR_DEFAULTS,
   alerts: ALERTS_DEFAULTS,
   cascade: { links: true, refreshIntervalMs: 60_000, maxTrackedKeys: 5_000_000, onConflict: 'fail', queue: 'walaudit-restore', attempts: 3, jobLockMs: 30_000, batchRows: 5_000 },
   kafka: {
@@ -129,7 +132,7 @@ describe('parseConfig defaults', () => {
         },
       ],
     };
-    expect(parseConfig(input)).toEqual({ ...input, alerts: ALERTS_DEFAULTS });
+    expect(parseConfig(input)).toEqual({ ...input, actor: ACTOR_DEFAULTS, alerts: ALERTS_DEFAULTS });
   });
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WalauditError } from './errors.js';
 import { alertsConfigSchema } from './alerts/alerts-config.schema.js';
+import { actorConfigSchema } from './tags/actor-config.schema.js';
 import { connectionUrlProblem, redactUrl } from './connection-url.js';
 
 /** A connection URL whose problem (a bad port, a wrong scheme) is named at start, with the password hidden. */
@@ -160,6 +161,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Who the entries name: the statements' sqlcommenter tags and the app user they may give (tags/actor-config.schema.ts). */
+    actor: actorConfigSchema,
     /** Alerts on bulk and critical-table deletions, and where they are sent (alerts-config.schema.ts). */
     alerts: alertsConfigSchema,
     cascade: z

@@ -29,3 +29,4 @@ export * from './connection-url.js';
 export * from './partitioned-sink.types.js';
 export * from './queries/index.js';
 export * from './rules/index.js';
+export * from './tags/index.js';

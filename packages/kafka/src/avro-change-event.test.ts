@@ -55,6 +55,37 @@ describe('schemas/avro/change-event.avsc', () => {
     expect(encodeEntryBody(roundTrip(schema).event)).toBe(encodeEntryBody(schema.event));
   });
 
+  it('carries the statement tags, the trace and a long statement\'s end', () => {
+    const input = audited({
+      actor: {
+        app: { user: 'carol', userFromTag: 'user' },
+        db: { user: 'app', ip: '10.0.0.1', applicationName: 'web', statement: 'DELETE ...', statementEnd: "...) /*user='carol'*/", backendPid: 7 },
+        tags: { user: 'carol', tracestate: 'congo=t61rcWkgMzE', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        spanId: '00f067aa0ba902b7',
+      },
+    });
+    const output = roundTrip(input);
+    expect(output.event.actor).toEqual(input.event.actor);
+    expect(encodeEntryBody(output.event)).toBe(encodeEntryBody(input.event));
+  });
+
+  it('reads a message written before the tag fields existed (new fields have defaults), to the same body', () => {
+    const schema = loadChangeEventSchema() as { fields: Array<{ name: string; type: { fields: Array<{ name: string; type: unknown }> } }> };
+    const actor = schema.fields.find((field) => field.name === 'actor')!.type;
+    actor.fields = actor.fields.filter((field) => !['tags', 'traceId', 'spanId'].includes(field.name));
+    const dbRecord = (actor.fields.find((field) => field.name === 'db')!.type as [string, { fields: Array<{ name: string }> }])[1];
+    dbRecord.fields = dbRecord.fields.filter((field) => field.name !== 'statementEnd');
+    const oldType = avsc.Type.forSchema(schema as unknown as avsc.Schema);
+    const input = audited();
+    const { tags: _t, traceId: _r, spanId: _s, ...oldActor } = toAvroRecord(input).actor as Record<string, unknown>;
+    const { statementEnd: _e, ...oldDb } = oldActor.db as Record<string, unknown>;
+    const written = oldType.toBuffer({ ...toAvroRecord(input), actor: { ...oldActor, db: oldDb } });
+    const read = type.fromBuffer(written, type.createResolver(oldType));
+    const output = validateChangeMessage(fromAvroRecord(read));
+    expect(encodeEntryBody(output.event)).toBe(encodeEntryBody(input.event));
+  });
+
   it('is a valid Avro schema whose every top-level field is documented in the JSON message', () => {
     const names = (loadChangeEventSchema().fields as { name: string }[]).map((field) => field.name);
     expect(names).toEqual(['id', 'op', 'schema', 'table', 'keyKind', 'pk', 'columns', 'before', 'after', 'changed', 'tx', 'actor', 'action', 'schemaChange', 'retentionDays', 'critical']);

@@ -21,7 +21,10 @@ export function toAvroRecord({ event, retentionDays, critical }: AuditedEvent): 
     ...hashedBody(event),
     actor: {
       app: event.actor.app === undefined ? null : JSON.stringify(event.actor.app),
-      db: db === undefined ? null : { user: db.user, ip: db.ip, applicationName: db.applicationName, statement: db.statement, backendPid: db.backendPid ?? null },
+      db: db === undefined ? null : { user: db.user, ip: db.ip, applicationName: db.applicationName, statement: db.statement, backendPid: db.backendPid ?? null, statementEnd: db.statementEnd ?? null },
+      tags: event.actor.tags ?? null,
+      traceId: event.actor.traceId ?? null,
+      spanId: event.actor.spanId ?? null,
     },
     action: event.action === undefined ? null : JSON.stringify(event.action),
     schemaChange: event.schemaChange ?? null,
@@ -31,7 +34,13 @@ export function toAvroRecord({ event, retentionDays, critical }: AuditedEvent): 
 }
 
 interface AvroRecord {
-  actor: { app: string | null; db: ({ backendPid: number | null } & Record<string, unknown>) | null };
+  actor: {
+    app: string | null;
+    db: ({ backendPid: number | null; statementEnd?: string | null } & Record<string, unknown>) | null;
+    tags?: Record<string, string> | null;
+    traceId?: string | null;
+    spanId?: string | null;
+  };
   action: string | null;
   schemaChange: unknown;
   [key: string]: unknown;
@@ -50,9 +59,13 @@ export function fromAvroRecord(decoded: AvroRecord): unknown {
   const outActor = out.actor as Record<string, unknown>;
   if (actor.app !== null) outActor.app = parseJsonText(actor.app, 'actor.app');
   if (actor.db !== null) {
-    const { backendPid, ...db } = actor.db;
-    outActor.db = backendPid === null ? db : { ...db, backendPid };
+    const { backendPid, statementEnd, ...db } = actor.db;
+    outActor.db = { ...db, ...(backendPid === null ? {} : { backendPid }), ...(statementEnd == null ? {} : { statementEnd }) };
   }
+  // Absent, not null, when the statement had no tags: the body hashes as it did before them.
+  if (actor.tags != null) outActor.tags = actor.tags;
+  if (actor.traceId != null) outActor.traceId = actor.traceId;
+  if (actor.spanId != null) outActor.spanId = actor.spanId;
   if (action !== null) out.action = parseJsonText(action, 'action');
   if (schemaChange !== null) out.schemaChange = schemaChange;
   return out;

@@ -2,6 +2,7 @@ import {
   alertWindowKey,
   BulkDeleteWindow,
   windowKey,
+  windowOwner,
   compareEntryIds,
   criticalAlertId,
   openAlertFromStored,
@@ -97,7 +98,7 @@ function tallyOf(deletion: StoredDeletion, policy: AlertPolicy): DeletionTally |
   const tablePolicy = policy.forTable(deletion.schema, deletion.tableName, deletion.critical);
   return {
     actor: deletion.actor,
-    windowKey: windowKey(deletion.actor.name, tablePolicy.group),
+    windowKey: windowKey(windowOwner(deletion.actor, policy.countBy), tablePolicy.group),
     policy: tablePolicy,
     deletion: {
       atMs: Date.parse(deletion.commitTime),

@@ -14,4 +14,19 @@ describe('entryFilterOfParams', () => {
     expect(() => entryFilterOfParams(new URLSearchParams('op=drop'))).toThrow(/^op\.0: /);
     expect(() => entryFilterOfParams(new URLSearchParams('xid=minus'))).toThrow(/^xid: /);
   });
+
+  it('reads the trace id and repeated tags, never splitting a tag at its commas', () => {
+    const params = new URLSearchParams();
+    params.set('traceId', '4BF92F3577B34DA6A3CE929D0E0E4736');
+    params.append('tag', 'route=/a,b');
+    params.append('tag', 'user=ann=x');
+    expect(entryFilterOfParams(params)).toEqual({ traceId: '4BF92F3577B34DA6A3CE929D0E0E4736', tags: { route: '/a,b', user: 'ann=x' } });
+  });
+
+  it('refuses a malformed trace id or tag, and a tag given twice', () => {
+    expect(() => entryFilterOfParams(new URLSearchParams('traceId=xyz'))).toThrow(/^traceId: a W3C trace id is 32 hex digits/);
+    expect(() => entryFilterOfParams(new URLSearchParams('tag=user'))).toThrow(/"user" is not key=value/);
+    expect(() => entryFilterOfParams(new URLSearchParams('tag==x'))).toThrow(/is not key=value/);
+    expect(() => entryFilterOfParams(new URLSearchParams('tag=user=a&tag=user=b'))).toThrow(/tag user is given twice/);
+  });
 });

@@ -1,7 +1,7 @@
 import { WalauditError, type EntryFilter } from '@walaudit/core';
 import { entryFilterQuery, toEntryFilter } from './routes/entry-filter-query.js';
 
-const LISTS = new Set(['table', 'op']);
+const LISTS = new Set(['table', 'op', 'tag']);
 
 /**
  * The entry filter of URL parameters (those of `GET /api/entries`) as the store's EntryFilter: the

@@ -11,6 +11,7 @@ export function formatEntry(entry: AuditEntry): string {
   if (who) parts.push(`by ${who}`);
   if (entry.op === 'update' && entry.changed.length > 0) parts.push(`changed ${entry.changed.join(',')}`);
   if (entry.op === 'schema') parts.push(`columns ${entry.changed.join(',')}`);
+  if (entry.actor.traceId) parts.push(`trace ${entry.actor.traceId}`);
   parts.push(`xid ${entry.tx.xid}`, `id ${entry.id}`);
   return parts.filter(Boolean).join('  ');
 }

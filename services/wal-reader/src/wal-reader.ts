@@ -4,6 +4,7 @@ import {
   type ChangeSink,
   type ChangeSource,
   type ColumnDef,
+  type ActorTagOptions,
   type DecoderNotice,
   type Lsn,
   type TransactionEnd,
@@ -21,6 +22,8 @@ export interface WalReaderDeps {
   sink: ChangeSink;
   options: WalReaderOptions;
   knownShapes?: ReadonlyMap<string, ColumnDef[]>;
+  /** How statement tags are read into the actor (config section `actor`); defaults when absent. */
+  tagOptions?: ActorTagOptions;
   onNotice?: (notice: DecoderNotice) => void;
   /** Called after each durable flush with the position confirmed to the slot. */
   onConfirmed?: (lsn: Lsn, events: number) => void;
@@ -60,7 +63,7 @@ export function createWalReader(deps: WalReaderDeps): WalReader {
   let flushWhenIdle = false;
   let failure: unknown = null;
 
-  const decoder = new ChangeDecoder((event) => pending.push(event), deps.onNotice, deps.knownShapes);
+  const decoder = new ChangeDecoder((event) => pending.push(event), deps.onNotice, deps.knownShapes, deps.tagOptions);
 
   const flush = (): Promise<void> => {
     if (flushTimer) {

@@ -12,6 +12,7 @@ export function resolveAlertActor(actor: Actor): AlertActor {
     dbUser,
     ip: nonEmpty(actor.db?.ip) ?? nonEmpty(actor.app?.ip),
     applicationName: nonEmpty(actor.db?.applicationName),
+    traceId: nonEmpty(actor.traceId),
   };
 }
 

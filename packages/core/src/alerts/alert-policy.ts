@@ -15,6 +15,8 @@ export interface TableAlertPolicy {
 export interface AlertPolicy {
   enabled: boolean;
   countsTruncate: boolean;
+  /** See alerts.countBy. */
+  countBy: 'actor' | 'trace';
   forTable(schema: string, table: string, ruleCritical: boolean): TableAlertPolicy;
   excluded(actor: AlertActor): boolean;
 }
@@ -25,6 +27,7 @@ export function createAlertPolicy(config: AlertsConfig): AlertPolicy {
   return {
     enabled: config.enabled,
     countsTruncate: config.operations.includes('truncate'),
+    countBy: config.countBy,
     forTable(schema, table, ruleCritical) {
       const name = `${schema}.${table}`;
       let found = cache.get(name);
@@ -47,7 +50,12 @@ export function createAlertPolicy(config: AlertsConfig): AlertPolicy {
   };
 }
 
-/** The window of one actor and table group (see TableAlertPolicy.group). */
+/** Whose deletions one window counts: the actor's name, or with countBy `trace` the actor's trace when it has one. */
+export function windowOwner(actor: AlertActor, countBy: AlertPolicy['countBy']): string {
+  return countBy === 'trace' && actor.traceId ? `trace ${actor.traceId}` : actor.name;
+}
+
+/** The window of one actor (or trace, see windowOwner) and table group (see TableAlertPolicy.group). */
 export function windowKey(actorName: string, group: string): string {
   return `${actorName}\u0000${group}`;
 }
@@ -60,5 +68,5 @@ export function alertWindowKey(alert: Alert, policy: AlertPolicy): string | null
   if (alert.kind !== 'bulk-delete' || alert.tables.length === 0) return null;
   const qualified = alert.tables[0]!.table;
   const dot = qualified.indexOf('.');
-  return windowKey(alert.actor.name, policy.forTable(qualified.slice(0, dot), qualified.slice(dot + 1), false).group);
+  return windowKey(windowOwner(alert.actor, policy.countBy), policy.forTable(qualified.slice(0, dot), qualified.slice(dot + 1), false).group);
 }

@@ -22,6 +22,8 @@ export interface AlertActor {
   dbUser: string | null;
   ip: string | null;
   applicationName: string | null;
+  /** W3C trace id of the deleting statement (its `traceparent` tag); absent or null when none. */
+  traceId?: string | null;
 }
 
 export interface AlertTableCount {

@@ -35,6 +35,13 @@ export const alertsConfigSchema = z
     excludeActors: z.array(z.string().min(1)).default([]),
     /** `HH:MM-HH:MM` (UTC): alerts raised then are stored and listed but not sent. Empty: off. */
     quietHours: z.string().regex(new RegExp(`^(${HH_MM}-${HH_MM})?$`), 'expected HH:MM-HH:MM (UTC), e.g. 22:00-06:00, or empty').default(''),
+    /**
+     * What one bulk-deletion window counts: `actor` (the app user, from withAuditContext or a
+     * statement tag, see actor.appUserFromTags; else the database user), or `trace` (each W3C
+     * trace, from the statements' `traceparent` tag, on its own: one request's deletions add up,
+     * two requests' do not; deletions without a trace count per actor).
+     */
+    countBy: z.enum(['actor', 'trace']).default('actor'),
     /** Per-table thresholds, windows and critical marks; the first matching entry wins. */
     tables: z.array(alertTableOverrideSchema).default([]),
     /** Where the sliding windows live: `memory` (one process) or `redis` (shared by several alerters). */

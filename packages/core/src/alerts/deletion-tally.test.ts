@@ -35,7 +35,7 @@ const policyOf = (alerts: object = {}) => createAlertPolicy(parseConfig({ alerts
 describe('resolveAlertActor', () => {
   it('prefers the application user, else the database user', () => {
     expect(resolveAlertActor({ app: { user: 'alice@example.com', ip: '1.2.3.4' }, db: dbActor.db })).toEqual({
-      name: 'alice@example.com', appUser: 'alice@example.com', dbUser: 'postgres', ip: '10.0.0.7', applicationName: 'psql',
+      name: 'alice@example.com', appUser: 'alice@example.com', dbUser: 'postgres', ip: '10.0.0.7', applicationName: 'psql', traceId: null,
     });
     expect(resolveAlertActor(dbActor).name).toBe('postgres');
     expect(resolveAlertActor({ app: { ip: '1.2.3.4' } })).toMatchObject({ name: 'unknown', ip: '1.2.3.4' });
@@ -136,5 +136,27 @@ describe('alertWindowKey', () => {
     const alert = bulkDeleteAlert(step.outcome.alert, tally!.actor, tally!.policy.rule);
     expect(alertWindowKey(alert, policy)).toBe(tally!.windowKey);
     expect(alertWindowKey({ ...alert, kind: 'critical-table' }, policy)).toBeNull();
+  });
+});
+
+describe('tallyDeletions with alerts.countBy', () => {
+  const traced = (traceId: string): Actor => ({ ...dbActor, app: { user: 'carol', userFromTag: 'user' }, tags: { user: 'carol' }, traceId });
+  const TRACE_A = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const TRACE_B = '0af7651916cd43dd8448eb211c80319c';
+
+  it('counts one app user in one window by default, whatever the traces', () => {
+    const tallies = tallyDeletions(audited([deleteEvent(5, 0, 'orders', traced(TRACE_A)), deleteEvent(6, 0, 'orders', traced(TRACE_B))]), policyOf());
+    expect(new Set(tallies.map((t) => t.windowKey)).size).toBe(1);
+    expect(tallies[0]!.actor).toMatchObject({ name: 'carol', traceId: TRACE_A });
+  });
+
+  it('counts each trace in its own window with countBy trace, and untraced deletions per actor', () => {
+    const events = [deleteEvent(5, 0, 'orders', traced(TRACE_A)), deleteEvent(5, 1, 'orders', traced(TRACE_B)), deleteEvent(6, 0, 'orders', traced(TRACE_A)), deleteEvent(7, 0)];
+    const tallies = tallyDeletions(audited(events), policyOf({ countBy: 'trace' }));
+    expect(tallies.map((t) => t.deletion.rows)).toEqual([1, 1, 1, 1]);
+    const keys = tallies.map((t) => t.windowKey);
+    expect(keys[0]).toBe(keys[2]);
+    expect(keys[0]).not.toBe(keys[1]);
+    expect(keys[3]).toContain('postgres');
   });
 });

@@ -1,7 +1,7 @@
 import type { AuditedEvent } from '../audit-rule.js';
 import { resolveAlertActor } from './alert-actor.js';
 import { ALERT_SAMPLE_LIMIT, type AlertActor } from './alert.types.js';
-import { windowKey, type AlertPolicy, type TableAlertPolicy } from './alert-policy.js';
+import { windowKey, windowOwner, type AlertPolicy, type TableAlertPolicy } from './alert-policy.js';
 import type { Actor, RowImage } from '../change-event.types.js';
 import type { WindowDeletion } from './window-state.js';
 
@@ -39,7 +39,7 @@ export function tallyDeletions(stored: readonly AuditedEvent[], policy: AlertPol
     if (policy.excluded(actor)) continue;
     const table = `${event.schema}.${event.table}`;
     const dash = event.id.lastIndexOf('-');
-    if (current && current.deletion.xid === event.tx.xid && current.deletion.table === table && current.actor.name === actor.name && !truncate && !current.deletion.allRows) {
+    if (current && current.deletion.xid === event.tx.xid && current.deletion.table === table && current.actor.name === actor.name && current.actor.traceId === actor.traceId && !truncate && !current.deletion.allRows) {
       current.deletion.rows++;
       current.deletion.lastEntryId = event.id;
       if (current.policy.critical && current.keys.length < ALERT_SAMPLE_LIMIT && event.pk) current.keys.push(event.pk);
@@ -48,7 +48,7 @@ export function tallyDeletions(stored: readonly AuditedEvent[], policy: AlertPol
     const tablePolicy = policy.forTable(event.schema, event.table, critical);
     current = {
       actor,
-      windowKey: windowKey(actor.name, tablePolicy.group),
+      windowKey: windowKey(windowOwner(actor, policy.countBy), tablePolicy.group),
       policy: tablePolicy,
       deletion: {
         atMs: Date.parse(event.tx.commitTime),

@@ -26,6 +26,10 @@ export interface EntryFilter {
   key?: { table: string; pk: RowImage };
   /** Text inside a value of the row before or after the change; case-insensitive. */
   text?: string;
+  /** W3C trace id (32 hex digits) of the statement, from its `traceparent` tag. */
+  traceId?: string;
+  /** sqlcommenter tags the statement carried, key to exact value; several: all of them. */
+  tags?: Readonly<Record<string, string>>;
 }
 
 /** One page of a search, newest first. */

@@ -75,3 +75,18 @@ describe('the pieces', () => {
     expect(checkStatsRequest({ bucket: 'day', groupBy: 'op', ...year }).from).toBe('2026-01-01T00:00:00.000000Z');
   });
 });
+
+describe('checkEntryFilter: traces and tags', () => {
+  it('lower-cases the trace id and lists the tags', () => {
+    expect(checkEntryFilter({ traceId: '4BF92F3577B34DA6A3CE929D0E0E4736', tags: { user: 'ann', route: '' } })).toMatchObject({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      tags: [{ key: 'user', value: 'ann' }, { key: 'route', value: '' }],
+    });
+  });
+
+  it('names a bad trace id or an empty tag list', () => {
+    expect(() => checkEntryFilter({ traceId: '4bf92f35' })).toThrow(/filter traceId: "4bf92f35" is not a W3C trace id/);
+    expect(() => checkEntryFilter({ tags: {} })).toThrow(/filter tags: names no tag/);
+  });
+});
+

@@ -36,6 +36,9 @@ export interface CheckedFilter {
   key?: { table: TableName; pkJson: string };
   /** The text as it reads inside a canonical JSON string (escaped as JSON escapes it). */
   text?: { plain: string; escaped: string };
+  /** Lower-case, as traces are stored. */
+  traceId?: string;
+  tags?: Array<{ key: string; value: string }>;
 }
 
 function invalid(filter: string, message: string): WalauditError {
@@ -110,7 +113,26 @@ export function checkEntryFilter(filter: EntryFilter): CheckedFilter {
     if (typeof filter.text !== 'string' || filter.text === '') throw invalid('text', 'must be a non-empty text');
     checked.text = { plain: filter.text, escaped: JSON.stringify(filter.text).slice(1, -1) };
   }
+  if (filter.traceId !== undefined) {
+    if (typeof filter.traceId !== 'string' || !/^[0-9a-fA-F]{32}$/.test(filter.traceId)) throw invalid('traceId', `"${filter.traceId}" is not a W3C trace id (32 hex digits)`);
+    checked.traceId = filter.traceId.toLowerCase();
+  }
+  if (filter.tags !== undefined) {
+    const tags = Object.entries(filter.tags);
+    if (tags.length === 0) throw invalid('tags', 'names no tag');
+    for (const [key, value] of tags) {
+      if (key === '' || typeof value !== 'string') throw invalid('tags', `give each tag as key=value (${key || 'an empty key'})`);
+    }
+    checked.tags = tags.map(([key, value]) => ({ key, value }));
+  }
   return checked;
+}
+
+/** `key=value` (the first `=` splits; the value may be empty) as a filter's tag; the message names the bad one. */
+export function parseTagFilter(text: string, filter = 'tag'): [string, string] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw invalid(filter, `"${text}" is not key=value`);
+  return [text.slice(0, eq), text.slice(eq + 1)];
 }
 
 /** A page size: 1 to MAX_PAGE_ENTRIES. */

@@ -1,4 +1,4 @@
-import { CHANGE_OPS, WalauditError, type ChangeOp, type EntryFilter, type RowImage } from '@walaudit/core';
+import { CHANGE_OPS, WalauditError, parseTagFilter, type ChangeOp, type EntryFilter, type RowImage } from '@walaudit/core';
 import { z } from 'zod';
 
 /** `a,b` or the parameter given twice: both mean either. */
@@ -25,6 +25,16 @@ export const entryFilterQuery = z.object({
   to: z.string().min(1).optional().describe('Committed before this time (ISO 8601)'),
   pk: z.string().min(1).optional().describe('Primary key of one row as JSON, {"id":"42"} (values as Postgres prints them); needs exactly one table'),
   text: z.string().min(1).optional().describe('Text inside a value of the row before or after the change, case-insensitive'),
+  traceId: z
+    .string()
+    .regex(/^[0-9a-fA-F]{32}$/, 'a W3C trace id is 32 hex digits')
+    .optional()
+    .describe("W3C trace id of the statement (32 hex digits), from its sqlcommenter traceparent tag"),
+  tag: z
+    .union([z.string(), z.array(z.string())])
+    .transform((value) => (Array.isArray(value) ? value : [value]))
+    .optional()
+    .describe('sqlcommenter tag of the statement as key=value, exact; several (tag=a=1&tag=b=2): all of them. Not split at commas: a value may hold one'),
 });
 
 export type EntryFilterQuery = z.infer<typeof entryFilterQuery>;
@@ -50,6 +60,16 @@ export function toEntryFilter(query: EntryFilterQuery): EntryFilter {
   if (query.from) filter.from = query.from;
   if (query.to) filter.to = query.to;
   if (query.text) filter.text = query.text;
+  if (query.traceId) filter.traceId = query.traceId;
+  if (query.tag?.length) {
+    const tags: Record<string, string> = {};
+    for (const text of query.tag) {
+      const [key, value] = parseTagFilter(text);
+      if (Object.prototype.hasOwnProperty.call(tags, key)) throw new WalauditError('API_BAD_REQUEST', `tag ${key} is given twice: an entry holds one value per tag`);
+      tags[key] = value;
+    }
+    filter.tags = tags;
+  }
   if (query.pk !== undefined) {
     if (filter.tables?.length !== 1) throw new WalauditError('API_BAD_REQUEST', 'pk needs exactly one table: add table=schema.table');
     filter.key = { table: filter.tables[0]!, pk: parseKey(query.pk) };

@@ -28,4 +28,8 @@ describe('exportCommand', () => {
     // Port 1: were it asked, nothing would answer and the error would say so instead.
     await expect(exportCommand(parseConfig({ http: { port: 1 } }), { format: 'pdf' }, terminal)).rejects.toThrow(/a PDF is binary .* give --out FILE/);
   });
+
+  it('passes --trace-id and each --tag to the export route', () => {
+    expect(exportPath({ format: 'jsonl', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', tag: ['user=ann'] })).toBe('/api/exports/entries.jsonl?tag=user%3Dann&traceId=4bf92f3577b34da6a3ce929d0e0e4736');
+  });
 });

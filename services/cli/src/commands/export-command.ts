@@ -10,7 +10,7 @@ import { logFilterParams, type LogFlags } from './log-command.js';
 export type ExportFormat = 'csv' | 'jsonl' | 'pdf';
 
 /** The filter flags of `walaudit log`, and where and how to write. */
-export interface ExportFlags extends Pick<LogFlags, 'table' | 'op' | 'actor' | 'ip' | 'application' | 'text' | 'from' | 'since' | 'to' | 'pk' | 'xid'> {
+export interface ExportFlags extends Pick<LogFlags, 'table' | 'op' | 'actor' | 'ip' | 'application' | 'text' | 'traceId' | 'tag' | 'from' | 'since' | 'to' | 'pk' | 'xid'> {
   format: ExportFormat;
   out?: string;
   snapshots?: boolean;

@@ -13,6 +13,9 @@ export interface LogFlags {
   ip?: string;
   application?: string;
   text?: string;
+  traceId?: string;
+  /** `key=value`, repeated: all of them. */
+  tag?: string[];
   from?: string;
   /** The older name of --from. */
   since?: string;
@@ -39,7 +42,8 @@ export function logFilterParams(flags: LogFlags): URLSearchParams {
   const params = new URLSearchParams();
   for (const table of flags.table ?? []) params.append('table', table);
   for (const op of flags.op ?? []) params.append('op', op);
-  const single = { actor: flags.actor, ip: flags.ip, application: flags.application, text: flags.text, from: flags.from ?? flags.since, to: flags.to, pk: flags.pk, xid: flags.xid };
+  for (const tag of flags.tag ?? []) params.append('tag', tag);
+  const single = { actor: flags.actor, ip: flags.ip, application: flags.application, text: flags.text, traceId: flags.traceId, from: flags.from ?? flags.since, to: flags.to, pk: flags.pk, xid: flags.xid };
   for (const [key, value] of Object.entries(single)) if (value !== undefined) params.set(key, value);
   return params;
 }

@@ -1,4 +1,4 @@
-import { type RuleContext, type WalauditConfig, withAuditRules } from '@walaudit/core';
+import { actorTagOptions, type RuleContext, type WalauditConfig, withAuditRules } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel } from '@walaudit/pg';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import { connectIdempotentProducer, changeEncoderFor, createKafkaChangeSink, createKafkaClient, ensureTopics, toKafkaError, topicNames } from '@walaudit/kafka';
@@ -73,6 +73,7 @@ export function createReaderService(deps: ReaderServiceDeps): ReaderService {
         source,
         sink,
         options: { batchSize: config.pipeline.batchSize, flushIntervalMs: config.pipeline.flushIntervalMs },
+        tagOptions: actorTagOptions(config.actor),
         onNotice: (notice) => log.warn(notice.message),
         onTransaction: () => metrics.transactions.inc(),
         onWritten: (events) => state.decoded(events),

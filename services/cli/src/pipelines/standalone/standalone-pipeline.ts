@@ -1,4 +1,4 @@
-import { describeError, formatLsn, isWalauditError, type SlotLossDetail, type AuditStore, type PipelineStatus, type RuleContext, type WalauditConfig, type StoredBatchObserver } from '@walaudit/core';
+import { actorTagOptions, describeError, formatLsn, isWalauditError, type SlotLossDetail, type AuditStore, type PipelineStatus, type RuleContext, type WalauditConfig, type StoredBatchObserver } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel, identifySource } from '@walaudit/pg';
 import { createAuditWriter } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
@@ -100,6 +100,7 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
       sink: writer,
       options: { batchSize: config.pipeline.batchSize, flushIntervalMs: config.pipeline.flushIntervalMs },
       knownShapes,
+      tagOptions: actorTagOptions(config.actor),
       onNotice: (notice) => log.warn(notice.message),
       onTransaction: () => metrics.transactions.inc(),
       // Counted per written batch, not per commit: a million-row DELETE shows progress as it streams.

@@ -1,0 +1,4 @@
+export * from './sql-comment.js';
+export * from './sqlcommenter.js';
+export * from './actor-config.schema.js';
+export * from './statement-actor.js';
