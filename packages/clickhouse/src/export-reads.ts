@@ -89,9 +89,11 @@ export async function* exportCsvRecords(store: ClickHouseStore, filter: FilterSq
 /** Rewrites these records in place from their stored bodies (few: see CSV_ROW). */
 async function reshape(store: ClickHouseStore, records: string[][]): Promise<void> {
   const ids = records.map((record) => record[0]!);
+  // Newest first: the last record's LSN is the lowest (the range keeps the read to the page's parts).
+  const [lowest, highest] = [ids.at(-1)!, ids[0]!].map((id) => positionOfEntryId(id).lsn.toString());
   const rows = await store.selectFields(
-    `SELECT id, event FROM ${store.table('audit_log')} WHERE lsn IN {lsns:Array(UInt64)} AND id IN {ids:Array(String)} LIMIT 1 BY id`,
-    { lsns: ids.map((id) => positionOfEntryId(id).lsn.toString()), ids },
+    `SELECT id, event FROM ${store.table('audit_log')} WHERE lsn >= {lowest:UInt64} AND lsn <= {highest:UInt64} AND id IN {ids:Array(String)} LIMIT 1 BY id`,
+    { lowest, highest, ids },
   );
   const bodies = new Map(rows.map(([id, event]) => [id!, event!]));
   for (const record of records) {
