@@ -1,28 +1,32 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry, EntryDetail, EntryPage, RecordHistory, StatsPoint, TransactionSummary } from '@walaudit/core';
-import { findFreePort, withAuditContext } from '@walaudit/pg';
-import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
+import { findFreePort, runSetup, withAuditContext } from '@walaudit/pg';
 import { callApi } from '../support/api-client.js';
-import { connect, withUrl, type TestDatabase } from '../support/postgres.js';
-import { runWalaudit, type WalauditProcess } from '../support/walaudit-process.js';
+import { connect, createTestDatabase, uniqueName, withUrl, type TestDatabase } from '../support/postgres.js';
+import { tempDir } from '../support/temp-dir.js';
+import { localTokenOf, runWalaudit, spawnWalaudit, type WalauditProcess } from '../support/walaudit-process.js';
 
 const ACCOUNTS = 12;
 
 /** The read routes of the audit trail against a real `walaudit start` on a real Postgres. */
 describe('HTTP API: entries, entry, history, transactions, stats', () => {
-  let fx: ApiFixture;
   let db: TestDatabase;
   let admin: pg.Client;
   let start: WalauditProcess;
   let port: number;
   let dataDir: string;
+  let slot: string;
   let manager: string;
   let viewer: string;
   /** Every entry, newest first, as one large page returns them. */
   let all: AuditEntry[];
 
-  const get = <T>(path: string, token = viewer): Promise<T> => fx.get<T>(path, token);
+  const get = async <T>(path: string, token = viewer): Promise<T> => {
+    const answer = await callApi(port, 'GET', path, { token });
+    if (answer.status !== 200) throw new Error(`GET ${path}: ${answer.status} ${answer.text}`);
+    return answer.body as T;
+  };
   const ids = (entries: AuditEntry[]) => entries.map((entry) => entry.id);
   const search = async (query: string) => ids((await get<EntryPage>(`/api/entries?limit=1000&${query}`)).entries);
 
@@ -38,14 +42,20 @@ describe('HTTP API: entries, entry, history, transactions, stats', () => {
   }
 
   beforeAll(async () => {
-    fx = await startApiFixture('api-queries', {
-      viewerName: 'analyst',
-      schema: `
-        CREATE TABLE accounts (id int PRIMARY KEY, owner text, note text);
-        CREATE TABLE customers (id int PRIMARY KEY, name text);
-        CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers ON DELETE CASCADE);`,
-    });
-    ({ db, admin, start, port, dataDir, manager, viewer } = fx);
+    db = await createTestDatabase('api_queries');
+    admin = await connect(db.url);
+    await admin.query(`
+      CREATE TABLE accounts (id int PRIMARY KEY, owner text, note text);
+      CREATE TABLE customers (id int PRIMARY KEY, name text);
+      CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers ON DELETE CASCADE);`);
+    slot = uniqueName('apiq');
+    await runSetup(db.url, { slot, publication: slot, tables: [], dryRun: false, log: () => {} });
+    port = await findFreePort();
+    dataDir = tempDir('api-queries');
+    start = spawnWalaudit(['start', '--source', db.url, '--data-dir', dataDir, '--http-port', String(port), '--slot', slot, '--publication', slot]);
+    await start.waitFor((status) => status.state === 'running');
+    manager = localTokenOf(dataDir)!;
+    viewer = (await callApi(port, 'POST', '/api/tokens', { token: manager, body: JSON.stringify({ name: 'analyst', role: 'viewer' }) })).body.token as string;
 
     // One transaction of inserts, one update sent by an application with its context, a row's life, a cascade.
     await admin.query(`INSERT INTO accounts SELECT i, 'owner' || i, 'n' || i FROM generate_series(1, ${ACCOUNTS}) i`);
@@ -66,7 +76,9 @@ describe('HTTP API: entries, entry, history, transactions, stats', () => {
   });
 
   afterAll(async () => {
-    await fx?.close();
+    await start?.kill('SIGTERM');
+    await admin?.end();
+    await db?.drop();
   });
 
   it('filters by table, op, actor, ip, application, xid, time, key and text, each as the entries say', async () => {
