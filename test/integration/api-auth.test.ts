@@ -1,15 +1,13 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openClickHouseStores } from '@walaudit/clickhouse';
-import { findFreePort, runSetup } from '@walaudit/pg';
 import { callApi } from '../support/api-client.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
-import { localTokenOf, runWalaudit, spawnWalaudit, type WalauditProcess } from '../support/walaudit-process.js';
-import { tempDir } from '../support/temp-dir.js';
+import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
+import { runWalaudit, type WalauditProcess } from '../support/walaudit-process.js';
 
 /** `walaudit start` as a user runs it: who may call which route, with what, and what is recorded. */
 describe('HTTP API: tokens and roles', () => {
-  let db: TestDatabase;
+  let fx: ApiFixture;
   let admin: pg.Client;
   let start: WalauditProcess;
   let port: number;
@@ -20,17 +18,9 @@ describe('HTTP API: tokens and roles', () => {
   let deletedId: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase('api_auth');
-    admin = new pg.Client({ connectionString: db.url });
-    await admin.connect();
-    await admin.query('CREATE TABLE accounts (id int PRIMARY KEY, owner text)');
-    const slot = uniqueName('api');
-    await runSetup(db.url, { slot, publication: slot, tables: [], dryRun: false, log: () => {} });
-    port = await findFreePort();
-    dataDir = tempDir('api-auth');
-    start = spawnWalaudit(['start', '--source', db.url, '--data-dir', dataDir, '--http-port', String(port), '--slot', slot, '--publication', slot]);
-    await start.waitFor((status) => status.state === 'running');
-    manager = localTokenOf(dataDir)!;
+    // The viewer token is made by a test: that is what it checks.
+    fx = await startApiFixture('api-auth', { viewerName: null, schema: 'CREATE TABLE accounts (id int PRIMARY KEY, owner text)' });
+    ({ admin, start, port, dataDir, manager } = fx);
     await admin.query("INSERT INTO accounts VALUES (1, 'ann'), (2, 'bob'); DELETE FROM accounts WHERE id = 2");
     await start.waitFor((status) => status.entriesStored >= 3);
     const entries = (await callApi(port, 'GET', '/api/entries?op=delete&table=accounts', { token: manager })).body.entries as { id: string }[];
@@ -38,9 +28,7 @@ describe('HTTP API: tokens and roles', () => {
   });
 
   afterAll(async () => {
-    await start?.kill('SIGTERM');
-    await admin?.end();
-    await db?.drop();
+    await fx?.close();
   });
 
   it('writes the local manager token with mode 0600 and takes no anonymous request, loopback included', async () => {

@@ -5,11 +5,11 @@ import { parse } from 'csv-parse/sync';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '@walaudit/core';
-import { findFreePort, runSetup, withAuditContext } from '@walaudit/pg';
+import { withAuditContext } from '@walaudit/pg';
 import { callApi } from '../support/api-client.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
+import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 import { tempDir } from '../support/temp-dir.js';
-import { localTokenOf, runWalaudit, spawnWalaudit, type WalauditProcess } from '../support/walaudit-process.js';
+import { runWalaudit } from '../support/walaudit-process.js';
 
 /** Values a naive CSV or a careless encoder gets wrong. */
 const TRICKY = ['comma, inside', 'quote " and ""two""', 'line\nbreak and\r\ncrlf', 'ünïcødé Zürich 東京 🎉', ' leading and trailing ', '=1+1'];
@@ -21,9 +21,8 @@ async function download(port: number, path: string, token?: string): Promise<Res
 
 /** The exports of `walaudit start`, through its API and `walaudit export`, against what GET /api/entries returns. */
 describe('HTTP API: exports', () => {
-  let db: TestDatabase;
+  let fx: ApiFixture;
   let admin: pg.Client;
-  let start: WalauditProcess;
   let port: number;
   let dataDir: string;
   let viewer: string;
@@ -31,41 +30,29 @@ describe('HTTP API: exports', () => {
   let rootDeleteId: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase('api_exports');
-    admin = new pg.Client({ connectionString: db.url });
-    await admin.connect();
-    await admin.query('CREATE TABLE notes (id int PRIMARY KEY, body text)');
-    await admin.query('CREATE TABLE folders (id int PRIMARY KEY, name text)');
-    await admin.query('CREATE TABLE files (id int PRIMARY KEY, folder int REFERENCES folders ON DELETE CASCADE)');
-    const slot = uniqueName('exp');
-    await runSetup(db.url, { slot, publication: slot, tables: [], dryRun: false, log: () => {} });
-    port = await findFreePort();
-    dataDir = tempDir('api-exports');
-    start = spawnWalaudit(['start', '--source', db.url, '--data-dir', dataDir, '--http-port', String(port), '--slot', slot, '--publication', slot], {
-      WALAUDIT_REPORT_ORGANISATION: 'Example Health Ltd',
-      WALAUDIT_REPORT_MAX_ENTRIES: '30',
+    fx = await startApiFixture('api-exports', {
+      viewerName: 'auditor-jane',
+      env: { WALAUDIT_REPORT_ORGANISATION: 'Example Health Ltd', WALAUDIT_REPORT_MAX_ENTRIES: '30' },
+      schema: `
+        CREATE TABLE notes (id int PRIMARY KEY, body text);
+        CREATE TABLE folders (id int PRIMARY KEY, name text);
+        CREATE TABLE files (id int PRIMARY KEY, folder int REFERENCES folders ON DELETE CASCADE);`,
     });
-    await start.waitFor((status) => status.state === 'running');
+    ({ admin, port, dataDir, viewer } = fx);
     for (const [index, body] of TRICKY.entries()) await admin.query('INSERT INTO notes VALUES ($1, $2)', [index + 1, body]);
     await withAuditContext(admin, { user: 'alice@example.com', ip: '10.0.0.9', reason: 'ticket, "42"' }, (tx) => tx.query("UPDATE notes SET body = body || ' (checked)' WHERE id <= 2"));
     await admin.query("INSERT INTO folders VALUES (1, 'a'); INSERT INTO files VALUES (10, 1), (11, 1)");
     await admin.query('DELETE FROM folders WHERE id = 1');
-    // 6 inserts, 2 updates, 1 + 2 inserts, 1 + 2 cascaded deletes; more for the report's bound.
+    // The viewer token's creation (an action), 6 inserts, 2 updates, 1 + 2 inserts, 1 + 2 cascaded
+    // deletes; more for the report's bound.
     await admin.query('INSERT INTO folders SELECT g, $1 FROM generate_series(100, 129) g', ['bulk']);
-    const stored = (await start.waitFor((status) => status.entriesStored >= 44)).entriesStored;
-    const manager = localTokenOf(dataDir)!;
-    const created = await callApi(port, 'POST', '/api/tokens', { token: manager, body: JSON.stringify({ name: 'auditor-jane', role: 'viewer' }) });
-    viewer = created.body.token as string;
-    // The token's creation is an entry too (an action): the log is still once it is stored.
-    await start.waitFor((status) => status.entriesStored >= stored + 1);
+    await fx.start.waitFor((status) => status.entriesStored >= 45);
     all = (await callApi(port, 'GET', '/api/entries?limit=1000', { token: viewer })).body.entries as AuditEntry[];
     rootDeleteId = all.find((entry) => entry.op === 'delete' && entry.table === 'folders')!.id;
   });
 
   afterAll(async () => {
-    await start?.kill('SIGTERM');
-    await admin?.end();
-    await db?.drop();
+    await fx?.close();
   });
 
   it('takes no anonymous request', async () => {

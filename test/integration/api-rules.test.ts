@@ -1,10 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort, runSetup } from '@walaudit/pg';
-import { callApi } from '../support/api-client.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from '../support/postgres.js';
-import { localTokenOf, runWalaudit, spawnWalaudit, type WalauditProcess } from '../support/walaudit-process.js';
-import { tempDir } from '../support/temp-dir.js';
+import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
+import { runWalaudit, type WalauditProcess } from '../support/walaudit-process.js';
 
 interface Entry {
   id: string;
@@ -20,19 +17,16 @@ interface Entry {
 
 /** Audit rules and retention changed through the API of a real `walaudit start`, without a restart. */
 describe('HTTP API: audit rules and retention at run time', () => {
-  let db: TestDatabase;
+  let fx: ApiFixture;
   let admin: pg.Client;
   let start: WalauditProcess;
   let port: number;
-  let dataDir: string;
-  let slot: string;
   let manager: string;
   let viewer: string;
   let marker = 0;
 
-  const startArgs = () => ['start', '--source', db.url, '--data-dir', dataDir, '--http-port', String(port), '--slot', slot, '--publication', slot];
   /** `as: null` sends no token; the default is the local manager token. */
-  const api = (method: string, path: string, body?: unknown, as: string | null = manager) => callApi(port, method, path, { token: as ?? undefined, body: body === undefined ? undefined : JSON.stringify(body) });
+  const api = (method: string, path: string, body?: unknown, as: string | null = manager) => fx.call(method, path, { token: as, body });
 
   const entriesOf = async (table: string, op?: string): Promise<Entry[]> => {
     const answer = await api('GET', `/api/entries?table=${table}&limit=1000${op ? `&op=${op}` : ''}`);
@@ -57,25 +51,16 @@ describe('HTTP API: audit rules and retention at run time', () => {
   const rowIds = async (table: string, op = 'insert') => (await entriesOf(table, op)).map((entry) => entry.after?.id ?? entry.pk?.id).sort();
 
   beforeAll(async () => {
-    db = await createTestDatabase('api_rules');
-    admin = new pg.Client({ connectionString: db.url });
-    await admin.connect();
-    await admin.query('CREATE TABLE orders (id int PRIMARY KEY, note text); CREATE TABLE notes (id int PRIMARY KEY, body text); CREATE TABLE sessions (id int PRIMARY KEY); CREATE TABLE marks (id int PRIMARY KEY)');
-    slot = uniqueName('rules');
-    await runSetup(db.url, { slot, publication: slot, tables: [], dryRun: false, log: () => {} });
-    port = await findFreePort();
-    dataDir = tempDir('api-rules');
-    start = spawnWalaudit(startArgs());
-    await start.waitFor((status) => status.state === 'running');
-    manager = localTokenOf(dataDir)!;
-    viewer = (await api('POST', '/api/tokens', { name: 'auditor', role: 'viewer' })).body.token as string;
+    fx = await startApiFixture('api-rules', {
+      viewerName: 'auditor',
+      schema: 'CREATE TABLE orders (id int PRIMARY KEY, note text); CREATE TABLE notes (id int PRIMARY KEY, body text); CREATE TABLE sessions (id int PRIMARY KEY); CREATE TABLE marks (id int PRIMARY KEY)',
+    });
+    ({ admin, start, port, manager, viewer } = fx);
     expect(viewer).toMatch(/^wat_/);
   });
 
   afterAll(async () => {
-    await start?.kill('SIGTERM');
-    await admin?.end();
-    await db?.drop();
+    await fx?.close();
   });
 
   it('refuses changes without a token (401) and from a viewer (403, naming the manager role); a viewer may list', async () => {
@@ -215,9 +200,7 @@ describe('HTTP API: audit rules and retention at run time', () => {
   });
 
   it('the rules survive a restart of walaudit', async () => {
-    await start.stop('SIGTERM');
-    start = spawnWalaudit(startArgs());
-    await start.waitFor((status) => status.state === 'running');
+    start = await fx.restart();
     const listed = await api('GET', '/api/rules');
     expect(listed.body.overrides).toEqual(
       expect.arrayContaining([

@@ -237,6 +237,20 @@ export class ClickHouseStore implements AuditStore {
     });
   }
 
+  /**
+   * Runs a SELECT and returns its TabSeparatedRaw output as bytes, never decoded into a JS string:
+   * for text that is only passed on (an export's JSON lines), decoding and encoding again cost
+   * about as much as reading it.
+   */
+  selectRawBytes(query: string, query_params?: Record<string, unknown>): Promise<Buffer> {
+    return this.call(async () => {
+      const { stream } = await this.store.client.exec({ query: `${query}\nFORMAT TabSeparatedRaw`, query_params });
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    });
+  }
+
   /** Runs a statement that returns no rows (ALTER, OPTIMIZE), errors mapped. */
   async command(query: string): Promise<void> {
     await this.call(() => this.store.client.command({ query }));

@@ -201,6 +201,18 @@ export interface AuditQueries {
   /** Every entry the filter matches, newest first, a page at a time: memory stays flat. */
   exportEntries(filter: EntryFilter, options?: ExportOptions): AsyncIterable<AuditEntry[]>;
   /**
+   * The same entries as CSV records (csvRecord's columns, cascade_parent left empty for the
+   * caller), newest first, a page at a time: shaped by the store from the columns it writes, so no
+   * entry is parsed whole.
+   */
+  exportCsvRecords(filter: EntryFilter, options?: ExportOptions): AsyncIterable<string[][]>;
+  /**
+   * The same entries as JSON lines (each entry as exportEntries gives it, one per line, each line
+   * ended by a line feed), newest first, a page at a time as UTF-8 bytes: the stored body passed
+   * through, never parsed or decoded.
+   */
+  exportJsonLines(filter: EntryFilter, options?: ExportOptions): AsyncIterable<Uint8Array>;
+  /**
    * The entry whose deletion caused each of these (ON DELETE CASCADE / SET NULL), by caused entry
    * id; entries no foreign key caused are absent. One read for a page of an export.
    */

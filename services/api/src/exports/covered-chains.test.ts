@@ -1,6 +1,6 @@
 import { chainHash, eventId, formatLsn, GENESIS_HASH, type StoredChainLink } from '@walaudit/core';
 import { describe, expect, it } from 'vitest';
-import { entryOf } from './export-fixture.test-support.js';
+import { entryOf } from '../../../../test/support/audit-entry-fixture.js';
 import { verificationInWords, verifyCoveredChains } from './covered-chains.js';
 
 /**

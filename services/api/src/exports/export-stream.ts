@@ -1,28 +1,27 @@
 import { Readable } from 'node:stream';
-import { describeError, type AuditEntry, type AuditQueries, type EntryFilter } from '@walaudit/core';
+import { CSV_CASCADE_PARENT, CSV_COLUMNS, CSV_OP, describeError, type AuditQueries } from '@walaudit/core';
 import { stringify } from 'csv-stringify/sync';
-import { CSV_COLUMNS, csvRecord } from './export-rows.js';
 
 /** The pages of an export, the first already read. */
-export interface OpenedExport {
-  first: AuditEntry[] | null;
-  rest: AsyncIterator<AuditEntry[]>;
+export interface OpenedExport<T> {
+  first: T | null;
+  rest: AsyncIterator<T>;
 }
 
 /**
  * Starts an export and waits for its first page: a bad filter, or a store that cannot be reached,
  * then fails the request with its own status and message, before anything is sent.
  */
-export async function openExport(queries: AuditQueries, filter: EntryFilter, pageRows?: number): Promise<OpenedExport> {
-  const rest = queries.exportEntries(filter, pageRows ? { pageRows } : {})[Symbol.asyncIterator]();
+export async function openExport<T>(pages: AsyncIterable<T>): Promise<OpenedExport<T>> {
+  const rest = pages[Symbol.asyncIterator]();
   const first = await rest.next();
   return { first: first.done ? null : first.value, rest };
 }
 
 /** Every page, the first one included; stopping early (the client went away) ends the store's read. */
-export async function* pagesOf({ first, rest }: OpenedExport): AsyncGenerator<AuditEntry[]> {
+export async function* pagesOf<T>({ first, rest }: OpenedExport<T>): AsyncGenerator<T> {
   try {
-    if (!first) return;
+    if (first === null) return;
     yield first;
     for (;;) {
       const next = await rest.next();
@@ -35,27 +34,33 @@ export async function* pagesOf({ first, rest }: OpenedExport): AsyncGenerator<Au
 }
 
 /**
- * Entries per chunk of text: about 100 KB, small enough to die young (a page's text at once, some
+ * Records per chunk of text: about 100 KB, small enough to die young (a page's text at once, some
  * MB, is a large object only a full collection frees: it cost half the CPU of an export in GC and
  * hundreds of MB of RSS).
  */
-const CHUNK_ENTRIES = 200;
+const CHUNK_RECORDS = 100;
+/** Bytes per chunk of JSON lines: a socket write each. */
+const CHUNK_BYTES = 128 * 1024;
+const LINE_FEED = 0x0a;
 
 /** Only a delete or an update is ever caused by a foreign key. */
-const mayBeCaused = (entry: AuditEntry) => entry.op === 'delete' || entry.op === 'update';
+const mayBeCaused = (record: string[]) => record[CSV_OP] === 'delete' || record[CSV_OP] === 'update';
 
 /**
- * CSV text a page at a time, RFC 4180 (CRLF line ends, fields quoted when they hold a comma, a
- * quote or a line break, quotes doubled): the header row comes with the first page (alone when
- * nothing matches). Each page's cascade parents are read in one query.
+ * CSV text a page of records at a time, RFC 4180 (CRLF line ends, fields quoted when they hold a
+ * comma, a quote or a line break, quotes doubled): the header row comes with the first page (alone
+ * when nothing matches). Each page's cascade parents are read in one query.
  */
-export async function* csvChunks(pages: AsyncIterable<AuditEntry[]>, queries: Pick<AuditQueries, 'cascadeParents'>): AsyncGenerator<string> {
+export async function* csvChunks(pages: AsyncIterable<string[][]>, queries: Pick<AuditQueries, 'cascadeParents'>): AsyncGenerator<string> {
   let header = true;
   for await (const page of pages) {
-    const caused = page.filter(mayBeCaused).map((entry) => entry.id);
-    const parents = caused.length > 0 ? await queries.cascadeParents(caused) : new Map<string, string>();
-    for (let start = 0; start < page.length; start += CHUNK_ENTRIES) {
-      const records: string[][] = page.slice(start, start + CHUNK_ENTRIES).map((entry) => csvRecord(entry, parents.get(entry.id)));
+    const caused = page.filter(mayBeCaused).map((record) => record[0]!);
+    if (caused.length > 0) {
+      const parents = await queries.cascadeParents(caused);
+      if (parents.size > 0) for (const record of page) record[CSV_CASCADE_PARENT] = parents.get(record[0]!) ?? '';
+    }
+    for (let start = 0; start < page.length; start += CHUNK_RECORDS) {
+      const records = page.slice(start, start + CHUNK_RECORDS);
       if (header) records.unshift([...CSV_COLUMNS]);
       header = false;
       yield stringify(records, { record_delimiter: 'windows' });
@@ -64,13 +69,14 @@ export async function* csvChunks(pages: AsyncIterable<AuditEntry[]>, queries: Pi
   if (header) yield stringify([[...CSV_COLUMNS]], { record_delimiter: 'windows' });
 }
 
-/** JSON lines: one entry per line, as GET /api/entries gives it, each line ended by `\n`. */
-export async function* jsonLineChunks(pages: AsyncIterable<AuditEntry[]>): AsyncGenerator<string> {
-  for await (const page of pages) {
-    for (let start = 0; start < page.length; start += CHUNK_ENTRIES) {
-      let text = '';
-      for (const entry of page.slice(start, start + CHUNK_ENTRIES)) text += `${JSON.stringify(entry)}\n`;
-      yield text;
+/** JSON lines as the store gives them (bytes), cut at line ends into chunks of about CHUNK_BYTES. */
+export async function* jsonLineChunks(pages: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const bytes of pages) {
+    for (let start = 0; start < bytes.length; ) {
+      const cut = bytes.indexOf(LINE_FEED, Math.min(bytes.length - 1, start + CHUNK_BYTES));
+      const end = cut < 0 ? bytes.length : cut + 1;
+      yield bytes.subarray(start, end);
+      start = end;
     }
   }
 }
@@ -82,8 +88,8 @@ export async function* jsonLineChunks(pages: AsyncIterable<AuditEntry[]>): Async
  * response, so the client sees the connection cut before the chunked body's end, never a file
  * that merely stops.
  */
-export function exportStream(chunks: AsyncIterable<string>, onFailure: (message: string) => void): Readable {
-  async function* watched(): AsyncGenerator<string> {
+export function exportStream(chunks: AsyncIterable<string | Uint8Array>, onFailure: (message: string) => void): Readable {
+  async function* watched(): AsyncGenerator<string | Uint8Array> {
     try {
       yield* chunks;
     } catch (error) {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { entryOf } from './export-fixture.test-support.js';
+import { entryOf } from '../../../../test/support/audit-entry-fixture.js';
 import { renderReport, type ReportContent } from './pdf-report.js';
 
 /** The report's text as pdftotext (poppler-utils) reads it, lines kept in place. */

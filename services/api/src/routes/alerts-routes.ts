@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AlertsApi, ApiServerDeps } from '../api-deps.js';
 import { principalOf } from '../auth/auth-hook.js';
 import { openAlertCounts } from '../live/live-counters.js';
+import { alertList, alertsAcknowledged } from './process-schemas.js';
 
 const alertsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100_000).default(50),
@@ -27,7 +28,7 @@ function alertsOf(deps: ApiServerDeps): AlertsApi {
 }
 
 export const alertsRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = async (app, { deps }) => {
-  app.get('/api/alerts', { schema: { tags: ['alerts'], summary: 'Alerts, newest raised first (walaudit alerts)', querystring: alertsQuery }, config: { role: 'viewer' } }, async (request) => {
+  app.get('/api/alerts', { schema: { tags: ['alerts'], summary: 'Alerts, newest raised first (walaudit alerts)', querystring: alertsQuery, response: { 200: alertList } }, config: { role: 'viewer' } }, async (request) => {
     const { limit, open } = request.query;
     return { alerts: await alertsOf(deps).list({ limit, open: open === '1' || open === 'true' }) };
   });
@@ -36,7 +37,7 @@ export const alertsRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = asyn
     { schema: { tags: ['alerts'], summary: 'Open (unacknowledged) alerts by kind, and their total: one aggregate, for badges', response: { 200: countsAnswer } }, config: { role: 'viewer' } },
     async () => openAlertCounts(await alertsOf(deps).openCounts()),
   );
-  app.post('/api/alerts/ack', { schema: { tags: ['alerts'], summary: 'Acknowledges alerts; recorded in the audit trail under the principal (walaudit alerts ack)', body: ackBody }, config: { role: 'viewer' } }, async (request) => {
+  app.post('/api/alerts/ack', { schema: { tags: ['alerts'], summary: 'Acknowledges alerts; recorded in the audit trail under the principal (walaudit alerts ack)', body: ackBody, response: { 200: alertsAcknowledged } }, config: { role: 'viewer' } }, async (request) => {
     const principal = principalOf(request);
     // The local token stands for whoever may read the data directory: like the offline
     // `alerts ack --by`, it names the person. Any other principal is who acknowledges.

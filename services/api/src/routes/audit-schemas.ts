@@ -51,7 +51,7 @@ export const entryPageSchema = z.object({
 
 const columnChange = z.object({ column: z.string(), before: z.string().nullable(), after: z.string().nullable() });
 
-const cascadeLink = z.object({
+export const cascadeLink = z.object({
   entryId: z.string(),
   kind: z.enum(['cascade', 'set-null']),
   schema: z.string(),

@@ -5,6 +5,7 @@ import type { ApiServerDeps } from '../api-deps.js';
 import { entryDetailSchema, entryPageSchema } from './audit-schemas.js';
 import { queriesOf, storeOf } from './store-parts.js';
 import { entryFilterQuery, toEntryFilter } from './entry-filter-query.js';
+import { verifySchema } from './process-schemas.js';
 
 const entriesQuery = entryFilterQuery.extend({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_ENTRIES).default(50).describe(`Entries per page, 1 to ${MAX_PAGE_ENTRIES}`),
@@ -47,5 +48,5 @@ export const entriesRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = asy
       return detail;
     },
   );
-  app.get('/api/verify', { schema: { tags: ['audit trail'], summary: 'Checks every hash chain of the audit log (walaudit verify)' }, config: { role: 'viewer' } }, async () => verifyAuditLog(storeOf(deps)));
+  app.get('/api/verify', { schema: { tags: ['audit trail'], summary: 'Checks every hash chain of the audit log (walaudit verify)', response: { 200: verifySchema } }, config: { role: 'viewer' } }, async () => verifyAuditLog(storeOf(deps)));
 };

@@ -38,7 +38,7 @@ export const exportsRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = asy
     },
     async (request, reply) => {
       const queries = queriesOf(deps);
-      const opened = await openExport(queries, toEntryFilter(request.query));
+      const opened = await openExport(queries.exportCsvRecords(toEntryFilter(request.query)));
       return reply
         .type('text/csv; charset=utf-8; header=present')
         .header('content-disposition', `attachment; filename="${fileName('entries', 'csv', new Date())}"`)
@@ -54,7 +54,7 @@ export const exportsRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = asy
     },
     async (request, reply) => {
       const queries = queriesOf(deps);
-      const opened = await openExport(queries, toEntryFilter(request.query));
+      const opened = await openExport(queries.exportJsonLines(toEntryFilter(request.query)));
       return reply
         .type('application/jsonl; charset=utf-8')
         .header('content-disposition', `attachment; filename="${fileName('entries', 'jsonl', new Date())}"`)

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiServerDeps, RestoresApi } from '../api-deps.js';
 import { principalOf } from '../auth/auth-hook.js';
+import { restorePlanned, restoreStatus, restoreSubmitted, type RestorePlanned, type RestoreStatus } from './process-schemas.js';
 
 const entryId = z.string().min(1).describe('Audit entry id (00000000019C3E28-0)');
 
@@ -25,12 +26,12 @@ function restoresOf(deps: ApiServerDeps): RestoresApi {
 
 /** Restores write into the audited database: managers only, and each submission is audited. */
 export const restoresRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = async (app, { deps }) => {
-  app.post('/api/restores', { schema: { tags: ['restores'], summary: 'Submits a restore job (202), or plans one (dryRun, 200) (walaudit restore)', body: restoreBody }, config: { role: 'manager' } }, async (request, reply) => {
+  app.post('/api/restores', { schema: { tags: ['restores'], summary: 'Submits a restore job (202), or plans one (dryRun, 200) (walaudit restore)', body: restoreBody, response: { 200: restorePlanned, 202: restoreSubmitted } }, config: { role: 'manager' } }, async (request, reply) => {
     const principal = principalOf(request);
     const { request: what, policy, dryRun } = request.body;
     const requestedBy = principal.via === 'local-token' && request.body.requestedBy ? request.body.requestedBy : principal.name;
     const restores = restoresOf(deps);
-    if (dryRun) return reply.code(200).send({ report: await restores.plan({ request: what, policy, requestedBy, dryRun: true }) });
+    if (dryRun) return reply.code(200).send({ report: (await restores.plan({ request: what, policy, requestedBy, dryRun: true })) as RestorePlanned['report'] });
     if (!deps.recordAction) throw new WalauditError('CONFIG_INVALID', 'a restore is recorded in the audited database first: give this process source.url (DATABASE_URL)');
     await restores.check({ request: what, policy, requestedBy });
     // Recorded before the job runs: a restore nobody can account for must not happen.
@@ -39,9 +40,9 @@ export const restoresRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps }> = as
     deps.log?.info(`restore job ${job.id}${job.existing ? ' (already submitted)' : ''} for ${requestedBy} (${principal.role})`);
     return reply.code(202).send({ job });
   });
-  app.get('/api/restores/:id', { schema: { tags: ['restores'], summary: 'State and report of a restore job', params: z.object({ id: z.string().min(1) }) }, config: { role: 'viewer' } }, async (request) => {
+  app.get('/api/restores/:id', { schema: { tags: ['restores'], summary: 'State and report of a restore job', params: z.object({ id: z.string().min(1) }), response: { 200: restoreStatus } }, config: { role: 'viewer' } }, async (request) => {
     const job = await restoresOf(deps).status(request.params.id);
     if (!job) throw new WalauditError('API_NOT_FOUND', `no restore job ${request.params.id} (jobs are kept 7 days; ids look like restore-cascade-00000000019C3E28-0-fail)`);
-    return { job };
+    return { job: job as RestoreStatus['job'] };
   });
 };

@@ -5,6 +5,7 @@ import type { ApiServerDeps } from '../api-deps.js';
 import { newApiToken } from '../auth/api-token.js';
 import { principalOf } from '../auth/auth-hook.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
+import { tokenCreated, tokenList, tokenRevoked } from './process-schemas.js';
 
 function tokensOf(deps: ApiServerDeps): ApiTokenStore {
   if (!deps.tokens) throw new WalauditError('STORE_NOT_FOUND', 'API tokens are kept in the store, and this process holds none (a distributed reader): manage tokens on a writer');
@@ -20,7 +21,7 @@ function recorderOf(deps: ApiServerDeps): NonNullable<ApiServerDeps['recordActio
 export const tokensRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps; verifier: TokenVerifier }> = async (app, { deps, verifier }) => {
   app.post(
     '/api/tokens',
-    { schema: { tags: ['tokens'], summary: 'Creates a token; the answer is the only place it is ever shown', body: z.object({ name: z.string().trim().min(1).max(200).describe('What the token is for'), role: z.enum(API_ROLES as ['viewer', 'manager']) }) }, config: { role: 'manager' } },
+    { schema: { tags: ['tokens'], summary: 'Creates a token; the answer is the only place it is ever shown', body: z.object({ name: z.string().trim().min(1).max(200).describe('What the token is for'), role: z.enum(API_ROLES as ['viewer', 'manager']) }), response: { 201: tokenCreated } }, config: { role: 'manager' } },
     async (request, reply) => {
       const principal = principalOf(request);
       const tokens = tokensOf(deps);
@@ -32,8 +33,8 @@ export const tokensRoutes: FastifyPluginAsyncZod<{ deps: ApiServerDeps; verifier
       return reply.code(201).send({ token, ...info });
     },
   );
-  app.get('/api/tokens', { schema: { tags: ['tokens'], summary: 'Every token, revoked ones too; never the token itself' }, config: { role: 'manager' } }, async () => ({ tokens: await tokensOf(deps).list() }));
-  app.delete('/api/tokens/:id', { schema: { tags: ['tokens'], summary: 'Revokes a token: refused by every API process within a second', params: z.object({ id: z.string().regex(/^[0-9a-f]{12}$/, 'a token id is 12 hex digits (GET /api/tokens)') }) }, config: { role: 'manager' } }, async (request) => {
+  app.get('/api/tokens', { schema: { tags: ['tokens'], summary: 'Every token, revoked ones too; never the token itself', response: { 200: tokenList } }, config: { role: 'manager' } }, async () => ({ tokens: await tokensOf(deps).list() }));
+  app.delete('/api/tokens/:id', { schema: { tags: ['tokens'], summary: 'Revokes a token: refused by every API process within a second', params: z.object({ id: z.string().regex(/^[0-9a-f]{12}$/, 'a token id is 12 hex digits (GET /api/tokens)') }), response: { 200: tokenRevoked } }, config: { role: 'manager' } }, async (request) => {
     const principal = principalOf(request);
     const tokens = tokensOf(deps);
     const existing = (await tokens.list()).find((token) => token.id === request.params.id);

@@ -1,6 +1,6 @@
 import type { AuditEntry } from '@walaudit/core';
 
-/** An entry as the store returns it, for the exports' unit tests. */
+/** An entry as the store returns it, for unit tests of what is made of entries (exports, CSV records). */
 export function entryOf(seq: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
   return {
     id: `0000000001000000-${seq}`,
