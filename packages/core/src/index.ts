@@ -28,3 +28,4 @@ export * from './connection-url.js';
 export * from './partitioned-sink.types.js';
 export * from './queries/index.js';
 export * from './rules/index.js';
+export * from './evidence/index.js';
