@@ -1,1 +1,3 @@
 export * from './merkle.js';
+export * from './signed-note.js';
+export * from './checkpoint.js';
