@@ -10,6 +10,7 @@ import { setupCommand, teardownCommand, type SetupFlags } from './commands/setup
 import { WALAUDIT_VERSION } from './version.js';
 import { registerAlertsCommands } from './commands/alerts-cli.js';
 import { registerRulesCommands } from './commands/rules-cli.js';
+import { registerKeysCommands } from './commands/keys-commands.js';
 import { causedByCommand } from './commands/cascade-commands.js';
 import { restoreCommand, type RestoreFlags } from './commands/restore-command.js';
 import { exportCommand, type ExportFlags } from './commands/export-command.js';
@@ -155,6 +156,7 @@ withCommonOptions(program.command('status'))
 
 registerAlertsCommands(program, { withCommonOptions, run, out, log });
 registerRulesCommands(program, { withCommonOptions, run, out, log });
+registerKeysCommands(program, { withCommonOptions, run, out, log });
 
 withCommonOptions(program.command('restore'))
   .argument('[entryId]', 'the delete to undo (an entry id from walaudit log)')
