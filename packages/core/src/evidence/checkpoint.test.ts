@@ -8,7 +8,7 @@ const checkpoint = {
   origin: checkpointOrigin('audit.example.com/walaudit', { partition: 0, retentionDays: 90 }),
   size: 3,
   root: merkleRoot([Buffer.alloc(32, 1), Buffer.alloc(32, 2), Buffer.alloc(32, 3)]),
-  firstId: '0000000001796738-0',
+  first: { id: '0000000001796738-0', committedAt: '2026-12-05T07:59:58.000Z' },
   head: { id: '0000000001796900-4', hash, committedAt: '2026-12-05T08:00:00.123Z' },
   time: '2026-12-05T08:01:00.000Z',
 };
@@ -19,7 +19,7 @@ describe('checkpoints (c2sp.org/tlog-checkpoint)', () => {
       'audit.example.com/walaudit/p0/r90',
       '3',
       checkpoint.root.toString('base64'),
-      'first 0000000001796738-0',
+      'first 0000000001796738-0 2026-12-05T07:59:58.000Z',
       `head 0000000001796900-4 ${hash} 2026-12-05T08:00:00.123Z`,
       'time 2026-12-05T08:01:00.000Z',
       '',
@@ -28,7 +28,7 @@ describe('checkpoints (c2sp.org/tlog-checkpoint)', () => {
 
   it('reads back what it writes, an empty chain included', () => {
     expect(parseCheckpointText(encodeCheckpointText(checkpoint))).toEqual({ ...checkpoint, chain: { partition: 0, retentionDays: 90 } });
-    const empty = { ...checkpoint, size: 0, root: EMPTY_ROOT, firstId: null, head: null };
+    const empty = { ...checkpoint, size: 0, root: EMPTY_ROOT, first: null, head: null };
     expect(encodeCheckpointText(empty).split('\n')).toHaveLength(5);
     expect(parseCheckpointText(encodeCheckpointText(empty)).size).toBe(0);
   });

@@ -9,7 +9,7 @@ import { signNote, verifyNote, type NoteSigner, type NoteVerifier } from './sign
  *   <key name>/p<partition>/r<retention days>      origin
  *   <tree size>
  *   <base64 root>
- *   first <id of leaf 0>                           walaudit's extension lines (absent when size is 0)
+ *   first <id of leaf 0> <its commit time>         walaudit's extension lines (absent when size is 0)
  *   head <id of the last leaf> <its hash> <its commit time>
  *   time <when the checkpoint was signed>
  */
@@ -20,12 +20,16 @@ export interface ChainName {
   retentionDays: number;
 }
 
-export interface CheckpointHead {
+/** An entry a checkpoint names. */
+export interface CheckpointEntry {
   id: string;
-  /** The entry's chain hash, 64 hex digits. */
-  hash: string;
   /** Its transaction's commit time (RFC 3339), what retention measures. */
   committedAt: string;
+}
+
+export interface CheckpointHead extends CheckpointEntry {
+  /** The entry's chain hash, 64 hex digits. */
+  hash: string;
 }
 
 export interface Checkpoint {
@@ -33,8 +37,8 @@ export interface Checkpoint {
   chain: ChainName;
   size: number;
   root: Buffer;
-  /** Id of the entry that is leaf 0 (the chain's first entry when checkpointing began). */
-  firstId: string | null;
+  /** The entry that is leaf 0 (the chain's first entry when checkpointing began). */
+  first: CheckpointEntry | null;
   head: CheckpointHead | null;
   /** When it was signed (RFC 3339, UTC). */
   time: string;
@@ -59,8 +63,8 @@ export const chainLabel = ({ partition, retentionDays }: ChainName) => `p${parti
 export function encodeCheckpointText(checkpoint: Omit<Checkpoint, 'chain'>): string {
   const lines = [checkpoint.origin, String(checkpoint.size), checkpoint.root.toString('base64')];
   if (checkpoint.size > 0) {
-    if (!checkpoint.firstId || !checkpoint.head) throw new RangeError('a checkpoint of a non-empty tree names its first and last entry');
-    lines.push(`first ${checkpoint.firstId}`, `head ${checkpoint.head.id} ${checkpoint.head.hash} ${checkpoint.head.committedAt}`);
+    if (!checkpoint.first || !checkpoint.head) throw new RangeError('a checkpoint of a non-empty tree names its first and last entry');
+    lines.push(`first ${checkpoint.first.id} ${checkpoint.first.committedAt}`, `head ${checkpoint.head.id} ${checkpoint.head.hash} ${checkpoint.head.committedAt}`);
   }
   lines.push(`time ${checkpoint.time}`);
   return `${lines.join('\n')}\n`;
@@ -75,16 +79,16 @@ export function parseCheckpointText(text: string): Checkpoint {
   if (!/^(0|[1-9]\d*)$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText))) throw bad(`tree size "${sizeText}" is not a decimal number`);
   const root = Buffer.from(rootText, 'base64');
   if (root.length !== 32 || root.toString('base64') !== rootText) throw bad(`root "${rootText}" is not 32 bytes of base64`);
-  const checkpoint: Checkpoint = { origin, chain, size: Number(sizeText), root, firstId: null, head: null, time: '' };
+  const checkpoint: Checkpoint = { origin, chain, size: Number(sizeText), root, first: null, head: null, time: '' };
   for (const line of extensions) {
     const [key, ...values] = line.split(' ');
-    if (key === 'first' && values.length === 1) checkpoint.firstId = values[0]!;
+    if (key === 'first' && values.length === 2) checkpoint.first = { id: values[0]!, committedAt: values[1]! };
     else if (key === 'head' && values.length === 3 && /^[0-9a-f]{64}$/.test(values[1]!)) checkpoint.head = { id: values[0]!, hash: values[1]!, committedAt: values[2]! };
     else if (key === 'time' && values.length === 1) checkpoint.time = values[0]!;
     // Other extension lines are opaque by the format: a newer walaudit may add some.
   }
   if (!checkpoint.time) throw bad(`checkpoint of ${origin} has no time line`);
-  if (checkpoint.size > 0 && (!checkpoint.firstId || !checkpoint.head)) throw bad(`checkpoint of ${origin} at size ${checkpoint.size} lacks its first or head line`);
+  if (checkpoint.size > 0 && (!checkpoint.first || !checkpoint.head)) throw bad(`checkpoint of ${origin} at size ${checkpoint.size} lacks its first or head line`);
   return checkpoint;
 }
 
