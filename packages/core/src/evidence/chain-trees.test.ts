@@ -21,16 +21,18 @@ describe('ChainTrees', () => {
     expect(due!.checkpoint.root.equals(merkleRoot([1, 3, 4, 5].map((i) => Buffer.from(entry(i).hash, 'hex'))))).toBe(true);
   });
 
-  it('checkpoints every chain with entries waiting at shutdown, and continues a restored tree', () => {
+  it('checkpoints every chain at start and at stop, the stop one final, and continues a restored tree', () => {
     const trees = new ChainTrees('a.example/x', { intervalMs: 60_000, entries: 100 }, 0);
     const frontier = MerkleFrontier.empty();
     frontier.append(Buffer.from(entry(1).hash, 'hex'));
     trees.restore({ chain: { partition: 2, retentionDays: 30 }, frontier, first: entry(1), head: entry(1) }, 0);
-    expect(trees.takeDue(1, true)).toEqual([]);
+    expect(trees.takeDue(1)).toEqual([]);
+    expect(trees.takeDue(1, { every: true }).map(({ checkpoint }) => [checkpoint.size, checkpoint.final])).toEqual([[1, false]]);
     trees.append(entry(2, 30, 2));
-    const [due] = trees.takeDue(1, true);
+    const [due] = trees.takeDue(1, { every: true, final: true });
     expect(due!.checkpoint.origin).toBe('a.example/x/p2/r30');
     expect(due!.checkpoint.size).toBe(2);
+    expect(due!.checkpoint.final).toBe(true);
     expect(due!.checkpoint.first!.id).toBe(entry(1).id);
   });
 });

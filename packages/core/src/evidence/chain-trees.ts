@@ -59,17 +59,18 @@ export class ChainTrees {
 
   /** Whether some chain is due now: entries waiting and the interval passed, or enough entries waiting. */
   anyDue(now: number): boolean {
-    return [...this.trees.values()].some((tree) => this.isDue(tree, now, false));
+    return [...this.trees.values()].some((tree) => this.isDue(tree, now));
   }
 
   /**
-   * The checkpoints due now (with `all`, every chain that received entries since its last one,
-   * as at shutdown), each with the tree state it was built from; marks them published.
+   * The checkpoints due now, each with the tree state it was built from; marks them published.
+   * `every`: each chain, changed or not (at start, so that a `final` checkpoint of the last stop is
+   * superseded before anything is appended; and at stop, with `final`).
    */
-  takeDue(now: number, all = false): Array<{ checkpoint: Omit<Checkpoint, 'chain'>; state: ChainTreeState }> {
+  takeDue(now: number, { every = false, final = false } = {}): Array<{ checkpoint: Omit<Checkpoint, 'chain'>; state: ChainTreeState }> {
     const due: Array<{ checkpoint: Omit<Checkpoint, 'chain'>; state: ChainTreeState }> = [];
     for (const tree of this.trees.values()) {
-      if (!this.isDue(tree, now, all)) continue;
+      if (!every && !this.isDue(tree, now)) continue;
       tree.pending = 0;
       tree.lastCheckpointAt = now;
       const checkpoint = {
@@ -79,15 +80,16 @@ export class ChainTrees {
         first: tree.first,
         head: tree.head,
         time: new Date(now).toISOString(),
+        final,
       };
       due.push({ checkpoint, state: { chain: tree.chain, frontier: tree.frontier.clone(), first: tree.first, head: tree.head } });
     }
     return due;
   }
 
-  private isDue(tree: ChainTree, now: number, all: boolean): boolean {
+  private isDue(tree: ChainTree, now: number): boolean {
     if (tree.pending === 0) return false;
-    return all || tree.pending >= this.every.entries || now - tree.lastCheckpointAt >= this.every.intervalMs;
+    return tree.pending >= this.every.entries || now - tree.lastCheckpointAt >= this.every.intervalMs;
   }
 
   /** Chain labels and sizes, for logs. */

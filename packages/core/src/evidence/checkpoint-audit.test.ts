@@ -29,7 +29,7 @@ function checkpointsOf(links: StoredChainLink[], every: number): Checkpoint[] {
     trees.append({ partition: 0, retentionDays: link.chain, id: link.id, hash: link.hash, committedAt: commitTimeOfBody(link.body) });
     for (const { checkpoint } of trees.takeDue(NOW)) out.push(parseCheckpointText(encodeCheckpointText(checkpoint)));
   }
-  for (const { checkpoint } of trees.takeDue(NOW, true)) out.push(parseCheckpointText(encodeCheckpointText(checkpoint)));
+  for (const { checkpoint } of trees.takeDue(NOW, { every: true, final: true })) out.push(parseCheckpointText(encodeCheckpointText(checkpoint)));
   return out;
 }
 
@@ -52,6 +52,13 @@ describe('CheckpointAudit', () => {
     expect(report!.rootChecked).toBe(true);
     expect(report!.afterCheckpoint).toBe(3);
     expect(kinds(audit(checkpoints, [...links, links[12]!]))).toEqual([]);
+  });
+
+  it('names entries stored after the checkpoint walaudit signed as it stopped', () => {
+    const more = chain(14);
+    const [report] = audit(checkpoints, more);
+    expect(report!.findings.map((finding) => finding.kind)).toEqual(['appended-after-stop']);
+    expect(report!.findings[0]!.message).toContain(`1 entries from ${id(13)} on`);
   });
 
   it('names a cut tail with the missing range', () => {

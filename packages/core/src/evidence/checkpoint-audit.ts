@@ -4,7 +4,7 @@ import { chainLabel, type ChainName, type Checkpoint } from './checkpoint.js';
 import { comparePositionKeys, parseEventId } from './entry-ref.js';
 import { entryLeaf, MerkleFrontier } from './merkle.js';
 
-export type CheckpointFindingKind = 'tail-truncated' | 'head-truncated' | 'recomputed' | 'head-missing';
+export type CheckpointFindingKind = 'tail-truncated' | 'head-truncated' | 'recomputed' | 'head-missing' | 'appended-after-stop';
 
 export interface CheckpointFinding {
   kind: CheckpointFindingKind;
@@ -39,6 +39,8 @@ interface ChainAudit {
   rootOk: boolean | null;
   headHash: string | null;
   storedThroughHead: number;
+  /** The first entry stored after the newest checkpoint's head. */
+  firstAfterHead: string | null;
   retainedSeen: boolean;
   afterHead: number;
 }
@@ -63,18 +65,21 @@ export class CheckpointAudit {
   /** `checkpoints`: every verified checkpoint, oldest first (file order). */
   constructor(checkpoints: readonly Checkpoint[], now: Date = new Date()) {
     this.now = now.getTime();
-    for (const checkpoint of checkpoints) {
-      const audit = this.chainAudit(checkpoint.chain);
-      if (!audit.newest || checkpoint.size >= audit.newest.size) audit.newest = checkpoint;
-      if (!audit.retained && checkpoint.head && this.withinRetention(checkpoint.head.committedAt, checkpoint.chain.retentionDays)) audit.retained = checkpoint;
-    }
+    for (const checkpoint of checkpoints) this.addCheckpoint(checkpoint);
+  }
+
+  /** One more verified checkpoint, in file order (oldest first), before the first push: holds two per chain at most. */
+  addCheckpoint(checkpoint: Checkpoint): void {
+    const audit = this.chainAudit(checkpoint.chain);
+    if (!audit.newest || checkpoint.size >= audit.newest.size) audit.newest = checkpoint;
+    if (!audit.retained && checkpoint.head && this.withinRetention(checkpoint.head.committedAt, checkpoint.chain.retentionDays)) audit.retained = checkpoint;
   }
 
   private chainAudit(chain: ChainName): ChainAudit {
     const key = chainKeyOf(chain);
     let audit = this.chains.get(key);
     if (!audit) {
-      audit = { chain, newest: null, retained: null, stored: 0, firstStored: null, lastStored: null, started: false, frontier: MerkleFrontier.empty(), rootOk: null, headHash: null, storedThroughHead: 0, retainedSeen: false, afterHead: 0 };
+      audit = { chain, newest: null, retained: null, stored: 0, firstStored: null, lastStored: null, started: false, frontier: MerkleFrontier.empty(), rootOk: null, headHash: null, storedThroughHead: 0, firstAfterHead: null, retainedSeen: false, afterHead: 0 };
       this.chains.set(key, audit);
     }
     return audit;
@@ -105,7 +110,10 @@ export class CheckpointAudit {
     if (link.id === newest.head!.id) {
       audit.headHash = link.hash;
       audit.storedThroughHead = audit.stored;
-    } else if (audit.headHash !== null) audit.afterHead++;
+    } else if (audit.headHash !== null) {
+      audit.afterHead++;
+      audit.firstAfterHead ??= link.id;
+    }
     if (retained && link.id === retained.head!.id) audit.retainedSeen = true;
   }
 
@@ -147,6 +155,9 @@ export class CheckpointAudit {
       else if (lastPosition && headPosition && comparePositionKeys(lastPosition, headPosition) < 0) {
         add('tail-truncated', `the newest entries were removed${count}: the store ends at ${last.id}, but ${signed} goes up to ${head.id}; missing: the entries after ${last.id} through ${head.id}`);
       } else add('head-missing', `entry ${head.id}, the last one ${signed} covers, is not stored although later entries are`);
+    }
+    if (newest.final && audit.afterHead > 0 && audit.headHash === head.hash) {
+      add('appended-after-stop', `${audit.afterHead} entries from ${audit.firstAfterHead} on were stored after ${signed}, which walaudit signed as it stopped; a walaudit that starts again signs a checkpoint before it appends, so these were not written by walaudit`);
     }
     if (!audit.started && audit.firstStored) {
       const missingCount = audit.headHash !== null ? ` (${newest.size - audit.storedThroughHead} entries)` : '';

@@ -11,6 +11,7 @@ const checkpoint = {
   first: { id: '0000000001796738-0', committedAt: '2026-12-05T07:59:58.000Z' },
   head: { id: '0000000001796900-4', hash, committedAt: '2026-12-05T08:00:00.123Z' },
   time: '2026-12-05T08:01:00.000Z',
+  final: false,
 };
 
 describe('checkpoints (c2sp.org/tlog-checkpoint)', () => {
@@ -31,6 +32,9 @@ describe('checkpoints (c2sp.org/tlog-checkpoint)', () => {
     const empty = { ...checkpoint, size: 0, root: EMPTY_ROOT, first: null, head: null };
     expect(encodeCheckpointText(empty).split('\n')).toHaveLength(5);
     expect(parseCheckpointText(encodeCheckpointText(empty)).size).toBe(0);
+    const final = encodeCheckpointText({ ...checkpoint, final: true });
+    expect(final.endsWith('time 2026-12-05T08:01:00.000Z\nfinal\n')).toBe(true);
+    expect(parseCheckpointText(final).final).toBe(true);
   });
 
   it('names the chain in the origin', () => {

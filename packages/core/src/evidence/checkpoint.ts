@@ -12,6 +12,7 @@ import { signNote, verifyNote, type NoteSigner, type NoteVerifier } from './sign
  *   first <id of leaf 0> <its commit time>         walaudit's extension lines (absent when size is 0)
  *   head <id of the last leaf> <its hash> <its commit time>
  *   time <when the checkpoint was signed>
+ *   final                                          only on the checkpoint signed as walaudit stopped
  */
 
 /** A chain: `(chain_partition, retention_days)`. */
@@ -42,6 +43,8 @@ export interface Checkpoint {
   head: CheckpointHead | null;
   /** When it was signed (RFC 3339, UTC). */
   time: string;
+  /** Signed as walaudit stopped: no entry may follow it until the next start signs a checkpoint. */
+  final: boolean;
 }
 
 const bad = (message: string) => new WalauditError('CHECKPOINT_INVALID', message);
@@ -67,6 +70,7 @@ export function encodeCheckpointText(checkpoint: Omit<Checkpoint, 'chain'>): str
     lines.push(`first ${checkpoint.first.id} ${checkpoint.first.committedAt}`, `head ${checkpoint.head.id} ${checkpoint.head.hash} ${checkpoint.head.committedAt}`);
   }
   lines.push(`time ${checkpoint.time}`);
+  if (checkpoint.final) lines.push('final');
   return `${lines.join('\n')}\n`;
 }
 
@@ -79,12 +83,13 @@ export function parseCheckpointText(text: string): Checkpoint {
   if (!/^(0|[1-9]\d*)$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText))) throw bad(`tree size "${sizeText}" is not a decimal number`);
   const root = Buffer.from(rootText, 'base64');
   if (root.length !== 32 || root.toString('base64') !== rootText) throw bad(`root "${rootText}" is not 32 bytes of base64`);
-  const checkpoint: Checkpoint = { origin, chain, size: Number(sizeText), root, first: null, head: null, time: '' };
+  const checkpoint: Checkpoint = { origin, chain, size: Number(sizeText), root, first: null, head: null, time: '', final: false };
   for (const line of extensions) {
     const [key, ...values] = line.split(' ');
     if (key === 'first' && values.length === 2) checkpoint.first = { id: values[0]!, committedAt: values[1]! };
     else if (key === 'head' && values.length === 3 && /^[0-9a-f]{64}$/.test(values[1]!)) checkpoint.head = { id: values[0]!, hash: values[1]!, committedAt: values[2]! };
     else if (key === 'time' && values.length === 1) checkpoint.time = values[0]!;
+    else if (key === 'final' && values.length === 0) checkpoint.final = true;
     // Other extension lines are opaque by the format: a newer walaudit may add some.
   }
   if (!checkpoint.time) throw bad(`checkpoint of ${origin} has no time line`);

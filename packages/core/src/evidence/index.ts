@@ -4,3 +4,4 @@ export * from './checkpoint.js';
 export * from './entry-ref.js';
 export * from './chain-trees.js';
 export * from './checkpoint-audit.js';
+export * from './resume-check.js';
