@@ -7,6 +7,7 @@ import { findFreePort, runSetup } from '@walaudit/pg';
 import { createTestDatabase, query, uniqueName, type TestDatabase } from '../support/postgres.js';
 import { runWalaudit, spawnWalaudit } from '../support/walaudit-process.js';
 import { tempDir } from '../support/temp-dir.js';
+import { checkConsistency, checkInclusion, checkNote, entryHash } from '../support/independent-verifier.js';
 
 const ENTRIES = 13;
 
@@ -200,6 +201,51 @@ describe('signed checkpoints against a tampered store', () => {
     expect(unknown.stderr).toContain('CHECKPOINT_UNKNOWN_KEY');
     expect(unknown.code).toBe(2);
   });
+
+  it('proves an entry and a consistency that walaudit verify-proof and an independent verifier both check offline', async () => {
+    const common = ['--data-dir', dataDir, '--http-port', String(await findFreePort()), '--checkpoints', checkpointFile];
+    const proved = await runWalaudit(['prove', rows[5]!.id, ...common]);
+    expect(proved.code, proved.stderr).toBe(0);
+    const proofFile = join(tempDir('checkpoints-proof'), 'proof.json');
+    (await import('node:fs')).writeFileSync(proofFile, proved.stdout);
+    const proof = JSON.parse(proved.stdout) as { entry: { id: string; prevHash: string; hash: string; event: string }; index: number; proof: string[]; checkpoint: string };
+    expect(proof.index).toBe(5);
+
+    const checked = await runWalaudit(['verify-proof', proofFile, '--key', verifierKey]);
+    expect(checked.stdout).toMatch(new RegExp(`proof verified: entry ${rows[5]!.id} is entry 5 of the ${ENTRIES} of chain p0/r90`));
+    expect(checked.code).toBe(0);
+
+    // The independent verifier, from the documentation only.
+    const [origin, size, root] = checkNote(proof.checkpoint, verifierKey);
+    expect(origin).toBe('audit.example.com/shop/p0/r90');
+    expect(entryHash(proof.entry.prevHash, proof.entry.event)).toBe(proof.entry.hash);
+    expect(checkInclusion(proof.entry.hash, proof.index, Number(size), proof.proof, root!)).toBe(true);
+    expect(checkInclusion(proof.entry.hash, proof.index + 1, Number(size), proof.proof, root!)).toBe(false);
+
+    // From the oldest checkpoint of the file (its size depends on how the pipeline batched) to the newest.
+    const consistency = await runWalaudit(['prove-consistency', '--chain', 'p0/r90', ...common]);
+    expect(consistency.code, consistency.stderr).toBe(0);
+    const between = JSON.parse(consistency.stdout) as { old: string; new: string; proof: string[] };
+    const [, oldSize, oldRoot] = checkNote(between.old, verifierKey);
+    const [, newSize, newRoot] = checkNote(between.new, verifierKey);
+    expect(Number(oldSize)).toBeGreaterThan(0);
+    expect(Number(oldSize)).toBeLessThan(ENTRIES);
+    expect(Number(newSize)).toBe(ENTRIES);
+    expect(checkConsistency(Number(oldSize), ENTRIES, oldRoot!, newRoot!, between.proof)).toBe(true);
+    expect(checkConsistency(Number(oldSize), ENTRIES, newRoot!, oldRoot!, between.proof)).toBe(false);
+    const consistencyFile = join(tempDir('checkpoints-consistency'), 'consistency.json');
+    (await import('node:fs')).writeFileSync(consistencyFile, consistency.stdout);
+    const consistent = await runWalaudit(['verify-proof', consistencyFile, '--key', verifierKey]);
+    expect(consistent.stdout).toContain(`proof verified: chain p0/r90 at ${ENTRIES} entries`);
+    expect(consistent.code).toBe(0);
+
+    // An entry edited in the proof is named, offline.
+    const edited = { ...proof, entry: { ...proof.entry, event: proof.entry.event.replace('owner-6', 'mallory') } };
+    (await import('node:fs')).writeFileSync(proofFile, JSON.stringify(edited));
+    const failed = await runWalaudit(['verify-proof', proofFile, '--key', verifierKey]);
+    expect(failed.stdout).toContain(`proof FAILED: entry ${rows[5]!.id}: its content hashes to`);
+    expect(failed.code).toBe(1);
+  }, 60_000);
 
   it('refuses to start on a store whose tail was cut, naming the chain and the missing range', async () => {
     const dir = await tampered('start-tail', (store, log) => store.command(`ALTER TABLE ${log} DELETE WHERE (lsn, seq) > (${rows[9]!.lsn}, ${rows[9]!.seq}) SETTINGS mutations_sync = 1`));

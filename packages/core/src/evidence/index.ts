@@ -5,3 +5,4 @@ export * from './entry-ref.js';
 export * from './chain-trees.js';
 export * from './checkpoint-audit.js';
 export * from './resume-check.js';
+export * from './proofs.js';

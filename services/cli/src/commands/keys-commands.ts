@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { generateNoteSigner, WalauditError, type WalauditConfig } from '@walaudit/core';
 import { loadConfig, type CommonFlags } from '../config-loader.js';
 import { loadSigningKey } from '../evidence/signing-key.js';
+import { proveCommand, proveConsistencyCommand, verifyProofCommand } from '../evidence/prove-commands.js';
 import type { CliParts } from './alerts-cli.js';
 
 export interface KeysGenerateFlags {
@@ -51,8 +52,29 @@ export function keysShowCommand(config: WalauditConfig, out: (line: string) => v
   return 0;
 }
 
-/** `walaudit keys generate` and `walaudit keys show`. */
+/** `walaudit keys generate`, `keys show`, and the proofs: `prove`, `prove-consistency`, `verify-proof`. */
 export function registerKeysCommands(program: Command, cli: CliParts): void {
+  const keyList = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+  cli
+    .withCommonOptions(program.command('prove'))
+    .argument('<entryId>', 'the entry (an id from walaudit log)')
+    .description('print the entry, its Merkle inclusion proof and the signed checkpoint of its chain as JSON, for verify-proof (reads the store itself)')
+    .option('--checkpoints <file>', 'checkpoint file (default: checkpoints.file)')
+    .action((entryId: string, flags: CommonFlags & { checkpoints?: string }) => cli.run(() => proveCommand(loadConfig(flags), entryId, flags, cli.out)));
+  cli
+    .withCommonOptions(program.command('prove-consistency'))
+    .description('print a Merkle consistency proof that a chain\'s newest checkpoint extends an older one unchanged, as JSON')
+    .requiredOption('--chain <chain>', 'p<partition>/r<retention days>, e.g. p0/r90')
+    .option('--from <size>', 'the older checkpoint by its size (default: the oldest in the file)')
+    .option('--checkpoints <file>', 'checkpoint file (default: checkpoints.file)')
+    .action((flags: CommonFlags & { chain: string; from?: string; checkpoints?: string }) => cli.run(() => proveConsistencyCommand(loadConfig(flags), flags, cli.out)));
+  program
+    .command('verify-proof')
+    .argument('<file>', 'a proof from walaudit prove or prove-consistency (- for stdin)')
+    .description('check a proof offline, with no store: the checkpoint signature, the entry, the Merkle proof; exit 1 when it fails')
+    .option('--key <key>', 'verifier key (walaudit keys generate printed it), or a file of them; repeat for several', keyList)
+    .action((file: string, flags: { key?: string[] }) => cli.run(async () => verifyProofCommand(file, flags, cli.out)));
+
   const keys = program.command('keys').description('the Ed25519 key that signs checkpoints');
   cli
     .withCommonOptions(keys.command('generate'))
