@@ -258,6 +258,12 @@ describe('signed checkpoints against a tampered store', () => {
     expect(code).toBe(2);
     // Nothing was appended to the file by the refused start.
     expect(readFileSync(file, 'utf8')).toBe(readFileSync(checkpointFile, 'utf8'));
+    // ...and the refusal raised an integrity alert, stored beside the trail.
+    const alerts = await runWalaudit(['alerts', '--json', '--data-dir', dir, '--http-port', String(await findFreePort())]);
+    const raised = alerts.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { kind: string; integrity?: { chain: string; message: string } });
+    const integrity = raised.find((alert) => alert.kind === 'integrity');
+    expect(integrity?.integrity?.chain, alerts.stdout + alerts.stderr).toBe('p0/r90');
+    expect(integrity?.integrity?.message).toContain(`the entries after ${rows[9]!.id} through ${rows.at(-1)!.id} are missing`);
   }, 60_000);
 
   it('starts again on the intact store, continuing the tree from the saved frontier', async () => {

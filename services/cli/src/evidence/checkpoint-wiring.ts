@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { AuditStore, WalauditConfig } from '@walaudit/core';
+import { describeError, isWalauditError, type AuditStore, type IntegrityDetail, type WalauditConfig } from '@walaudit/core';
 import type { Logger } from '../logger.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { loadSigningKey } from './signing-key.js';
@@ -10,6 +10,8 @@ export async function startConfiguredCheckpointer(deps: {
   store: Pick<AuditStore, 'chainHeads' | 'readChain'>;
   registry: Registry;
   log: Logger;
+  /** Raises the integrity alert of a refusal. */
+  alerter?: { integrity(detail: IntegrityDetail): Promise<unknown>; idle(): Promise<void> };
   /** Called before a refusal propagates, to release what the start opened. */
   onRefused?: () => Promise<unknown>;
 }): Promise<Checkpointer | null> {
@@ -21,6 +23,15 @@ export async function startConfiguredCheckpointer(deps: {
   try {
     return await startCheckpointer({ config: deps.config, signer, store: deps.store, registry: deps.registry, log: deps.log });
   } catch (error) {
+    if (deps.alerter && isWalauditError(error) && error.code === 'CHECKPOINT_MISMATCH') {
+      const chain = /chain (p\d+\/r\d+)/.exec(error.message)?.[1] ?? 'unknown';
+      try {
+        await deps.alerter.integrity({ chain, message: error.message.split('. walaudit does not chain')[0]!, checkpointFile: deps.config.checkpoints.file });
+        await deps.alerter.idle();
+      } catch (alertError) {
+        deps.log.error(`the integrity alert could not be raised: ${describeError(alertError)}`);
+      }
+    }
     await deps.onRefused?.().catch(() => undefined);
     throw error;
   }

@@ -18,11 +18,23 @@ export async function runStandalone(config: WalauditConfig, log: Logger): Promis
   const sourceUrl = config.source.url ?? demo!.url;
   const stores = await openStoreWithRetry(config, log, 'nothing is read from the slot meanwhile');
   const metrics = createPipelineMetrics();
-  // Before anything appends: a store that lost or rewrote checkpointed entries is refused here.
-  const checkpointer = await startConfiguredCheckpointer({ config, store: stores.audit, registry: metrics.registry, log: log.child('checkpoints'), onRefused: () => Promise.all([stores.close(), demo?.stop()]) });
   // Alerts: fed by each stored batch; windows recounted from the store first (see window-rebuild.ts).
   const alerter = config.alerts.enabled ? createConfiguredAlerter({ config, alertStore: stores.alerts, registry: metrics.registry, sourceUrl, log: log.child('alerts') }) : null;
   if (alerter) await alerter.rebuild();
+  // Before anything appends: a store that lost or rewrote checkpointed entries is refused here,
+  // with an integrity alert through the alert channels.
+  const checkpointer = await startConfiguredCheckpointer({
+    config,
+    store: stores.audit,
+    registry: metrics.registry,
+    log: log.child('checkpoints'),
+    alerter: alerter ?? undefined,
+    onRefused: async () => {
+      await alerter?.close();
+      await stores.close();
+      await demo?.stop();
+    },
+  });
   const cascade = startCascadeServices(config, stores.cascadeLinks, sourceUrl, log.child('cascade'));
   const observers = [...(alerter ? [alerter.observe] : []), ...cascade.observers];
   const restores = startRestoreServices(config, stores.cascadeLinks, sourceUrl, log.child('restore'));
