@@ -28,35 +28,51 @@ export interface CheckpointVerifyReport {
  */
 export async function verifyCheckpointsCommand(config: WalauditConfig, flags: CheckpointVerifyFlags, out: (line: string) => void): Promise<number> {
   const verifiers = loadVerifierKeys(flags.key ?? []);
+  // Two audits, each holding at most two checkpoints per chain: the second is fed only when the
+  // chain check stops early at a problem (see below).
   const audit = new CheckpointAudit([]);
-  const report: CheckpointVerifyReport = { ok: true, checkpointsVerified: 0, forged: [], unknownKey: 0, chain: null as unknown as VerifyReport, chains: [] };
+  const again = new CheckpointAudit([]);
+  const file = { checkpointsVerified: 0, forged: [] as CheckpointVerifyReport['forged'], unknownKey: 0 };
   for await (const { line, record } of readCheckpointRecords(flags.checkpoints)) {
     try {
-      audit.addCheckpoint(verifyCheckpoint(record.note, verifiers));
-      report.checkpointsVerified++;
+      const checkpoint = verifyCheckpoint(record.note, verifiers);
+      audit.addCheckpoint(checkpoint);
+      again.addCheckpoint(checkpoint);
+      file.checkpointsVerified++;
     } catch (error) {
-      if (isWalauditError(error) && error.code === 'CHECKPOINT_UNKNOWN_KEY') report.unknownKey++;
-      else if (isWalauditError(error) && (error.code === 'CHECKPOINT_FORGED' || error.code === 'CHECKPOINT_INVALID')) report.forged.push({ line, detail: error.message });
+      if (isWalauditError(error) && error.code === 'CHECKPOINT_UNKNOWN_KEY') file.unknownKey++;
+      else if (isWalauditError(error) && (error.code === 'CHECKPOINT_FORGED' || error.code === 'CHECKPOINT_INVALID')) file.forged.push({ line, detail: error.message });
       else throw error;
     }
   }
-  if (report.checkpointsVerified === 0 && report.forged.length === 0) {
+  if (file.checkpointsVerified === 0 && file.forged.length === 0) {
     throw new WalauditError(
-      report.unknownKey > 0 ? 'CHECKPOINT_UNKNOWN_KEY' : 'CHECKPOINT_INVALID',
-      report.unknownKey > 0
-        ? `none of the ${report.unknownKey} checkpoints in ${flags.checkpoints} is signed by a key given with --key: pass the verifier key walaudit keys generate printed (several --key after a rotation)`
+      file.unknownKey > 0 ? 'CHECKPOINT_UNKNOWN_KEY' : 'CHECKPOINT_INVALID',
+      file.unknownKey > 0
+        ? `none of the ${file.unknownKey} checkpoints in ${flags.checkpoints} is signed by a key given with --key: pass the verifier key walaudit keys generate printed (several --key after a rotation)`
         : `${flags.checkpoints} holds no checkpoint: check the path (checkpoints.file) and that start ran with a signing key`,
     );
   }
   const stores = await openExistingStore(config);
+  let chain: VerifyReport;
   try {
-    report.chain = await verifyAuditLog(stores.audit);
-    for await (const link of stores.audit.readChain()) audit.push(link);
+    // One pass feeds both checks; the chain check stops at its first problem, and only then is the
+    // log read a second time for the checkpoints.
+    chain = await verifyAuditLog({
+      async *readChain() {
+        for await (const link of stores.audit.readChain()) {
+          audit.push(link);
+          yield link;
+        }
+      },
+    });
+    if (!chain.ok) for await (const link of stores.audit.readChain()) again.push(link);
   } finally {
     await stores.close();
   }
-  report.chains = audit.finish();
-  report.ok = report.chain.ok && report.forged.length === 0 && report.chains.every((chain) => chain.findings.length === 0);
+  const chains = (chain.ok ? audit : again).finish();
+  const ok = chain.ok && file.forged.length === 0 && chains.every((item) => item.findings.length === 0);
+  const report: CheckpointVerifyReport = { ok, ...file, chain, chains };
   if (flags.json) out(JSON.stringify(report));
   else printReport(report, flags.checkpoints, out);
   return report.ok ? 0 : 1;
