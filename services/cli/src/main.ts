@@ -10,7 +10,7 @@ import { setupCommand, teardownCommand, type SetupFlags } from './commands/setup
 import { WALAUDIT_VERSION } from './version.js';
 import { registerAlertsCommands } from './commands/alerts-cli.js';
 import { registerRulesCommands } from './commands/rules-cli.js';
-import { registerKeysCommands } from './commands/keys-commands.js';
+import { registerEvidenceCommands } from './commands/evidence-commands.js';
 import { verifyCheckpointsCommand } from './evidence/verify-checkpoints.js';
 import { causedByCommand } from './commands/cascade-commands.js';
 import { restoreCommand, type RestoreFlags } from './commands/restore-command.js';
@@ -160,7 +160,7 @@ withCommonOptions(program.command('status'))
 
 registerAlertsCommands(program, { withCommonOptions, run, out, log });
 registerRulesCommands(program, { withCommonOptions, run, out, log });
-registerKeysCommands(program, { withCommonOptions, run, out, log });
+registerEvidenceCommands(program, { withCommonOptions, run, out, log });
 
 withCommonOptions(program.command('restore'))
   .argument('[entryId]', 'the delete to undo (an entry id from walaudit log)')

@@ -53,7 +53,7 @@ export function keysShowCommand(config: WalauditConfig, out: (line: string) => v
 }
 
 /** `walaudit keys generate`, `keys show`, and the proofs: `prove`, `prove-consistency`, `verify-proof`. */
-export function registerKeysCommands(program: Command, cli: CliParts): void {
+export function registerEvidenceCommands(program: Command, cli: CliParts): void {
   const keyList = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
   cli
     .withCommonOptions(program.command('prove'))
