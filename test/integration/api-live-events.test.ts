@@ -72,7 +72,7 @@ describe('HTTP API: live events and alert counts', () => {
     expect(stream.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     expect(stream.headers['cache-control']).toContain('no-cache');
     const first = await stream.waitFor((event) => event.event === 'counters', { timeoutMs: 5_000 });
-    expect(first.data).toMatchObject({ openAlerts: { total: 0, byKind: { 'bulk-delete': 0, 'critical-table': 0, 'slot-lost': 0 } }, pipeline: { state: 'running', slotLost: false } });
+    expect(first.data).toMatchObject({ openAlerts: { total: 0, byKind: { 'bulk-delete': 0, 'critical-table': 0, 'slot-lost': 0, integrity: 0 } }, pipeline: { state: 'running', slotLost: false } });
   });
 
   it('sends the alert of a bulk DELETE as it is raised, then counters with it, without polling', async () => {
@@ -98,10 +98,10 @@ describe('HTTP API: live events and alert counts', () => {
     const counts = await callApi(port, 'GET', '/api/alerts/counts', { token: viewer });
     expect(counts.status).toBe(200);
     const listed = (await callApi(port, 'GET', '/api/alerts?open=1&limit=1000', { token: viewer })).body.alerts as Alert[];
-    const byKind = { 'bulk-delete': 0, 'critical-table': 0, 'slot-lost': 0 };
+    const byKind = { 'bulk-delete': 0, 'critical-table': 0, 'slot-lost': 0, integrity: 0 };
     for (const alert of listed) byKind[alert.kind]++;
     expect(counts.body).toEqual({ total: listed.length, byKind });
-    expect(counts.body).toEqual({ total: 2, byKind: { 'bulk-delete': 2, 'critical-table': 0, 'slot-lost': 0 } });
+    expect(counts.body).toEqual({ total: 2, byKind: { 'bulk-delete': 2, 'critical-table': 0, 'slot-lost': 0, integrity: 0 } });
     expect((await callApi(port, 'GET', '/api/alerts/counts')).status).toBe(401);
   });
 
@@ -114,7 +114,7 @@ describe('HTTP API: live events and alert counts', () => {
     expect(acked.data).toMatchObject({ id: annAlert!.id, status: 'acknowledged', acknowledgement: { by: 'console', note: 'planned' } });
     const dropped = await stream.waitFor((event) => event.event === 'counters' && event.data.openAlerts.total === 1, { from });
     expect(dropped.data.openAlerts.byKind['bulk-delete']).toBe(1);
-    expect((await callApi(port, 'GET', '/api/alerts/counts', { token: viewer })).body).toEqual({ total: 1, byKind: { 'bulk-delete': 1, 'critical-table': 0, 'slot-lost': 0 } });
+    expect((await callApi(port, 'GET', '/api/alerts/counts', { token: viewer })).body).toEqual({ total: 1, byKind: { 'bulk-delete': 1, 'critical-table': 0, 'slot-lost': 0, integrity: 0 } });
   });
 
   it('caps the open streams (http.liveStreamsMax: 3): one more is refused with 503 and Retry-After', async () => {

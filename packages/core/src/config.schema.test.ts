@@ -53,6 +53,7 @@ const DEFAULTS = {
     sessionTimeoutMs: 30_000,
   },
   report: { organisation: '', maxEntries: 10_000 },
+  checkpoints: { file: '.walaudit/checkpoints.jsonl', intervalMs: 60_000, everyEntries: 100_000 },
   rules: [],
 };
 
@@ -119,6 +120,7 @@ describe('parseConfig defaults', () => {
         sessionTimeoutMs: 45_000,
       },
       report: { organisation: 'Example Health Ltd', maxEntries: 500, fontFile: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf' },
+      checkpoints: { keyFile: '/etc/walaudit/signing.key', file: '/var/log/walaudit/checkpoints.jsonl', intervalMs: 30_000, everyEntries: 5_000 },
       rules: [
         {
           tables: ['public.users', 'app.*'],

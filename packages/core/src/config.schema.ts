@@ -234,6 +234,22 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Signed checkpoints of every hash chain, kept outside the store (schemas/checkpoints.md). Off until a signing key is set. */
+    checkpoints: z
+      .object({
+        /** File holding the Ed25519 signing key (`walaudit keys generate --out FILE`, mode 0600). */
+        keyFile: z.string().optional(),
+        /** The signing key itself, `PRIVATE+KEY+...` (env `WALAUDIT_SIGNING_KEY`); wins over `keyFile`. */
+        key: z.string().optional(),
+        /** Append-only JSON-lines file the signed checkpoints go to (fsynced), outside the store. */
+        file: z.string().min(1).default('.walaudit/checkpoints.jsonl'),
+        /** A chain that received entries is checkpointed at least this often, in ms (and at shutdown). */
+        intervalMs: z.number().int().min(1_000).max(86_400_000).default(60_000),
+        /** ...and as soon as this many entries were added to a chain since its last checkpoint. */
+        everyEntries: z.number().int().min(1).default(100_000),
+      })
+      .strict()
+      .prefault({}),
     /** Audit rules, first match wins. Default: every table, every operation, no masking. */
     rules: z.array(auditRuleSchema).default([]),
   })

@@ -28,6 +28,12 @@ export type WalauditErrorCode =
   | 'KAFKA_FAILED'
   | 'SERVER_NOT_RUNNING'
   | 'CHAIN_BROKEN'
+  // Signed checkpoints and proofs
+  | 'CHECKPOINT_INVALID'
+  | 'CHECKPOINT_FORGED'
+  | 'CHECKPOINT_UNKNOWN_KEY'
+  | 'CHECKPOINT_MISMATCH'
+  | 'PROOF_INVALID'
   | 'LOG_EMPTY'
   // Queries of the trail: what was asked for is not in it
   | 'ENTRY_NOT_FOUND'

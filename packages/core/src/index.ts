@@ -30,3 +30,4 @@ export * from './partitioned-sink.types.js';
 export * from './queries/index.js';
 export * from './rules/index.js';
 export * from './tags/index.js';
+export * from './evidence/index.js';

@@ -5,6 +5,8 @@ import {
   createAlertPolicy,
   criticalTableAlert,
   slotLostAlert,
+  integrityAlert,
+  type IntegrityDetail,
   type SlotLossDetail,
   CriticalDeletions,
   inQuietHours,
@@ -88,6 +90,8 @@ export interface Alerter {
    * the deliveries.
    */
   slotLost(detail: SlotLossDetail): Promise<Alert>;
+  /** Raises the alert of a store that contradicts its signed checkpoints (once per finding), as slotLost. */
+  integrity(detail: IntegrityDetail): Promise<Alert>;
   /** Resolves when every queued notification is delivered or given up. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -179,6 +183,16 @@ export function createAlerter(deps: AlerterDeps): Alerter {
     for (const { alert, event } of changed.values()) tell(alert, event);
   };
 
+  /** An alert raised by one event (a lost slot, a contradicted checkpoint): an open one already stored is not sent again. */
+  const raiseOnce = async (alert: Alert): Promise<Alert> => {
+    const [known] = await deps.alertStore.listAlerts({ ids: [alert.id], limit: 1 });
+    if (known) return known;
+    metrics.raised.inc({ kind: alert.kind });
+    raised++;
+    await publish(new Map([[alert.id, { alert, event: 'raised' as const }]]));
+    return alert;
+  };
+
   const alerter: Alerter = {
     async observe(stored) {
       const tallies = tallyDeletions(stored, policy);
@@ -224,15 +238,8 @@ export function createAlerter(deps: AlerterDeps): Alerter {
       return result;
     },
 
-    async slotLost(detail) {
-      const alert = slotLostAlert(detail, now());
-      const [known] = await deps.alertStore.listAlerts({ ids: [alert.id], limit: 1 });
-      if (known) return known;
-      metrics.raised.inc({ kind: alert.kind });
-      raised++;
-      await publish(new Map([[alert.id, { alert, event: 'raised' as const }]]));
-      return alert;
-    },
+    slotLost: (detail) => raiseOnce(slotLostAlert(detail, now())),
+    integrity: (detail) => raiseOnce(integrityAlert(detail, now())),
 
     list: (query) => deps.alertStore.listAlerts(query),
 

@@ -4,7 +4,9 @@ import {
   linkEachIntoChains,
   positionOf,
   type AuditedEvent,
+  type AuditEntry,
   type AuditStore,
+  type ChainedEntry,
   type ChainHead,
   type ChangeEvent,
   type ChangeSink,
@@ -32,6 +34,11 @@ export interface AuditWriterDeps {
    * every observer has taken it. An observer that throws fails the write like a store error.
    */
   observers?: readonly StoredBatchObserver[];
+  /**
+   * Told the chain hashes of each durable batch, in chain order, before the observers (the signed
+   * checkpoints' trees advance with them). Must not block: it runs inside the write.
+   */
+  onChained?: (entries: readonly ChainedEntry[]) => void;
   /**
    * Distributed mode: the partition of the Kafka changes topic this writer stores. Each partition
    * has its own chains and its own replay position, because partitions are consumed independently
@@ -100,10 +107,15 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
     if (failure) return Promise.reject(failure);
     let prepared: PreparedEntries | null = null;
     let headsAfter = linkedHeads;
+    const chained: ChainedEntry[] | null = deps.onChained ? [] : null;
     if (last) {
       // Each entry is encoded as it is linked: only the encoded rows wait for the insert.
       const batch = deps.store.startBatch();
-      headsAfter = linkedHeads = linkEachIntoChains(linkedHeads, audited, (entry, body) => batch.add(entry, body), partition);
+      const take = chained ? (entry: AuditEntry, body: string) => {
+        batch.add(entry, body);
+        chained.push({ partition, retentionDays: entry.retentionDays, id: entry.id, hash: entry.hash, committedAt: entry.tx.commitTime });
+      } : (entry: AuditEntry, body: string) => batch.add(entry, body);
+      headsAfter = linkedHeads = linkEachIntoChains(linkedHeads, audited, take, partition);
       prepared = batch.finish();
       linkedPosition = last;
     }
@@ -119,6 +131,7 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
           await retryWhileRetriable(() => deps.store.insertPrepared(prepared), deps.retry);
           heads = headsAfter;
           position = last;
+          if (chained) deps.onChained!(chained);
           deps.onStored?.(prepared.entries, skipped);
         } else deps.onStored?.(0, skipped);
         const from = unobserved === 'next' ? null : unobserved;

@@ -27,6 +27,7 @@ export const ENV_ALIASES: Readonly<Record<string, string>> = {
   'store.dataDir': 'WALAUDIT_DATA_DIR',
   'masking.hashKey': 'WALAUDIT_MASK_KEY',
   'http.token': 'WALAUDIT_TOKEN',
+  'checkpoints.key': 'WALAUDIT_SIGNING_KEY',
 };
 
 /**

@@ -10,6 +10,8 @@ import { setupCommand, teardownCommand, type SetupFlags } from './commands/setup
 import { WALAUDIT_VERSION } from './version.js';
 import { registerAlertsCommands } from './commands/alerts-cli.js';
 import { registerRulesCommands } from './commands/rules-cli.js';
+import { registerEvidenceCommands } from './commands/evidence-commands.js';
+import { verifyCheckpointsCommand } from './evidence/verify-checkpoints.js';
 import { causedByCommand } from './commands/cascade-commands.js';
 import { restoreCommand, type RestoreFlags } from './commands/restore-command.js';
 import { exportCommand, type ExportFlags } from './commands/export-command.js';
@@ -150,7 +152,10 @@ withCommonOptions(program.command('verify'))
   .description('recompute the hash chain; exit 1 and name the first altered, removed or inserted entry')
   .option('--json', 'print the report as JSON')
   .option('--allow-empty', 'an empty audit log is expected: exit 0 (without it, an empty log exits 2: nothing was verified)')
-  .action((flags: CommonFlags & VerifyFlags) => run(() => verifyCommand(loadConfig(flags), flags, out)));
+  .option('--checkpoints <file>', 'also compare every chain with the signed checkpoints in this file (checkpoints.file): names cut tails and heads and recomputed chains; reads the store itself')
+  .option('--key <key>', 'verifier key of the checkpoints (walaudit keys generate printed it), or a file of them; repeat for old keys after a rotation', collect())
+  .action((flags: CommonFlags & VerifyFlags & { checkpoints?: string; key?: string[] }) =>
+    run(() => (flags.checkpoints ? verifyCheckpointsCommand(loadConfig(flags), { ...flags, checkpoints: flags.checkpoints }, out) : verifyCommand(loadConfig(flags), flags, out))));
 
 withCommonOptions(program.command('status'))
   .description('slot position, lag behind the server, events per second, last error')
@@ -159,6 +164,7 @@ withCommonOptions(program.command('status'))
 
 registerAlertsCommands(program, { withCommonOptions, run, out, log });
 registerRulesCommands(program, { withCommonOptions, run, out, log });
+registerEvidenceCommands(program, { withCommonOptions, run, out, log });
 
 withCommonOptions(program.command('restore'))
   .argument('[entryId]', 'the delete to undo (an entry id from walaudit log)')

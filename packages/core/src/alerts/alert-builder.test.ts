@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertSummary, slotLostAlert } from './alert-builder.js';
+import { alertSummary, integrityAlert, slotLostAlert } from './alert-builder.js';
 
 describe('slotLostAlert', () => {
   const detail = { slot: 'walaudit', source: 'db.example:5432/shop', walStatus: 'lost', invalidationReason: 'wal_removed', confirmedLsn: '0/1A2B3C4' };
@@ -15,5 +15,17 @@ describe('slotLostAlert', () => {
   it('keeps one id per loss, whenever it is raised', () => {
     expect(slotLostAlert(detail, 1).id).toBe(slotLostAlert(detail, 2).id);
     expect(slotLostAlert({ ...detail, confirmedLsn: '0/1A2B3C5' }).id).not.toBe(slotLostAlert(detail).id);
+  });
+});
+
+describe('integrityAlert', () => {
+  const detail = { chain: 'p0/r90', message: 'chain p0/r90: entries after A through B are missing', checkpointFile: '/var/log/walaudit/checkpoints.jsonl' };
+
+  it('names the chain and the finding, with an id stable for one finding', () => {
+    const alert = integrityAlert(detail, Date.parse('2026-12-05T09:00:00Z'));
+    expect(alert.kind).toBe('integrity');
+    expect(alert.id).toBe(integrityAlert(detail, Date.parse('2026-12-06T09:00:00Z')).id);
+    expect(alert.id).not.toBe(integrityAlert({ ...detail, chain: 'p0/r0' }).id);
+    expect(alertSummary(alert)).toBe(`[walaudit] integrity: the store contradicts its signed checkpoints (/var/log/walaudit/checkpoints.jsonl): ${detail.message}; walaudit refused to append; alert ${alert.id}`);
   });
 });

@@ -1,4 +1,4 @@
-import type { Alert, AlertActor, SlotLossDetail } from './alert.types.js';
+import type { Alert, AlertActor, IntegrityDetail, SlotLossDetail } from './alert.types.js';
 import { alertId } from './alert-id.js';
 import type { OpenCriticalAlert } from './critical-deletions.js';
 import type { OpenWindowAlert, WindowRule } from './window-state.js';
@@ -87,6 +87,37 @@ export function slotLostAlert(detail: SlotLossDetail, nowMs = Date.now()): Alert
   };
 }
 
+/**
+ * The alert of a store that contradicts its signed checkpoints. Its id is stable for one finding, so
+ * a start refused again on the same store finds it instead of paging again.
+ */
+export function integrityAlert(detail: IntegrityDetail, nowMs = Date.now()): Alert {
+  const now = iso(nowMs);
+  return {
+    id: alertId('integrity', detail.chain, detail.message),
+    kind: 'integrity',
+    version: 1,
+    status: 'open',
+    actor: { name: 'store', appUser: null, dbUser: null, ip: null, applicationName: null },
+    tables: [],
+    rows: 0,
+    allRows: false,
+    window: null,
+    xid: null,
+    xids: [],
+    transactions: 0,
+    firstCommitTime: now,
+    lastCommitTime: now,
+    firstEntryId: '',
+    lastEntryId: '',
+    keys: [],
+    raisedAt: now,
+    updatedAt: now,
+    acknowledgement: null,
+    integrity: { ...detail },
+  };
+}
+
 /** One line a human reads first (Slack `text`, e-mail subject, syslog message). */
 export function alertSummary(alert: Alert): string {
   return `[walaudit] ${alertDescription(alert)}`;
@@ -94,6 +125,9 @@ export function alertSummary(alert: Alert): string {
 
 /** alertSummary without the `[walaudit]` tag, for walaudit's own log, whose lines name it already. */
 export function alertDescription(alert: Alert): string {
+  if (alert.kind === 'integrity') {
+    return `integrity: the store contradicts its signed checkpoints (${alert.integrity?.checkpointFile ?? '?'}): ${alert.integrity?.message ?? '?'}; walaudit refused to append; alert ${alert.id}`;
+  }
   if (alert.kind === 'slot-lost') {
     const loss = alert.slotLoss;
     const why = [loss?.walStatus ? `wal_status ${loss.walStatus}` : '', loss?.invalidationReason ? `invalidation_reason ${loss.invalidationReason}` : ''].filter(Boolean).join(', ');

@@ -8,10 +8,14 @@ import type { RowImage } from '../change-event.types.js';
  * `slot-lost`: Postgres invalidated the replication slot, so changes went unaudited; it carries
  * `slotLoss` and none of the deletion fields (no actor, tables or entries).
  */
-export type AlertKind = 'bulk-delete' | 'critical-table' | 'slot-lost';
+/**
+ * `integrity`: the store contradicts a signed checkpoint (entries lost or rewritten behind
+ * walaudit's back), so walaudit refused to append; it carries `integrity` and no deletion fields.
+ */
+export type AlertKind = 'bulk-delete' | 'critical-table' | 'slot-lost' | 'integrity';
 
 /** Every kind, for counts that name each one (a kind with no open alert counts 0). */
-export const ALERT_KINDS = ['bulk-delete', 'critical-table', 'slot-lost'] as const satisfies readonly AlertKind[];
+export const ALERT_KINDS = ['bulk-delete', 'critical-table', 'slot-lost', 'integrity'] as const satisfies readonly AlertKind[];
 export type AlertStatus = 'open' | 'acknowledged';
 
 /** Who did it: the application's user when it sent one, else the database user. */
@@ -79,6 +83,17 @@ export interface Alert {
   acknowledgement: Acknowledgement | null;
   /** slot-lost alerts only: which slot, where, and the server's reason. */
   slotLoss?: SlotLossDetail;
+  /** integrity alerts only: which chain, what the store contradicts, and the checkpoint file. */
+  integrity?: IntegrityDetail;
+}
+
+export interface IntegrityDetail {
+  /** `p0/r90`: the chain (partition, retention days). */
+  chain: string;
+  /** What was found, naming the missing or rewritten entries. */
+  message: string;
+  /** The checkpoint file the store was compared with. */
+  checkpointFile: string;
 }
 
 export interface SlotLossDetail {

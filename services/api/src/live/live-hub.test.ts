@@ -24,7 +24,7 @@ function reader() {
 }
 
 const counters = (entriesStored: number): LiveCounters => ({
-  openAlerts: { total: 0, byKind: { 'bulk-delete': 0, 'critical-table': 0, 'slot-lost': 0 } },
+  openAlerts: { total: 0, byKind: { 'bulk-delete': 0, 'critical-table': 0, 'slot-lost': 0, integrity: 0 } },
   entriesStored,
   pipeline: { state: 'running', slotActive: true, lagBytes: 0, slotLost: false },
 });

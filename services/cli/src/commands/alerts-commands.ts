@@ -69,6 +69,9 @@ export function formatAlert(alert: Alert): string {
   const keys = alert.keys.length > 0 ? ` keys ${alert.keys.slice(0, 3).map((key) => Object.entries(key).map(([name, value]) => `${name}=${value}`).join(',')).join(' ')}${alert.keys.length > 3 ? ' ...' : ''}` : '';
   const scope = alert.window ? `${alert.transactions} tx in ${alert.window.minutes} min` : `xid ${alert.xid}${keys}`;
   const state = alert.status === 'acknowledged' ? `acknowledged by ${alert.acknowledgement?.by}${alert.acknowledgement?.note ? ` (${alert.acknowledgement.note})` : ''}` : 'OPEN';
+  if (alert.kind === 'integrity') {
+    return `${alert.id}  ${alert.raisedAt.replace('T', ' ').slice(0, 19)}  ${alert.kind.padEnd(14)}  chain ${alert.integrity?.chain ?? '?'}: ${alert.integrity?.message ?? '?'}  ${state}`;
+  }
   if (alert.kind === 'slot-lost') {
     const loss = alert.slotLoss;
     return `${alert.id}  ${alert.raisedAt.replace('T', ' ').slice(0, 19)}  ${alert.kind.padEnd(14)}  slot ${loss?.slot ?? '?'} on ${loss?.source ?? '?'} (wal_status ${loss?.walStatus ?? '?'}${loss?.invalidationReason ? `, ${loss.invalidationReason}` : ''}): unaudited after ${loss?.confirmedLsn ?? '?'}  ${state}`;

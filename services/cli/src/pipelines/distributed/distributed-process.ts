@@ -46,6 +46,7 @@ export async function runDistributed(config: WalauditConfig, services: Distribut
   const base = apiBase(config, config.source.url, log.child('api'));
   const api = await startApiServer({ ...base, status, store: stores?.audit, queries: stores?.queries, registry: metrics.registry, alerts: alerter, alertFeed: alerter, cascade: downstream?.cascade, tokens: stores?.tokens, rules: stores ? rulesApi(config, stores.ruleChanges) : undefined });
   log.info(`distributed mode (${services.join(' + ')}); HTTP API on ${api.url}/api; a manager token for this host's read commands is in ${base.localToken!.file}`);
+  if (config.checkpoints.key || config.checkpoints.keyFile) log.warn('checkpoints: a signing key is configured, but distributed mode does not sign checkpoints yet (standalone start does): nothing is written to checkpoints.file');
 
   const stopAll = () => Promise.all([reader?.stop(), writer?.stop()]);
   const slotCheck = setInterval(() => void state.checkSlot(), SLOT_CHECK_MS);

@@ -1,6 +1,6 @@
 import { actorTagOptions, describeError, formatLsn, isWalauditError, type SlotLossDetail, type AuditStore, type PipelineStatus, type RuleContext, type WalauditConfig, type StoredBatchObserver } from '@walaudit/core';
 import { PgReplicationSource, SlotMonitor, connectionLabel, identifySource } from '@walaudit/pg';
-import { createAuditWriter } from '@walaudit/audit-writer';
+import { createAuditWriter, type AuditWriterDeps } from '@walaudit/audit-writer';
 import { createWalReader, type WalReader } from '@walaudit/wal-reader';
 import type { PipelineMetrics } from '@walaudit/api';
 import type { Logger } from '../../logger.js';
@@ -19,6 +19,8 @@ export interface StandalonePipelineDeps {
   observers?: readonly StoredBatchObserver[];
   /** The rules, when they change at run time (LiveRules); default: the config's. */
   rules?: RuleContext;
+  /** Told the chain hashes of each durable batch (the signed checkpoints' trees). */
+  onChained?: AuditWriterDeps['onChained'];
   /** Told once when Postgres invalidated the slot (the alerter raises slot-lost), before run() fails. */
   onSlotLost?: (detail: SlotLossDetail) => Promise<void>;
 }
@@ -82,6 +84,7 @@ export function createStandalonePipeline(deps: StandalonePipelineDeps): Standalo
       },
     },
     observers: deps.observers,
+    onChained: deps.onChained,
     onStored: (stored, skipped) => {
       state.stored(stored);
       metrics.entriesStored.inc(stored);

@@ -10,6 +10,7 @@ import { startCascadeServices } from '../../cascade-services.js';
 import { startRestoreServices } from '../../restore-services.js';
 import { apiBase } from '../../api-wiring.js';
 import { loadLiveRules, rulesApi } from '../../rules-wiring.js';
+import { startConfiguredCheckpointer } from '../../evidence/checkpoint-wiring.js';
 
 /** Standalone mode: the whole pipeline in this process, in the foreground until SIGINT/SIGTERM. */
 export async function runStandalone(config: WalauditConfig, log: Logger): Promise<void> {
@@ -20,6 +21,20 @@ export async function runStandalone(config: WalauditConfig, log: Logger): Promis
   // Alerts: fed by each stored batch; windows recounted from the store first (see window-rebuild.ts).
   const alerter = config.alerts.enabled ? createConfiguredAlerter({ config, alertStore: stores.alerts, registry: metrics.registry, sourceUrl, log: log.child('alerts') }) : null;
   if (alerter) await alerter.rebuild();
+  // Before anything appends: a store that lost or rewrote checkpointed entries is refused here,
+  // with an integrity alert through the alert channels.
+  const checkpointer = await startConfiguredCheckpointer({
+    config,
+    store: stores.audit,
+    registry: metrics.registry,
+    log: log.child('checkpoints'),
+    alerter: alerter ?? undefined,
+    onRefused: async () => {
+      await alerter?.close();
+      await stores.close();
+      await demo?.stop();
+    },
+  });
   const cascade = startCascadeServices(config, stores.cascadeLinks, sourceUrl, log.child('cascade'));
   const observers = [...(alerter ? [alerter.observe] : []), ...cascade.observers];
   const restores = startRestoreServices(config, stores.cascadeLinks, sourceUrl, log.child('restore'));
@@ -32,7 +47,7 @@ export async function runStandalone(config: WalauditConfig, log: Logger): Promis
   // The config rules with the run-time changes of earlier runs; the API changes them without a restart.
   const rules = await loadLiveRules(config, stores.ruleChanges);
   if (rules.current.size > 0) log.info(`audit rules: ${rules.current.size} table(s) changed at run time ahead of the config rules (GET /api/rules, walaudit rules list)`);
-  const pipeline = createStandalonePipeline({ config, sourceUrl, store: stores.audit, storeLabel: stores.label, metrics, log: log.child('pipeline'), observers, onSlotLost, rules });
+  const pipeline = createStandalonePipeline({ config, sourceUrl, store: stores.audit, storeLabel: stores.label, metrics, log: log.child('pipeline'), observers, onSlotLost, rules, onChained: checkpointer?.chained });
   const status = async () => ({ ...(await pipeline.status()), ...(alerter ? { alerts: alerter.status() } : {}) });
   const base = apiBase(config, sourceUrl, log.child('api'));
   // The demo's console is the docs page, opened in a browser that has no way to send a token; it
@@ -52,6 +67,7 @@ export async function runStandalone(config: WalauditConfig, log: Logger): Promis
     },
     stopping: 'flushing and stopping',
     exitNow: 'the slot replays anything not yet confirmed',
-    cleanup: [() => api.close(), () => alerter?.close(), () => restores.close(), () => stores.close(), () => demo?.stop()],
+    // The shutdown checkpoint covers every entry stored, before the store closes.
+    cleanup: [() => checkpointer?.close(), () => api.close(), () => alerter?.close(), () => restores.close(), () => stores.close(), () => demo?.stop()],
   });
 }
