@@ -55,6 +55,8 @@ export interface Alert {
   xid: number | null;
   xids: number[];
   firstEntryId: string;
+  firstCommitTime: string;
+  lastCommitTime: string;
   raisedAt: string;
   acknowledgement: { by: string; at: string; note: string } | null;
 }

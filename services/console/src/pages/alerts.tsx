@@ -8,9 +8,12 @@ import { DataTable, type Columns } from '../parts/data-table';
 
 const KINDS = ['bulk-delete', 'critical-table', 'slot-lost'];
 
+/** The log filtered to what the alert counted: its transaction, else the actor's deletions in its window. */
 function entriesLink(alert: Alert): string {
   if (alert.xid !== null) return `/log?xid=${alert.xid}`;
-  return `/entries/${alert.firstEntryId}`;
+  const to = new Date(Date.parse(alert.lastCommitTime) + 1000).toISOString();
+  const params = new URLSearchParams({ table: alert.tables.map((table) => table.table).join(','), op: 'delete', actor: alert.actor.name, from: alert.firstCommitTime, to });
+  return `/log?${params}`;
 }
 
 /** Alerts: filter by kind and state, select several, acknowledge them with a note. */

@@ -45,7 +45,7 @@ export function OverviewPage() {
   const [range, setRange] = useState<keyof typeof RANGES>('24h');
   const [round, setRound] = useState(0);
   const since = useMemo(() => new Date(Date.now() - RANGES[range].hours * 3600_000).toISOString(), [range, round]);
-  const stats = useApi<{ points: StatsPoint[] }>(`/api/stats?bucket=${RANGES[range].bucket}&groupBy=${groupBy}&from=${encodeURIComponent(since)}`);
+  const stats = useApi<{ points: StatsPoint[]; from: string; to: string }>(`/api/stats?bucket=${RANGES[range].bucket}&groupBy=${groupBy}&from=${encodeURIComponent(since)}`);
   const deletions = useApi<{ points: StatsPoint[] }>(`/api/stats?bucket=day&groupBy=op&op=delete&from=${encodeURIComponent(startOfToday())}`);
   const deleters = useApi<{ actors: Deleter[] }>('/api/stats/top-deleters?limit=10');
   const counts = useApi<{ byKind: Record<string, number>; total: number }>('/api/alerts/counts');
@@ -113,7 +113,7 @@ export function OverviewPage() {
         </label>
       </div>
       {stats.error && <p role="alert">{stats.error}</p>}
-      {stats.data && <TimeChart points={stats.data.points} label={`Entries per ${RANGES[range].bucket} by ${groupBy}`} />}
+      {stats.data && <TimeChart points={stats.data.points} from={stats.data.from} to={stats.data.to} label={`Entries per ${RANGES[range].bucket} by ${groupBy}`} />}
       <h2>Top deleters, last 30 days</h2>
       <DataTable data={topDeleters} columns={deleterColumns} caption="Actors by rows deleted" rowId={(row) => row.actor} empty="No deletions in the last 30 days." />
     </section>
