@@ -39,9 +39,11 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         <span class="who" data-testid="who">
           {me.name} <span class="role">{me.role}</span>
         </span>
-        <button type="button" onClick={onSignOut}>
-          Sign out
-        </button>
+        {me.via !== 'proxy' && (
+          <button type="button" onClick={onSignOut}>
+            Sign out
+          </button>
+        )}
       </header>
       <main id="main">
         <Router>
@@ -61,7 +63,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
 
 export function App() {
   const [me, setMe] = useState<Me | null>(null);
-  const [checking, setChecking] = useState(Boolean(tokenStore.get()));
+  const [checking, setChecking] = useState(true);
   const [notice, setNotice] = useState('');
 
   useEffect(() => {
@@ -70,16 +72,15 @@ export function App() {
       setNotice(`Signed out: ${(event as CustomEvent<string>).detail}`);
     };
     window.addEventListener(SIGNED_OUT, signedOut);
-    if (tokenStore.get()) {
-      api<Me>('/api/me')
-        .then(setMe)
-        .catch(() => undefined)
-        .finally(() => setChecking(false));
-    }
+    // With a token from this tab, or none behind a trusted SSO proxy that signs people in itself.
+    api<Me>('/api/me')
+      .then(setMe)
+      .catch(() => undefined)
+      .finally(() => setChecking(false));
     return () => window.removeEventListener(SIGNED_OUT, signedOut);
   }, []);
 
-  if (checking) return <p role="status">Checking your token…</p>;
+  if (checking) return <p role="status">Checking who you are…</p>;
   if (!me) {
     return (
       <main id="main">

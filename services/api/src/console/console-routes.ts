@@ -21,7 +21,8 @@ export async function registerConsole(app: FastifyInstance, dir: string | undefi
     return;
   }
   await app.register(fastifyStatic, { root: dir, serve: false });
-  const page = (_request: FastifyRequest, reply: FastifyReply) => reply.header('cache-control', 'no-cache').sendFile('index.html');
+  // The page names the current hashed assets: always asked again, so a new build is picked up.
+  const page = (_request: FastifyRequest, reply: FastifyReply) => reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
   app.get('/', publicRoute, page);
   // Hashed names: a file's content never changes under its name.
   app.get('/assets/*', publicRoute, (request, reply) => reply.sendFile(`assets/${(request.params as { '*': string })['*']}`, { maxAge: '365d', immutable: true }));

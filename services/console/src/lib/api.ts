@@ -37,7 +37,9 @@ async function failure(response: Response): Promise<ApiError> {
   } catch {
     // not JSON: keep the status line
   }
-  if (response.status === 401) {
+  // A token that stopped working (revoked, or the server's data directory changed) signs out;
+  // a 401 without one is only the first visit, or a proxy that does not sign people in.
+  if (response.status === 401 && tokenStore.get() !== null) {
     tokenStore.clear();
     window.dispatchEvent(new CustomEvent(SIGNED_OUT, { detail: message }));
   }
