@@ -13,6 +13,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { openClickHouseStores } from '@walaudit/clickhouse';
@@ -71,7 +72,7 @@ export async function measureConsole({ entries, samples, log }) {
   log(`console: loading ${entries} entries into chDB`);
   await loadForExperiments(stores, entries);
   await stores.audit.command(`OPTIMIZE TABLE ${stores.audit.table('audit_log')} FINAL`);
-  const { api, token } = await startBenchApi(stores);
+  const { api, token, get } = await startBenchApi(stores);
   onCleanup(() => api.close().catch(() => undefined));
   const browser = await chromium.launch({ executablePath: process.env.WALAUDIT_CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-background-networking', '--disable-dev-shm-usage'] });
   onCleanup(() => browser.close().catch(() => undefined));
@@ -122,6 +123,22 @@ export async function measureConsole({ entries, samples, log }) {
   }
   log(`console: entry ${JSON.stringify(summarize(entry))} ms`);
   await browser.close();
+  // The same requests straight to the API, to tell the console's share from the store's.
+  const apiTimes = async (paths) => {
+    const times = [];
+    for (const path of paths) {
+      const t = performance.now();
+      const response = await get(path);
+      await response.arrayBuffer();
+      times.push(performance.now() - t);
+    }
+    return summarize(times);
+  };
+  const firstPage = await (await get('/api/entries?limit=50')).json();
+  const ids = firstPage.entries.slice(0, samples).map((e) => e.id);
+  const apiNextPage = await apiTimes(Array.from({ length: samples }, () => `/api/entries?limit=50&cursor=${encodeURIComponent(firstPage.nextCursor)}`));
+  const apiEntry = await apiTimes(ids.map((id) => `/api/entries/${id}`));
+  log(`console: API alone: next page ${JSON.stringify(apiNextPage)} ms, entry ${JSON.stringify(apiEntry)} ms`);
   await api.close();
 
   const bundle = consoleBundleSize();
@@ -133,6 +150,7 @@ export async function measureConsole({ entries, samples, log }) {
     nextPageMs: summarize(nextUnfiltered),
     nextPageFilteredMs: summarize(nextFiltered),
     entryMs: summarize(entry),
+    apiAloneMs: { nextPage: apiNextPage, entry: apiEntry },
     targets: {
       overviewInteractive: { target: `< ${TARGETS.overviewInteractiveMs} ms (median)`, met: med(overview) < TARGETS.overviewInteractiveMs },
       nextPage: { target: `< ${TARGETS.nextPageMs} ms (median)`, met: med(nextUnfiltered) < TARGETS.nextPageMs && med(nextFiltered) < TARGETS.nextPageMs },

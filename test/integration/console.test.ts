@@ -215,10 +215,15 @@ describe('web console', () => {
     await page.getByRole('link', { name: 'Rules and retention' }).click();
     await page.getByRole('cell', { name: 'local (manager)' }).waitFor();
     expect(await page.getByRole('button', { name: 'Undo exclude of public.sessions' }).count()).toBe(1);
+    await page.getByLabel('Table', { exact: true }).fill('orders');
+    await page.getByLabel(/Keep its next entries/).fill('30');
+    await page.getByRole('button', { name: 'Set retention' }).click();
+    await page.getByRole('row', { name: /public\.orders 30 days override/ }).waitFor();
     await check(page, '08-rules');
     // A viewer reads the same page without the undo.
     await viewerPage.getByRole('link', { name: 'Rules and retention' }).click();
-    await viewerPage.getByRole('cell', { name: 'local (manager)' }).waitFor();
+    await viewerPage.getByRole('cell', { name: 'local (manager)' }).first().waitFor();
+    expect(await viewerPage.getByRole('button', { name: 'Set retention' }).count()).toBe(0);
     expect(await viewerPage.getByRole('button', { name: /Undo/ }).count()).toBe(0);
   });
 

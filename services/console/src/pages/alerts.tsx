@@ -37,7 +37,11 @@ export function AlertsPage() {
     () => [
       {
         id: 'select',
-        header: 'Select',
+        header: () => {
+          const open = shown.filter((alert) => !alert.acknowledgement).map((alert) => alert.id);
+          const all = open.length > 0 && open.every((id) => selected.has(id));
+          return <input type="checkbox" aria-label="Select every open alert shown" checked={all} disabled={open.length === 0} onChange={(event) => setSelected(event.currentTarget.checked ? new Set(open) : new Set())} />;
+        },
         cell: ({ row }) =>
           row.original.acknowledgement ? (
             ''
@@ -60,7 +64,7 @@ export function AlertsPage() {
         },
       },
     ],
-    [selected],
+    [selected, shown],
   );
 
   const acknowledge = async (event: Event) => {

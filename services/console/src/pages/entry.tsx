@@ -157,7 +157,7 @@ export function EntryPage() {
         </p>
       </section>
 
-      {manager && restoreKinds.length > 0 && <RestorePanel entryId={entry.id} kinds={[...restoreKinds]} />}
+      {manager && restoreKinds.length > 0 && <RestorePanel target={entry.id} kinds={[...restoreKinds]} />}
       {manager && entry.table && <RuleButtons entryId={entry.id} table={table} />}
 
       <details>

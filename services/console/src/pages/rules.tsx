@@ -55,6 +55,19 @@ export function RulesPage() {
       setMessage(errorText(failure));
     }
   };
+  const [retentionTable, setRetentionTable] = useState('');
+  const [retentionDays, setRetentionDays] = useState('');
+  const keep = async (event: Event) => {
+    event.preventDefault();
+    try {
+      await api(`/api/retention/${encodeURIComponent(retentionTable.trim())}`, { method: 'PUT', body: { days: Number(retentionDays) } });
+      setMessage(`The next entries of ${retentionTable.trim()} are kept ${Number(retentionDays) === 0 ? 'forever' : `${retentionDays} days`}.`);
+      rules.reload();
+      retention.reload();
+    } catch (failure) {
+      setMessage(errorText(failure));
+    }
+  };
   const modes = (rules.data?.overrides ?? []).filter((override) => override.mode);
   return (
     <section>
@@ -83,6 +96,19 @@ export function RulesPage() {
       <h2>Retention</h2>
       <p>Entries of a table not listed are kept {retention.data ? `${retention.data.defaultDays} days` : '…'} (0: forever).</p>
       <DataTable data={retention.data?.tables ?? []} columns={retentionColumns} caption="Days each table's next entries are kept" rowId={(row) => row.table} />
+      {manager && (
+        <form class="controls" onSubmit={keep} aria-label="Set a table's retention">
+          <label>
+            Table
+            <input required value={retentionTable} onInput={(event) => setRetentionTable(event.currentTarget.value)} />
+          </label>
+          <label>
+            Keep its next entries (days, 0 forever)
+            <input required type="number" min={0} max={65535} value={retentionDays} onInput={(event) => setRetentionDays(event.currentTarget.value)} />
+          </label>
+          <button type="submit">Set retention</button>
+        </form>
+      )}
     </section>
   );
 }

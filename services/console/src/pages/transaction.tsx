@@ -1,8 +1,10 @@
 import { useRoute } from 'preact-iso';
 import { formatTime } from '../lib/format';
 import type { Entry } from '../lib/types';
+import { useIsManager } from '../lib/me';
 import { useApi } from '../lib/use-api';
 import { DataTable } from '../parts/data-table';
+import { RestorePanel } from '../parts/restore-panel';
 import { entryColumns } from './log';
 
 interface Transaction {
@@ -19,6 +21,7 @@ interface Transaction {
 /** One transaction summed up (GET /api/transactions/:xid). */
 export function TransactionPage() {
   const { params } = useRoute();
+  const manager = useIsManager();
   const { data, error } = useApi<Transaction>(`/api/transactions/${encodeURIComponent(params.xid!)}`);
   if (error) return <p role="alert">{error}</p>;
   if (!data) return <p role="status">Loading…</p>;
@@ -40,6 +43,7 @@ export function TransactionPage() {
       </ul>
       <DataTable data={data.entries} columns={entryColumns} caption="Its entries, in log order" rowId={(entry) => entry.id} />
       {data.truncated && <a href={`/log?xid=${data.xid}`}>Every entry of this transaction</a>}
+      {manager && <RestorePanel target={String(data.xid)} kinds={['tx']} />}
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../lib/api';
 
-type Kind = 'entry' | 'cascade' | 'revert';
+type Kind = 'entry' | 'cascade' | 'revert' | 'tx';
 interface Report {
   outcome: 'ok' | 'failed';
   restored: number;
@@ -24,6 +24,7 @@ const KIND_TEXT: Record<Kind, string> = {
   entry: 'this row',
   cascade: 'this row and every row its deletion cascaded to',
   revert: 'this row as it was before the update',
+  tx: 'every row this transaction deleted (and the keys its deletes set to NULL)',
 };
 
 function ReportView({ report, title }: { report: Report; title: string }) {
@@ -55,14 +56,14 @@ function ReportView({ report, title }: { report: Report; title: string }) {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Manager only: the dry-run plan first, then confirm, then the job's report. */
-export function RestorePanel({ entryId, kinds }: { entryId: string; kinds: Kind[] }) {
+/** Manager only: the dry-run plan first, then confirm, then the job's report. `target`: an entry id, or a transaction id for `tx`. */
+export function RestorePanel({ target, kinds }: { target: string; kinds: Kind[] }) {
   const [kind, setKind] = useState<Kind>(kinds[0]!);
   const [policy, setPolicy] = useState('fail');
   const [plan, setPlan] = useState<Report | null>(null);
   const [job, setJob] = useState<Job | null>(null);
   const [message, setMessage] = useState('');
-  const body = (dryRun: boolean) => ({ request: { kind, entryId }, policy, dryRun });
+  const body = (dryRun: boolean) => ({ request: kind === 'tx' ? { kind, xid: Number(target) } : { kind, entryId: target }, policy, dryRun });
 
   const planIt = async () => {
     setJob(null);
