@@ -139,6 +139,15 @@ describe('web console', () => {
     expect(await page.getByTestId('chain').textContent()).toContain('Its stored body hashes to its hash');
     expect(await page.getByRole('listitem').filter({ hasText: 'deleted by cascade' }).count()).toBe(2);
     await check(page, '04-entry');
+    await page.getByRole('link', { name: "This row's whole history" }).click();
+    await page.getByRole('link', { name: 'deleted' }).waitFor();
+    expect(await page.getByRole('link', { name: 'created' }).count()).toBe(1);
+    await check(page, '04b-history');
+    await page.goBack();
+    await page.getByRole('link', { name: /^\d+$/ }).first().click();
+    await page.getByRole('heading', { name: /^Transaction \d+$/ }).waitFor();
+    expect(await page.getByText('public.orders: 2 delete').count()).toBe(1);
+    await check(page, '04c-transaction');
   });
 
   it('offers a viewer no restore or rule control, and the server refuses a forged restore (403)', async () => {

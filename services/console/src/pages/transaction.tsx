@@ -13,7 +13,7 @@ interface Transaction {
   commitTime: string;
   entryCount: number;
   tables: string[];
-  counts: Record<string, Record<string, number>>;
+  counts: { table: string; op: string; entries: number }[];
   entries: Entry[];
   truncated: boolean;
 }
@@ -32,11 +32,12 @@ export function TransactionPage() {
         Committed <time title={data.commitTime}>{formatTime(new Date(data.commitTime))}</time> at LSN {data.lsn}: {data.entryCount} entries in {data.tables.join(', ')}.
       </p>
       <ul>
-        {Object.entries(data.counts).map(([table, ops]) => (
+        {data.tables.map((table) => (
           <li key={table}>
             {table}:{' '}
-            {Object.entries(ops)
-              .map(([op, count]) => `${count} ${op}`)
+            {data.counts
+              .filter((count) => count.table === table)
+              .map((count) => `${count.entries} ${count.op}`)
               .join(', ')}
           </li>
         ))}
