@@ -51,6 +51,14 @@ module.exports = {
       to: { couldNotResolve: true },
     },
     {
+      name: 'console-imports-workspace',
+      comment:
+        'services/console is a browser app: it reaches walaudit through the HTTP API only (docs/api.md), never by importing a package or a service.',
+      severity: 'error',
+      from: { path: '^services/console/' },
+      to: { path: '^(packages|services)/|node_modules/@walaudit/|^@walaudit/', pathNot: '^services/console/' },
+    },
+    {
       name: 'no-circular',
       comment: 'A circular dependency: split the shared part into a module both can import.',
       severity: 'error',
@@ -68,7 +76,7 @@ module.exports = {
     preserveSymlinks: true,
     tsConfig: { fileName: 'tsconfig.tests.json' },
     enhancedResolveOptions: {
-      extensions: ['.ts', '.js', '.mjs', '.cjs', '.d.ts'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.d.ts'],
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
       mainFields: ['module', 'main', 'types'],

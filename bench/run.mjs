@@ -6,7 +6,7 @@
 //   node --expose-gc bench/run.mjs       (uses the existing dist)
 //
 // Environment: BENCH_RUNS (3), BENCH_DELETE_ROWS (1000000), BENCH_TX_COUNT (200000), BENCH_RESTORE_BATCH_ROWS (5000),
-// BENCH_CASES (delete,tx,alerts; also cascade, restore, queries: see bench/queries-case.mjs), BENCH_ALERTS (200: bulk DELETEs in the alerts case),
+// BENCH_CASES (delete,tx,alerts; also cascade, restore, queries, console: see bench/queries-case.mjs and bench/console-case.mjs), BENCH_ALERTS (200: bulk DELETEs in the alerts case),
 // BENCH_CASCADE_ROWS (1000000), BENCH_RESTORE_ROWS (100000), BENCH_TIMEOUT_S (300: longest wait for walaudit per measurement),
 // BENCH_BUDGET_S (840: no new run starts past it), BENCH_PG_DURABLE (1; 0 = fsync off),
 // BENCH_CPU_PROF (a directory: run walaudit with --cpu-prof there and summarise the profiles),
@@ -27,6 +27,7 @@ import { CLI_MAIN, runWalaudit } from './walaudit-run.mjs';
 import { measureAlertLatency } from './alert-latency.mjs';
 import { measureCascade, measureRestore } from './cascade-cases.mjs';
 import { measureQueries } from './queries-case.mjs';
+import { measureConsole } from './console-case.mjs';
 import { createSlots, dropSlots, prepareDeleteTable, prepareTxTable, runDelete, runTx, DELETE_TABLE, TX_TABLE } from './workloads.mjs';
 
 const envInt = (name, fallback) => {
@@ -298,6 +299,9 @@ async function main() {
   }
   if (CONFIG.cases.includes('queries') && budgetLeft() > 0) {
     cases.queries = await measureQueries({ entries: envInt('BENCH_QUERY_ENTRIES', 1_000_000), samples: envInt('BENCH_QUERY_SAMPLES', 40), log });
+  }
+  if (CONFIG.cases.includes('console') && budgetLeft() > 0) {
+    cases.console = await measureConsole({ entries: envInt('BENCH_CONSOLE_ENTRIES', 1_000_000), samples: envInt('BENCH_CONSOLE_SAMPLES', 10), log });
   }
   if (CONFIG.deleteRows !== 1_000_000 || CONFIG.txCount !== 200_000) {
     notes.push(`sizes overridden: BENCH_DELETE_ROWS=${CONFIG.deleteRows}, BENCH_TX_COUNT=${CONFIG.txCount} (the case names keep their nominal sizes)`);

@@ -143,6 +143,7 @@ describe('HTTP API: tokens and roles', () => {
       'GET /health': 'public',
       'GET /metrics': 'public',
       'GET /api/status': 'viewer',
+      'GET /api/me': 'viewer',
       'GET /api/entries': 'viewer',
       'GET /api/entries/{id}': 'viewer',
       'GET /api/verify': 'viewer',

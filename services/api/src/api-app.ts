@@ -11,6 +11,8 @@ import { hashApiToken } from './auth/api-token.js';
 import { installAuthHook } from './auth/auth-hook.js';
 import { createProxyIdentity } from './auth/proxy-identity.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
+import { consoleDistDir } from './console/console-dir.js';
+import { registerConsole } from './console/console-routes.js';
 import { installBrowserGuards } from './security/browser-guards.js';
 import { registerDocs } from './routes/docs-routes.js';
 import { alertsRoutes } from './routes/alerts-routes.js';
@@ -20,6 +22,7 @@ import { eventsRoutes } from './routes/events-routes.js';
 import { exportsRoutes } from './routes/exports-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { historyRoutes } from './routes/history-routes.js';
+import { meRoutes } from './routes/me-routes.js';
 import { restoresRoutes } from './routes/restores-routes.js';
 import { rulesRoutes } from './routes/rules-routes.js';
 import { statsRoutes } from './routes/stats-routes.js';
@@ -69,6 +72,7 @@ export async function buildApiApp(deps: ApiServerDeps, port: () => number): Prom
   await registerDocs(app, '1');
   await app.register(healthRoutes, { deps });
   await app.register(statusRoutes, { deps });
+  await app.register(meRoutes);
   await app.register(entriesRoutes, { deps });
   await app.register(historyRoutes, { deps });
   await app.register(statsRoutes, { deps });
@@ -79,5 +83,6 @@ export async function buildApiApp(deps: ApiServerDeps, port: () => number): Prom
   await app.register(tokensRoutes, { deps, verifier });
   await app.register(rulesRoutes, { deps });
   await app.register(eventsRoutes, { deps, verifier, metrics });
+  await registerConsole(app, deps.consoleDir ?? consoleDistDir());
   return app;
 }

@@ -100,4 +100,6 @@ export interface ApiServerDeps {
   /** Records token changes and restores in the audit trail; without it they are refused. */
   recordAction?: (action: ApiAction) => Promise<void>;
   log?: { info(message: string): void; warn(message: string): void };
+  /** The web console's built files, served at `/`; absent: the installed services/console/dist. */
+  consoleDir?: string;
 }

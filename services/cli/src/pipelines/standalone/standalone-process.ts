@@ -50,12 +50,12 @@ export async function runStandalone(config: WalauditConfig, log: Logger): Promis
   const pipeline = createStandalonePipeline({ config, sourceUrl, store: stores.audit, storeLabel: stores.label, metrics, log: log.child('pipeline'), observers, onSlotLost, rules, onChained: checkpointer?.chained });
   const status = async () => ({ ...(await pipeline.status()), ...(alerter ? { alerts: alerter.status() } : {}) });
   const base = apiBase(config, sourceUrl, log.child('api'));
-  // The demo's console is the docs page, opened in a browser that has no way to send a token; it
-  // describes the API and holds no data.
+  // The demo opens the API docs to anyone (they describe the API and hold no data); the console at
+  // `/` signs in with the manager token printed below.
   if (demo) base.http = { ...base.http, docsPublic: true };
   const api = await startApiServer({ ...base, status, store: stores.audit, queries: stores.queries, registry: metrics.registry, alerts: alerter ?? undefined, alertFeed: alerter ?? undefined, cascade: cascade.api, restores: restores.api, tokens: stores.tokens, rules: rulesApi(config, stores.ruleChanges, rules) });
   log.info(`HTTP API on ${api.url}/api (docs: ${api.url}/api/docs); a manager token for this host's read commands is in ${base.localToken!.file}`);
-  if (demo) log.info(`demo console: ${api.url}/api/docs (Authorize with the manager token ${base.localToken!.token})`);
+  if (demo) log.info(`demo console: ${api.url}/ (sign in with the manager token ${base.localToken!.token}); API docs at ${api.url}/api/docs`);
 
   await runUntilSignal({
     log,
