@@ -91,6 +91,26 @@ async function waitForFirstEntries(port, dataDir, start, timeoutMs) {
   }
 }
 
+/**
+ * Until the running start answers on its API, which it opens just before it takes over SIGTERM: a
+ * SIGTERM while it is still loading ends it the default way (by the signal), not by a clean stop.
+ */
+async function waitUntilServing(port, dataDir, start, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+      const response = await fetch(`http://127.0.0.1:${port}/api/status`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2_000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet, or the token file not yet written
+    }
+    if (start.child.exitCode !== null) throw new Error(`walaudit start ended before serving\n${start.stderr()}`);
+    if (Date.now() > deadline) throw new Error(`walaudit start did not answer on its API within ${timeoutMs} ms\n${start.stderr()}`);
+    await sleep(100);
+  }
+}
+
 async function confirmedLsn(url) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -214,6 +234,7 @@ export async function runSigkillSoak(options = {}) {
       if (Date.now() > deadline) throw new Error(`the slot stayed at ${slot.lsn}, before ${endLsn}; seed ${seed}\n${current.stderr()}`);
       await sleep(250);
     }
+    await waitUntilServing(port, dataDir, current, 120_000);
     current.child.kill('SIGTERM');
     const last = await current.exited;
     if (last.code !== 0) throw new Error(`walaudit start did not stop cleanly on SIGTERM (${JSON.stringify(last)}); seed ${seed}\n${current.stderr()}`);
