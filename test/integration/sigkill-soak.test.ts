@@ -11,7 +11,10 @@ import { runSigkillSoak } from '../../bench/sigkill-soak.mjs';
 describe('SIGKILL soak', () => {
   it('stores every change once through repeated SIGKILLs and restarts, and the chain verifies', async () => {
     const seed = process.env.WALAUDIT_SOAK_SEED ? Number(process.env.WALAUDIT_SOAK_SEED) : undefined;
-    const figures = await runSigkillSoak({ changes: 200_000, rowsPerStatement: 2_000, kills: 6, seed });
+    // The workload is paced (0.6 s between its 50 transactions) so that it is still being written while
+    // the kills come, whatever the machine's speed: written at full speed, the stream could be caught
+    // up before the later kills, and those would hit an idle process.
+    const figures = await runSigkillSoak({ changes: 200_000, rowsPerStatement: 2_000, kills: 6, pauseMs: 600, seed });
     console.log(`SIGKILL soak: ${JSON.stringify(figures)}`);
     const context = JSON.stringify(figures);
     expect(figures.kills, context).toBeGreaterThanOrEqual(6);
