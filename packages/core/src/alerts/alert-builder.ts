@@ -57,17 +57,16 @@ export function criticalTableAlert(open: OpenCriticalAlert, actor: AlertActor, n
 }
 
 /**
- * The alert of a slot Postgres invalidated. Its id is stable for one loss (the slot and its last
- * confirmed position), so a start that fails again on the same loss finds it instead of paging again.
+ * An alert about walaudit's own sources rather than a transaction: no rows, tables or window, raised
+ * by `actorName` (the system that reported it) at `now`.
  */
-export function slotLostAlert(detail: SlotLossDetail, nowMs = Date.now()): Alert {
-  const now = iso(nowMs);
+function systemAlert(kind: 'slot-lost' | 'integrity', id: string, actorName: string, now: string): Alert {
   return {
-    id: alertId('slot-lost', `${detail.source}/${detail.slot}`, detail.confirmedLsn ?? ''),
-    kind: 'slot-lost',
+    id,
+    kind,
     version: 1,
     status: 'open',
-    actor: { name: 'postgres', appUser: null, dbUser: null, ip: null, applicationName: null },
+    actor: { name: actorName, appUser: null, dbUser: null, ip: null, applicationName: null },
     tables: [],
     rows: 0,
     allRows: false,
@@ -83,8 +82,16 @@ export function slotLostAlert(detail: SlotLossDetail, nowMs = Date.now()): Alert
     raisedAt: now,
     updatedAt: now,
     acknowledgement: null,
-    slotLoss: { ...detail },
   };
+}
+
+/**
+ * The alert of a slot Postgres invalidated. Its id is stable for one loss (the slot and its last
+ * confirmed position), so a start that fails again on the same loss finds it instead of paging again.
+ */
+export function slotLostAlert(detail: SlotLossDetail, nowMs = Date.now()): Alert {
+  const id = alertId('slot-lost', `${detail.source}/${detail.slot}`, detail.confirmedLsn ?? '');
+  return { ...systemAlert('slot-lost', id, 'postgres', iso(nowMs)), slotLoss: { ...detail } };
 }
 
 /**
@@ -92,30 +99,8 @@ export function slotLostAlert(detail: SlotLossDetail, nowMs = Date.now()): Alert
  * a start refused again on the same store finds it instead of paging again.
  */
 export function integrityAlert(detail: IntegrityDetail, nowMs = Date.now()): Alert {
-  const now = iso(nowMs);
-  return {
-    id: alertId('integrity', detail.chain, detail.message),
-    kind: 'integrity',
-    version: 1,
-    status: 'open',
-    actor: { name: 'store', appUser: null, dbUser: null, ip: null, applicationName: null },
-    tables: [],
-    rows: 0,
-    allRows: false,
-    window: null,
-    xid: null,
-    xids: [],
-    transactions: 0,
-    firstCommitTime: now,
-    lastCommitTime: now,
-    firstEntryId: '',
-    lastEntryId: '',
-    keys: [],
-    raisedAt: now,
-    updatedAt: now,
-    acknowledgement: null,
-    integrity: { ...detail },
-  };
+  const id = alertId('integrity', detail.chain, detail.message);
+  return { ...systemAlert('integrity', id, 'store', iso(nowMs)), integrity: { ...detail } };
 }
 
 /** One line a human reads first (Slack `text`, e-mail subject, syslog message). */
