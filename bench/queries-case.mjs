@@ -15,6 +15,7 @@ import { onCleanup } from './cleanup.mjs';
 import { measureCsvExport, measurePdfReport, startBenchApi } from './exports-http.mjs';
 import { readProcMemory } from './proc-memory.mjs';
 import { round } from './stats.mjs';
+import { seededRandom } from './seeded-random.mjs';
 
 const TABLES = Array.from({ length: 20 }, (_, i) => `table_${String(i).padStart(2, '0')}`);
 const ACTORS = Array.from({ length: 50 }, (_, i) => `user${i}@example.com`);
@@ -22,18 +23,6 @@ const DAYS = 90;
 const KEYS_PER_TABLE = 100_000;
 const INSERT_BATCH = 50_000;
 const TARGETS = { firstPageP95Ms: 150, historyP95Ms: 200, stats30DaysMs: 500, exportEntriesPerSecond: 100_000, exportRssGrowthMB: 50, pdf1kEntriesMs: 5_000 };
-
-/** Deterministic pseudo-random numbers, so every run loads the same log. */
-function random(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const columns = [
   { name: 'id', type: 'bigint', typeOid: 20 },
@@ -85,7 +74,7 @@ function* transactions(total, rand) {
 export const loadForExperiments = (stores, total) => load(stores, total, () => undefined);
 
 async function load(stores, total, log) {
-  const rand = random(42);
+  const rand = seededRandom(42);
   let heads = new Map();
   let batch = { entries: [], bodies: [] };
   let stored = 0;
@@ -141,7 +130,7 @@ export async function measureQueries({ entries, samples, log }) {
   await stores.audit.command(`OPTIMIZE TABLE ${stores.audit.table('audit_log')} FINAL`);
   const optimizeSeconds = (performance.now() - t) / 1000;
 
-  const rand = random(7);
+  const rand = seededRandom(7);
   const day = 86_400_000;
   const now = Date.now();
   const pick = (list) => list[Math.floor(rand() * list.length)];

@@ -17,22 +17,11 @@ import pg from 'pg';
 import { parseLsn, verifyAuditLog } from '@walaudit/core';
 import { createClickHouseStore } from '@walaudit/clickhouse';
 import { findFreePort, runSetup, startLocalPostgres } from '@walaudit/pg';
+import { seededRandom } from './seeded-random.mjs';
 
 const CLI = fileURLToPath(new URL('../services/cli/bin/walaudit.js', import.meta.url));
 const SLOT = 'walaudit_soak';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** mulberry32: the kill points come from a seed, printed, so a failing run can be replayed. */
-function seededRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * Batches of `rows` ids: each id is inserted once, then the first half of the batch is updated

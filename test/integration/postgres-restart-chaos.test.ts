@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLsn } from '@walaudit/core';
 import { createClickHouseStore } from '@walaudit/clickhouse';
 import { findFreePort, PgReplicationSource, runSetup, SlotMonitor } from '@walaudit/pg';
+import { seededRandom } from '../../bench/seeded-random.mjs';
 import { connect, query } from '../support/postgres.js';
 import { startRestartablePostgres, type RestartablePostgres } from '../support/restartable-postgres.js';
 import { runWalaudit, spawnWalaudit, type WalauditProcess } from '../support/walaudit-process.js';
@@ -17,18 +18,6 @@ const STOP_BOUND_MS = 10_000;
 const SLOT = 'walaudit_chaos';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** mulberry32: the random points come from a seed printed on failure, so a failing run can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * Small insert transactions, one after another, for as long as it runs. Each statement is its own
