@@ -1,18 +1,8 @@
-import { formatLsn, verifyAuditLog, WalauditError, type SlotLoss, type AuditStore, type PipelineStatus, type VerifyReport, type WalauditConfig } from '@walaudit/core';
+import { formatLsn, verifyAuditLog, WalauditError, type SlotLoss, type PipelineStatus, type VerifyReport, type WalauditConfig } from '@walaudit/core';
 import { SlotMonitor, connectionLabel, describeSlotLoss, slotLostError } from '@walaudit/pg';
-import { openExistingStore } from '../pipelines/open-store.js';
+import { withExistingStore } from '../pipelines/open-store.js';
 import { askRunningInstance } from '../running-instance.js';
 import { formatBytes } from '../format-bytes.js';
-
-/** Runs `work` against the store directly; used when no `walaudit start` is running. */
-async function withStore<T>(config: WalauditConfig, work: (store: AuditStore) => Promise<T>): Promise<T> {
-  const stores = await openExistingStore(config);
-  try {
-    return await work(stores.audit);
-  } finally {
-    await stores.close();
-  }
-}
 
 export interface VerifyFlags {
   json?: boolean;
@@ -33,7 +23,7 @@ function verifyProgress(): ((checked: number) => void) | undefined {
 export async function verifyCommand(config: WalauditConfig, flags: VerifyFlags, out: (line: string) => void): Promise<number> {
   const progress = verifyProgress();
   if (progress) process.stderr.write('verifying the audit log…');
-  const report = (await askRunningInstance<VerifyReport>(config, '/api/verify')) ?? (await withStore(config, (store) => verifyAuditLog(store, progress)));
+  const report = (await askRunningInstance<VerifyReport>(config, '/api/verify')) ?? (await withExistingStore(config, (store) => verifyAuditLog(store, progress)));
   if (progress) process.stderr.write('\r\x1b[K');
   if (report.ok && report.entriesChecked === 0 && !flags.allowEmpty) {
     throw new WalauditError('LOG_EMPTY', 'the audit log holds no entries, so nothing was verified: check --data-dir, --clickhouse-url or --http-port; pass --allow-empty where an empty log is expected');

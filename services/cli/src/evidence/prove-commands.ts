@@ -21,7 +21,7 @@ import {
   type StoredChainLink,
   type WalauditConfig,
 } from '@walaudit/core';
-import { openExistingStore } from '../pipelines/open-store.js';
+import { withExistingStore } from '../pipelines/open-store.js';
 import { readCheckpointRecords } from './checkpoint-file.js';
 import { loadVerifierKeys } from './signing-key.js';
 
@@ -73,21 +73,12 @@ async function rangeHashes(store: AuditStore, checkpoint: Checkpoint, ranges: Re
   return hasher.result().map((hash) => hash.toString('base64'));
 }
 
-async function withStore<T>(config: WalauditConfig, work: (store: AuditStore) => Promise<T>): Promise<T> {
-  const stores = await openExistingStore(config);
-  try {
-    return await work(stores.audit);
-  } finally {
-    await stores.close();
-  }
-}
-
 /** `walaudit prove ENTRY_ID`: the entry, its inclusion proof and the newest signed checkpoint of its chain, as JSON. */
 export async function proveCommand(config: WalauditConfig, entryId: string, flags: { checkpoints?: string }, out: (line: string) => void): Promise<number> {
   const file = flags.checkpoints ?? config.checkpoints.file;
   const position = parseEventId(entryId);
   if (!position) throw new WalauditError('CONFIG_INVALID', `"${entryId}" is not an entry id (<16 hex digits>-<seq>, as walaudit log prints it)`);
-  const proof = await withStore(config, async (store): Promise<EntryProof> => {
+  const proof = await withExistingStore(config, async (store): Promise<EntryProof> => {
     let entry: StoredChainLink | null = null;
     for await (const link of store.readChain(position)) {
       if (link.id === entryId) entry = link;
@@ -127,7 +118,7 @@ export async function proveConsistencyCommand(config: WalauditConfig, flags: { c
   const newer = all.at(-1);
   const older = flags.from === undefined ? all[0] : all.find((item) => item.checkpoint.size === Number(flags.from));
   if (!newer || !older) throw new WalauditError('PROOF_INVALID', `${file} holds no checkpoint of chain ${flags.chain}${flags.from === undefined ? '' : ` at size ${flags.from}`}`);
-  const proof = await withStore(config, async (store): Promise<ConsistencyProof> => ({
+  const proof = await withExistingStore(config, async (store): Promise<ConsistencyProof> => ({
     format: 'walaudit-consistency/1',
     old: older.note,
     new: newer.note,

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { describeError, retryWhileRetriable, WalauditError, type StoreBundle, type WalauditConfig } from '@walaudit/core';
+import { describeError, retryWhileRetriable, WalauditError, type AuditStore, type StoreBundle, type WalauditConfig } from '@walaudit/core';
 import { clickHouseStoreLabel, openClickHouseStores, storeExists } from '@walaudit/clickhouse';
 import type { Logger } from '../logger.js';
 
@@ -25,6 +25,16 @@ export async function openExistingStore(config: WalauditConfig): Promise<StoreBu
     );
   }
   return openStore(config);
+}
+
+/** Runs `work` against the existing store's audit log and closes the store after it, whatever happened. */
+export async function withExistingStore<T>(config: WalauditConfig, work: (store: AuditStore) => Promise<T>): Promise<T> {
+  const stores = await openExistingStore(config);
+  try {
+    return await work(stores.audit);
+  } finally {
+    await stores.close();
+  }
 }
 
 /**
